@@ -1,0 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema';
+import type { RingCentralClient } from '../ringcentral/types';
+import type { DocumentStore } from '../storage/document-store';
+
+/** Everything activities touch, built once by the worker's composition root (tests pass fakes). */
+export interface ActivityDeps {
+  db: Kysely<Database>;
+  ringcentral: RingCentralClient;
+  documents: DocumentStore;
+  logger: Logger;
+  /** Region used to read national-format numbers, e.g. 'US'. */
+  defaultRegion: string;
+}

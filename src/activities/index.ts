@@ -1,0 +1,22 @@
+import { createCheckFaxStatus, createRecordObservation } from './check-fax-status';
+import type { ActivityDeps } from './deps';
+import { createPrepareFaxJob } from './prepare-fax-job';
+import { createRecordJobStatus } from './record-job-status';
+import { createSendFax } from './send-fax';
+
+/**
+ * All activities, bound to their dependencies. Workflows import only the *type* of this object;
+ * the worker registers the functions.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    prepareFaxJob: createPrepareFaxJob(deps),
+    sendFax: createSendFax(deps),
+    checkFaxStatus: createCheckFaxStatus(deps),
+    recordFaxObservation: createRecordObservation(deps),
+    recordJobStatus: createRecordJobStatus(deps),
+  };
+}
+
+export type FaxActivities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps';

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { insertFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
+import { insertFaxEvent } from '../db/fax-events';
+import { DocumentNotFoundError, type DocumentRef } from '../storage/document-store';
+import { inspectDocumentSet } from '../validation/inspect-document-set';
+import { MAX_COVER_PAGE_TEXT } from '../validation/limits';
+import { normalizeFaxNumber } from '../validation/phone-number';
+import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
+import type { FaxWorkflowInput } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+
+export type PrepareFaxJobArgs = FaxWorkflowInput & { workflowId: string };
+
+export type PrepareFaxJobResult =
+  | { ok: true; recipient: string; documents: DocumentRef[]; pages: number; totalBytes: number }
+  | { ok: false; code: ValidationCode; message: string };
+
+/**
+ * Registers the job row and validates the request against RingCentral's rules, so nothing that
+ * RingCentral would refuse spends a send from the rate-limited Heavy budget. Idempotent: a retry
+ * re-reads the same bytes and writes the same row. A rejection is final and recorded as `Rejected`.
+ */
+export function createPrepareFaxJob({ db, documents: store, defaultRegion }: ActivityDeps) {
+  return async function prepareFaxJob(args: PrepareFaxJobArgs): Promise<PrepareFaxJobResult> {
+    const fingerprint = createHash('sha256')
+      .update(args.documents.map((d) => d.sha256).join(','))
+      .digest('hex');
+    await insertFaxJob(db, {
+      id: args.jobId,
+      workflow_id: args.workflowId,
+      tenant_id: args.tenantId ?? null,
+      recipient: args.to,
+      documents: JSON.stringify(args.documents),
+      sha256: fingerprint,
+      size_bytes: args.documents.reduce((n, d) => n + d.size, 0),
+      pages: null,
+      status: 'Accepted',
+      message_id: null,
+      send_at: args.sendAt ?? null,
+      error_code: null,
+      error_message: null,
+      completed_at: null,
+    });
+
+    try {
+      const result = await validate(args);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('fax_jobs')
+          .set({ recipient: result.recipient, pages: result.pages, documents: JSON.stringify(result.documents) })
+          .where('id', '=', args.jobId)
+          .execute();
+        await insertFaxEvent(trx, { jobId: args.jobId, status: 'Validated', source: 'validation', detail: { pages: result.pages, totalBytes: result.totalBytes } });
+      });
+      return result;
+    } catch (err) {
+      if (!(err instanceof FaxValidationError)) throw err;
+      await db.transaction().execute(async (trx) => {
+        await updateFaxJobStatus(trx, args.jobId, { status: 'Rejected', errorCode: err.code, errorMessage: err.message });
+        await insertFaxEvent(trx, { jobId: args.jobId, status: 'Rejected', source: 'validation', detail: { code: err.code, message: err.message } });
+      });
+      return { ok: false, code: err.code, message: err.message };
+    }
+  };
+
+  async function validate(args: PrepareFaxJobArgs): Promise<Extract<PrepareFaxJobResult, { ok: true }>> {
+    const recipient = normalizeFaxNumber(args.to, defaultRegion);
+    if (args.coverPageText !== undefined && args.coverPageText.length > MAX_COVER_PAGE_TEXT) {
+      throw new FaxValidationError(
+        'INVALID_REQUEST',
+        `The cover page text has ${args.coverPageText.length} characters; at most ${MAX_COVER_PAGE_TEXT} are allowed.`,
+      );
+    }
+    const loaded = [];
+    for (const ref of args.documents) {
+      try {
+        loaded.push({ bytes: await store.get(ref.sha256), name: ref.filename });
+      } catch (err) {
+        if (err instanceof DocumentNotFoundError) {
+          throw new FaxValidationError('DOCUMENT_MISSING', `${ref.filename} is not in the document store; upload it again.`);
+        }
+        throw err;
+      }
+    }
+    const inspected = await inspectDocumentSet(loaded);
+    const documents = args.documents.map((ref, i) => ({
+      ...ref,
+      filename: inspected.documents[i]!.filename,
+      contentType: inspected.documents[i]!.contentType,
+    }));
+    return { ok: true, recipient, documents, pages: inspected.pages, totalBytes: inspected.totalBytes };
+  }
+}

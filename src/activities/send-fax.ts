@@ -1,0 +1,119 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { findAttemptByMessageId, openFaxAttempt, updateFaxAttempt } from '../db/fax-attempts';
+import { insertFaxEvent } from '../db/fax-events';
+import { updateFaxJobStatus } from '../db/fax-jobs';
+import type { RingCentralMessageStatus } from '../domain/fax-status';
+import type { FaxMessage } from '../ringcentral/types';
+import type { DocumentRef } from '../storage/document-store';
+import type { ActivityDeps } from './deps';
+import { toApplicationFailure } from './failures';
+
+export interface SendFaxArgs {
+  jobId: string;
+  attemptNo: number;
+  recipient: string;
+  recipientName?: string;
+  documents: DocumentRef[];
+  coverIndex?: number;
+  coverPageText?: string;
+  faxResolution?: 'High' | 'Low';
+  sendTime?: string;
+}
+
+export interface SendFaxResult {
+  messageId: string;
+  status: RingCentralMessageStatus;
+  /** True when an earlier, unanswered execution had in fact sent the fax and we took its id. */
+  adopted: boolean;
+}
+
+/** Clock skew allowed between our `started_at` and RingCentral's `creationTime`. */
+const SKEW_MS = 2 * 60_000;
+
+/**
+ * Sends one attempt of a fax, at most once.
+ *
+ * RingCentral has no idempotency key, and Temporal retries an activity whose worker died or whose
+ * request timed out. So before sending, a *re*-execution (Temporal attempt > 1, or an attempt row
+ * already opened by an earlier execution) lists the outbound faxes created since that attempt
+ * started and adopts a fax to the same recipient that no attempt has claimed yet. Only when none
+ * exists does it send. Errors that prove nothing was sent (4xx, 429) are retried or failed as such.
+ */
+export function createSendFax({ db, ringcentral, documents, logger }: ActivityDeps) {
+  return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
+    const { attempt, reopened } = await openFaxAttempt(db, args.jobId, args.attemptNo);
+    if (attempt.message_id) {
+      // A previous execution sent and recorded it, then died before reporting back to Temporal.
+      return { messageId: attempt.message_id, status: 'Queued', adopted: true };
+    }
+
+    const mayHaveSent = reopened || Context.current().info.attempt > 1;
+    if (mayHaveSent) {
+      const found = await findUnclaimedFax(args.recipient, attempt.started_at);
+      if (found) {
+        logger.warn({ jobId: args.jobId, attemptNo: args.attemptNo, messageId: found.id }, 'adopted a fax sent by an unanswered attempt');
+        await record(args, found, true);
+        return { messageId: found.id, status: found.messageStatus, adopted: true };
+      }
+    }
+
+    const content = await Promise.all(
+      args.documents.map(async (d) => ({ filename: d.filename, contentType: d.contentType, content: await documents.get(d.sha256) })),
+    );
+    let message: FaxMessage;
+    try {
+      message = await ringcentral.sendFax({
+        to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
+        documents: content,
+        ...(args.faxResolution && { faxResolution: args.faxResolution }),
+        ...(args.sendTime && { sendTime: args.sendTime }),
+        ...(args.coverIndex !== undefined && { coverIndex: args.coverIndex }),
+        ...(args.coverPageText !== undefined && { coverPageText: args.coverPageText }),
+      });
+    } catch (err) {
+      const failure = toApplicationFailure(err);
+      if (failure instanceof ApplicationFailure && failure.nonRetryable) {
+        await updateFaxAttempt(db, args.jobId, args.attemptNo, {
+          status: 'Rejected',
+          errorCode: (failure.details?.[0] as { errorCode?: string } | undefined)?.errorCode ?? failure.type ?? null,
+          errorMessage: failure.message,
+          finished: true,
+        });
+      }
+      throw failure;
+    }
+    await record(args, message, false);
+    return { messageId: message.id, status: message.messageStatus, adopted: false };
+  };
+
+  async function findUnclaimedFax(recipient: string, startedAt: Date): Promise<FaxMessage | undefined> {
+    const since = new Date(startedAt.getTime() - SKEW_MS);
+    const faxes = await ringcentral.listOutboundFaxes({ dateFrom: since }).catch((err: unknown) => {
+      throw toApplicationFailure(err);
+    });
+    // Oldest first: if several unclaimed faxes match, the earliest is the one this attempt sent.
+    const candidates = faxes
+      .filter((f) => f.to.some((t) => t.phoneNumber === recipient) && f.availability !== 'Purged')
+      .sort((a, b) => a.creationTime.localeCompare(b.creationTime));
+    for (const fax of candidates) {
+      if (!(await findAttemptByMessageId(db, fax.id))) return fax;
+    }
+    return undefined;
+  }
+
+  async function record(args: SendFaxArgs, message: FaxMessage, adopted: boolean): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await updateFaxAttempt(trx, args.jobId, args.attemptNo, { status: message.messageStatus, messageId: message.id });
+      await updateFaxJobStatus(trx, args.jobId, { status: 'Queued', messageId: message.id, attempts: args.attemptNo });
+      await insertFaxEvent(trx, {
+        jobId: args.jobId,
+        attemptNo: args.attemptNo,
+        messageId: message.id,
+        status: message.messageStatus,
+        source: 'send',
+        detail: adopted ? { adopted: true } : null,
+      });
+    });
+  }
+}

@@ -1,0 +1,83 @@
+import { findFaxJob } from '../db/fax-jobs';
+import { loadConfig } from '../config/config';
+import { createLogger } from '../logger';
+import { makeSamplePdf } from '../pdf/sample-document';
+import { startStack } from '../stack/embedded-stack';
+import type { FaxWorkflowState } from '../workflows/types';
+import { faxWorkflowId } from '../workflows/ids';
+import { installTemporalRuntime, untilInterrupted } from './runtime';
+
+export interface DemoOptions {
+  to: string;
+  pages: number;
+  keepRunning: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * `faxflow demo`: the whole pipeline on embedded defaults. Sends a freshly made PDF, prints each
+ * status change as it happens, and exits 0 once the fax is Delivered and its row is final.
+ */
+export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<number> {
+  const config = loadConfig();
+  installTemporalRuntime();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const started = Date.now();
+  const stamp = (): string => `+${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(7);
+  const stack = await startStack(config, logger, { onProgress: (l) => out(`${stamp()}  ${l}`) });
+  try {
+    const pdf = await makeSamplePdf(opts.pages, 'faxflow demo');
+    const fax = await stack.faxClient.startFax({
+      to: opts.to,
+      documents: [{ bytes: pdf, filename: 'faxflow-demo.pdf' }],
+      // The simulator runs fast; poll it often so the demo takes seconds, not minutes.
+      policy: { pollInitialMs: 250, pollMaxMs: 1_000, redialBackoffMs: 1_000, sentQuietPeriodMs: 10_000 },
+    });
+    const workflowId = faxWorkflowId(fax.jobId);
+    out(`${stamp()}  Started ${workflowId}: ${opts.pages}-page PDF to ${opts.to}`);
+    if (stack.uiUrl) {
+      out(`${stamp()}  Temporal UI: ${stack.uiUrl}/namespaces/${stack.namespace}/workflows/${workflowId}`);
+    }
+
+    const handle = stack.client.workflow.getHandle(workflowId);
+    let printed = 0;
+    const printNew = (state: FaxWorkflowState): void => {
+      for (const entry of state.timeline.slice(printed)) {
+        const details = [
+          entry.attempt && `attempt ${entry.attempt}`,
+          entry.messageId && `message ${entry.messageId}`,
+          entry.faxErrorCode,
+          entry.note,
+        ].filter(Boolean);
+        out(`${stamp()}  ${entry.status}${details.length ? `  (${details.join(', ')})` : ''}`);
+      }
+      printed = state.timeline.length;
+    };
+    const deadline = Date.now() + opts.timeoutMs;
+    let result: Awaited<ReturnType<typeof handle.result>> | undefined;
+    const resultPromise = handle.result().then((r) => (result = r));
+    while (result === undefined && Date.now() < deadline) {
+      printNew(await handle.query('status'));
+      await Promise.race([resultPromise, new Promise((r) => setTimeout(r, 100))]);
+    }
+    if (result === undefined) {
+      out(`${stamp()}  The fax did not finish within ${opts.timeoutMs / 1000} s.`);
+      return 1;
+    }
+    printNew(await handle.query('status'));
+    const row = await findFaxJob(stack.deps.database.db, fax.jobId);
+    out(
+      `${stamp()}  fax_jobs row: status=${row?.status} message_id=${row?.message_id} pages=${row?.pages} ` +
+        `attempts=${row?.attempts} completed_at=${row?.completed_at?.toISOString() ?? 'null'}`,
+    );
+    const ok = result.status === 'Delivered' && row?.status === 'Delivered' && row.completed_at !== null;
+    out(ok ? `${stamp()}  Delivered.` : `${stamp()}  Not delivered: ${result.status} ${result.errorMessage ?? ''}`);
+    if (opts.keepRunning) {
+      out('Everything keeps running so you can browse the Temporal UI; press Ctrl-C to stop.');
+      await untilInterrupted();
+    }
+    return ok ? 0 : 1;
+  } finally {
+    await stack.close();
+  }
+}

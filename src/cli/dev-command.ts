@@ -1,0 +1,23 @@
+import { loadConfig } from '../config/config';
+import { createLogger } from '../logger';
+import { startStack } from '../stack/embedded-stack';
+import { installTemporalRuntime, untilInterrupted } from './runtime';
+
+/** `faxflow dev`: the embedded stack, kept running until Ctrl-C. Temporal history persists. */
+export async function runDev(out: (line: string) => void): Promise<number> {
+  const config = loadConfig();
+  installTemporalRuntime();
+  const logger = createLogger(config.logLevel);
+  const stack = await startStack(config, logger, { persistTemporal: true, temporalPort: 7233, onProgress: out });
+  try {
+    if (stack.uiUrl) out(`Temporal UI: ${stack.uiUrl}`);
+    out(`Temporal frontend: ${stack.temporalAddress} (other shells: TEMPORAL_ADDRESS=${stack.temporalAddress} faxflow send ...)`);
+    if (stack.simulatorUrl) out(`RingCentral simulator: ${stack.simulatorUrl} (faxes it accepted: ${stack.simulatorUrl}/_sim/faxes)`);
+    out('Running; press Ctrl-C to stop.');
+    const signal = await untilInterrupted();
+    out(`${signal}: stopping.`);
+    return 0;
+  } finally {
+    await stack.close();
+  }
+}

@@ -1,0 +1,163 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config';
+import { openDatabase } from '../db/connection';
+import { migrateToLatest } from '../db/migrate';
+import { runDemo } from './demo-command';
+import { runDev } from './dev-command';
+import { describeError, UsageError } from './errors';
+import { runSend } from './send-command';
+
+const HELP = `faxflow: durable fax sending through RingCentral, orchestrated by Temporal
+
+Usage:
+  faxflow demo [--to NUMBER] [--pages N] [--keep-running]
+                                 run everything on embedded defaults and send one sample fax
+  faxflow dev                    run the embedded stack until Ctrl-C (Temporal UI on :8233)
+  faxflow send FILE... --to NUMBER [--send-at ISO] [--key IDEMPOTENCY_KEY] [--cover-text TEXT] [--wait]
+                                 submit a fax to a running faxflow (TEMPORAL_ADDRESS)
+  faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
+                                 run the RingCentral simulator alone
+  faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
+  faxflow help                   this text
+
+Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
+RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
+
+type Out = (line: string) => void;
+
+export async function main(argv: string[], out: Out = console.log, err: Out = console.error): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'demo':
+        return await demo(rest, out);
+      case 'dev':
+        parse(rest, {});
+        return await runDev(out);
+      case 'send':
+        return await send(rest, out);
+      case 'simulator':
+        return await simulator(rest, out);
+      case 'migrate':
+        return await migrate(rest, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(HELP);
+        return 0;
+      default:
+        throw new UsageError(`Unknown command "${command}"; the commands are demo, dev, send, simulator, migrate and help.`);
+    }
+  } catch (e) {
+    const { message, expected } = describeError(e);
+    err(`faxflow: ${message}`);
+    if (!expected && process.env.LOG_LEVEL === 'debug') err(String((e as Error).stack));
+    return expected ? 2 : 1;
+  }
+}
+
+type Spec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+function parse<S extends Spec>(args: string[], options: S, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/\.$/, '')}; run faxflow help for the options.`);
+  }
+}
+
+function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${value}".`);
+  }
+  return n;
+}
+
+async function demo(args: string[], out: Out): Promise<number> {
+  const { values } = parse(args, {
+    to: { type: 'string' },
+    pages: { type: 'string' },
+    'keep-running': { type: 'boolean' },
+    timeout: { type: 'string' },
+  });
+  return runDemo(
+    {
+      to: values.to ?? '+12025550123',
+      pages: intOption(values.pages, 'pages', 3, 1, 200),
+      keepRunning: values['keep-running'] ?? false,
+      timeoutMs: intOption(values.timeout, 'timeout', 120, 1, 86_400) * 1000,
+    },
+    out,
+  );
+}
+
+async function send(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      to: { type: 'string' },
+      'send-at': { type: 'string' },
+      key: { type: 'string' },
+      'cover-text': { type: 'string' },
+      wait: { type: 'boolean' },
+    },
+    true,
+  );
+  if (!values.to) throw new UsageError('faxflow send needs --to NUMBER (E.164, e.g. +12025550123).');
+  return runSend(
+    {
+      files: positionals,
+      to: values.to,
+      wait: values.wait ?? false,
+      ...(values['send-at'] && { sendAt: values['send-at'] }),
+      ...(values.key && { key: values.key }),
+      ...(values['cover-text'] !== undefined && { coverPageText: values['cover-text'] }),
+    },
+    out,
+  );
+}
+
+async function simulator(args: string[], out: Out): Promise<number> {
+  const { values } = parse(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'time-scale': { type: 'string' },
+    'no-rate-limits': { type: 'boolean' },
+  });
+  const port = intOption(values.port ?? process.env.SIMULATOR_PORT, 'port', 8787, 0, 65_535);
+  const scaleText = values['time-scale'] ?? process.env.SIMULATOR_TIME_SCALE;
+  const timeScale = scaleText === undefined ? 1 : Number(scaleText);
+  if (!(timeScale > 0 && timeScale <= 1000)) {
+    throw new UsageError(`--time-scale must be a number above 0 and at most 1000, not "${scaleText}".`);
+  }
+  const { startSimulator } = await import('../simulator');
+  const { untilInterrupted } = await import('./runtime');
+  const sim = await startSimulator({
+    port,
+    timeScale,
+    rateLimits: !values['no-rate-limits'],
+    ...(values.host && { host: values.host }),
+  });
+  out(`RingCentral simulator listening on ${sim.url} (time scale ${timeScale})`);
+  out(`Credentials: client id ${sim.credentials.clientId}, JWT ${sim.credentials.jwt}; faxes: ${sim.url}/_sim/faxes`);
+  await untilInterrupted();
+  await sim.close();
+  return 0;
+}
+
+async function migrate(args: string[], out: Out): Promise<number> {
+  parse(args, {});
+  const config = loadConfig();
+  const database = await openDatabase(config);
+  try {
+    const applied = await migrateToLatest(database.db);
+    out(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+    return 0;
+  } finally {
+    await database.close();
+  }
+}

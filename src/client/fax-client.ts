@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { DocumentStore } from '../storage/document-store';
+import { inspectDocumentSet } from '../validation/inspect-document-set';
+import { normalizeFaxNumber } from '../validation/phone-number';
+import { FaxValidationError } from '../validation/validation-error';
+import { faxWorkflowId } from '../workflows/ids';
+import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../workflows/search-attributes';
+import { statusQuery } from '../workflows/signals';
+import type { FaxPolicy, FaxWorkflowInput, FaxWorkflowResult, FaxWorkflowState } from '../workflows/types';
+
+export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
+
+export interface StartFaxRequest {
+  to: string;
+  recipientName?: string;
+  documents: DocumentInput[];
+  /** Submitting twice with the same key starts one workflow: the second call gets the first. */
+  idempotencyKey?: string;
+  tenantId?: string;
+  sendAt?: Date | string;
+  coverIndex?: number;
+  coverPageText?: string;
+  faxResolution?: 'High' | 'Low';
+  policy?: Partial<FaxPolicy>;
+}
+
+export interface StartedFax {
+  jobId: string;
+  workflowId: string;
+  /** False when the idempotency key matched a fax that was already submitted. */
+  started: boolean;
+}
+
+export interface FaxClientOptions {
+  client: Client;
+  documents: DocumentStore;
+  taskQueue: string;
+  defaultRegion: string;
+}
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/**
+ * The TypeScript entry point for upstream systems. It checks the request locally (so a bad file or
+ * number fails here, with one sentence, before anything is stored or started), stores the documents
+ * content-addressed, and starts one `FaxWorkflow` whose id derives from the idempotency key.
+ */
+export function createFaxClient({ client, documents, taskQueue, defaultRegion }: FaxClientOptions) {
+  async function startFax(request: StartFaxRequest): Promise<StartedFax> {
+    const jobId = request.idempotencyKey ?? randomUUID();
+    if (!JOB_ID.test(jobId)) {
+      throw new FaxValidationError(
+        'INVALID_REQUEST',
+        `The idempotency key "${jobId}" is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
+      );
+    }
+    const to = normalizeFaxNumber(request.to, defaultRegion);
+    const sendAt = parseSendAt(request.sendAt);
+    const loaded = await loadDocuments(request.documents);
+
+    const refs = [];
+    for (const doc of loaded) {
+      refs.push(await documents.put(doc.bytes, { filename: doc.filename, contentType: doc.contentType }));
+    }
+    const input: FaxWorkflowInput = {
+      jobId,
+      to,
+      documents: refs,
+      ...(request.recipientName && { recipientName: request.recipientName }),
+      ...(request.tenantId && { tenantId: request.tenantId }),
+      ...(sendAt && { sendAt }),
+      ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
+      ...(request.coverPageText !== undefined && { coverPageText: request.coverPageText }),
+      ...(request.faxResolution && { faxResolution: request.faxResolution }),
+      ...(request.policy && { policy: request.policy }),
+    };
+    const workflowId = faxWorkflowId(jobId);
+    try {
+      await client.workflow.start('FaxWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [input],
+        // A second submission with the same key while the first runs gets the running one;
+        // once it has finished, the id stays taken (REJECT_DUPLICATE), so the fax is not sent again.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Fax to ${to}`,
+        typedSearchAttributes: [
+          { key: FaxStatusKey, value: 'Accepted' },
+          { key: FaxRecipientKey, value: to },
+          ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
+        ],
+      });
+      return { jobId, workflowId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { jobId, workflowId, started: false };
+      throw err;
+    }
+  }
+
+  /** Live state from the workflow (query), plus the result once it has finished. */
+  async function getFax(jobId: string): Promise<{ state: FaxWorkflowState; result?: FaxWorkflowResult } | undefined> {
+    const handle = client.workflow.getHandle(faxWorkflowId(jobId));
+    try {
+      const [state, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
+      if (description.status.name === 'COMPLETED') {
+        return { state, result: (await handle.result()) as FaxWorkflowResult };
+      }
+      return { state };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  return { startFax, getFax };
+}
+
+export type FaxClient = ReturnType<typeof createFaxClient>;
+
+function parseSendAt(value: Date | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new FaxValidationError('INVALID_REQUEST', `sendAt "${String(value)}" is not a date; give an ISO 8601 time such as 2026-12-01T09:00:00Z.`);
+  }
+  return date.toISOString();
+}
+
+async function loadDocuments(inputs: DocumentInput[]) {
+  const raw: { bytes: Uint8Array; name: string }[] = [];
+  for (const input of inputs) {
+    if (!('path' in input)) {
+      raw.push({ bytes: input.bytes, name: input.filename });
+      continue;
+    }
+    try {
+      raw.push({ bytes: await readFile(input.path), name: input.filename ?? path.basename(input.path) });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? 'error'})`;
+      throw new FaxValidationError('DOCUMENT_MISSING', `The file ${input.path} ${why}.`);
+    }
+  }
+  const inspected = await inspectDocumentSet(raw);
+  return inspected.documents.map((d, i) => ({ ...d, bytes: raw[i]!.bytes }));
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment once, at start-up, validated, then frozen.
+ * Every process (worker, CLI, API) goes through `loadConfig`, so a missing or malformed
+ * setting fails fast with one sentence naming the variable and what it accepts.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const envSchema = z.object({
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection URL')
+      .optional(),
+  ),
+  FAXFLOW_DATA_DIR: optionalString,
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: optionalString,
+  TEMPORAL_TASK_QUEUE: optionalString,
+  TEMPORAL_CLI_PATH: optionalString,
+  RINGCENTRAL_SERVER_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
+  RINGCENTRAL_CLIENT_ID: optionalString,
+  RINGCENTRAL_CLIENT_SECRET: optionalString,
+  RINGCENTRAL_JWT: optionalString,
+  FAXFLOW_DEFAULT_REGION: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US or GB')
+      .optional(),
+  ),
+  LOG_LEVEL: optionalString.pipe(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  ),
+});
+
+export interface RingCentralCredentials {
+  readonly serverUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly jwt: string;
+}
+
+export interface Config {
+  /** Unset means: run an embedded Postgres (PGlite) under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Unset means: commands that can start their own Temporal dev server do so. */
+  readonly temporalAddress: string | undefined;
+  readonly temporalNamespace: string;
+  readonly taskQueue: string;
+  readonly temporalCliPath: string | undefined;
+  /** Unset means: use the RingCentral simulator. */
+  readonly ringcentral: RingCentralCredentials | undefined;
+  readonly defaultRegion: string;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const RC_VARS = ['RINGCENTRAL_CLIENT_ID', 'RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    throw new ConfigError(`${name} ${issue?.message ?? 'is invalid'}.`);
+  }
+  const e = parsed.data;
+  const present = RC_VARS.filter((k) => e[k] !== undefined);
+  if (present.length > 0 && present.length < RC_VARS.length) {
+    const missing = RC_VARS.filter((k) => e[k] === undefined);
+    throw new ConfigError(
+      `RingCentral credentials are incomplete: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing ` +
+        `(set all of ${RC_VARS.join(', ')} to use RingCentral, or none to use the simulator).`,
+    );
+  }
+  const ringcentral =
+    present.length === RC_VARS.length
+      ? Object.freeze({
+          serverUrl: e.RINGCENTRAL_SERVER_URL ?? 'https://platform.ringcentral.com',
+          clientId: e.RINGCENTRAL_CLIENT_ID!,
+          clientSecret: e.RINGCENTRAL_CLIENT_SECRET!,
+          jwt: e.RINGCENTRAL_JWT!,
+        })
+      : undefined;
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.FAXFLOW_DATA_DIR ?? '.faxflow',
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: e.TEMPORAL_TASK_QUEUE ?? 'faxflow',
+    temporalCliPath: e.TEMPORAL_CLI_PATH,
+    ringcentral,
+    defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
+    logLevel: e.LOG_LEVEL ?? 'info',
+  });
+}

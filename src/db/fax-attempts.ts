@@ -1,0 +1,72 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, FaxAttempt } from './schema';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Opens attempt `attemptNo` of a job, or returns the row a previous (crashed or retried)
+ * execution of the same send already opened: its `started_at` bounds the search for a fax that
+ * may have been accepted without us hearing back.
+ */
+export async function openFaxAttempt(
+  db: Db,
+  jobId: string,
+  attemptNo: number,
+): Promise<{ attempt: FaxAttempt; reopened: boolean }> {
+  const inserted = await db
+    .insertInto('fax_attempts')
+    .values({ job_id: jobId, attempt_no: attemptNo, status: 'Sending', started_at: new Date() })
+    .onConflict((oc) => oc.columns(['job_id', 'attempt_no']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { attempt: inserted, reopened: false };
+  const existing = await db
+    .selectFrom('fax_attempts')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('attempt_no', '=', attemptNo)
+    .executeTakeFirstOrThrow();
+  return { attempt: existing, reopened: true };
+}
+
+export async function updateFaxAttempt(
+  db: Db,
+  jobId: string,
+  attemptNo: number,
+  change: {
+    status: string;
+    messageId?: string;
+    faxErrorCode?: string | null;
+    errorCode?: string | null;
+    errorMessage?: string | null;
+    finished?: boolean;
+  },
+): Promise<void> {
+  await db
+    .updateTable('fax_attempts')
+    .set({
+      status: change.status,
+      ...(change.messageId !== undefined && { message_id: change.messageId }),
+      ...(change.faxErrorCode !== undefined && { fax_error_code: change.faxErrorCode }),
+      ...(change.errorCode !== undefined && { error_code: change.errorCode }),
+      ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
+      ...(change.finished && { finished_at: new Date() }),
+    })
+    .where('job_id', '=', jobId)
+    .where('attempt_no', '=', attemptNo)
+    .execute();
+}
+
+export async function listFaxAttempts(db: Db, jobId: string): Promise<FaxAttempt[]> {
+  return db
+    .selectFrom('fax_attempts')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .orderBy('attempt_no')
+    .execute();
+}
+
+/** Message ids already claimed by some attempt: an adopted fax must not be claimed twice. */
+export async function findAttemptByMessageId(db: Db, messageId: string): Promise<FaxAttempt | undefined> {
+  return db.selectFrom('fax_attempts').selectAll().where('message_id', '=', messageId).executeTakeFirst();
+}

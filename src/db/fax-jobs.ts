@@ -1,0 +1,51 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, FaxJob, NewFaxJob } from './schema';
+import { isFinalStatus, type FaxJobStatus } from '../domain/fax-status';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Creates the job row; a replayed or retried registration of the same job changes nothing. */
+export async function insertFaxJob(db: Db, job: Omit<NewFaxJob, 'updated_at'>): Promise<void> {
+  await db
+    .insertInto('fax_jobs')
+    .values({ ...job, updated_at: new Date() })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export async function findFaxJob(db: Db, id: string): Promise<FaxJob | undefined> {
+  return db.selectFrom('fax_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface FaxJobStatusChange {
+  status: FaxJobStatus;
+  messageId?: string | null;
+  pages?: number | null;
+  attempts?: number;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+}
+
+/**
+ * Moves a job to a new status. A job that already reached a final status is never reopened, so a
+ * late or duplicated activity execution cannot overwrite the recorded outcome.
+ */
+export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatusChange): Promise<boolean> {
+  const now = new Date();
+  const result = await db
+    .updateTable('fax_jobs')
+    .set({
+      status: change.status,
+      updated_at: now,
+      ...(change.messageId !== undefined && { message_id: change.messageId }),
+      ...(change.pages !== undefined && { pages: change.pages }),
+      ...(change.attempts !== undefined && { attempts: change.attempts }),
+      ...(change.errorCode !== undefined && { error_code: change.errorCode }),
+      ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
+      ...(isFinalStatus(change.status) && { completed_at: now }),
+    })
+    .where('id', '=', id)
+    .where('completed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

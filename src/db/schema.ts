@@ -1,0 +1,67 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DocumentRef } from '../storage/document-store';
+
+/** Timestamps are written as Date or ISO strings and always read back as Date. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+/** One row per recipient job: what was asked, where it stands, how it ended. */
+export interface FaxJobsTable {
+  id: string;
+  workflow_id: string;
+  tenant_id: string | null;
+  recipient: string;
+  documents: ColumnType<DocumentRef[], string, string>;
+  /** SHA-256 over the documents' hashes in order: one fingerprint for the whole document set. */
+  sha256: string;
+  size_bytes: number;
+  pages: number | null;
+  status: string;
+  message_id: string | null;
+  attempts: Generated<number>;
+  send_at: Timestamp | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+/** One row per send attempt: every RingCentral message id we ever obtained is here. */
+export interface FaxAttemptsTable {
+  id: Generated<number>;
+  job_id: string;
+  attempt_no: number;
+  message_id: string | null;
+  status: string;
+  fax_error_code: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+/** Every status observation, with where it came from; the audit trail of a job. */
+export interface FaxEventsTable {
+  id: Generated<number>;
+  job_id: string;
+  attempt_no: number | null;
+  message_id: string | null;
+  status: string;
+  fax_error_code: string | null;
+  source: string;
+  detail: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  observed_at: CreatedAt;
+}
+
+export interface Database {
+  fax_jobs: FaxJobsTable;
+  fax_attempts: FaxAttemptsTable;
+  fax_events: FaxEventsTable;
+}
+
+export type FaxJob = Selectable<FaxJobsTable>;
+export type NewFaxJob = Insertable<FaxJobsTable>;
+export type FaxJobUpdate = Updateable<FaxJobsTable>;
+export type FaxAttempt = Selectable<FaxAttemptsTable>;
+export type FaxEvent = Selectable<FaxEventsTable>;

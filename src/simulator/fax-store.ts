@@ -1,0 +1,340 @@
+/**
+ * The message store: accepted faxes, their lifecycle on the simulated clock, deletion/cancellation,
+ * listing and sync. Emits a change event for every modification (webhooks and message-sync use it).
+ */
+import type { Scheduler } from './clock';
+import type { SniffedKind } from './content-types';
+import type { ResolvedUser } from './options';
+import { aggregateStatus, canonicalNumber, planFor, RENDER_SIM_MS, type RecipientStatus } from './outcomes';
+import { countPages } from './pages';
+
+export const MAX_PAGES = 200;
+
+export interface StoredAttachment {
+  id: number;
+  filename: string;
+  /** content type recorded for the document (from its content where possible) */
+  contentType: string;
+  /** Content-Type header of the part, if any */
+  declaredContentType: string | undefined;
+  kind: SniffedKind;
+  size: number;
+  sha256: string;
+  body: Buffer;
+}
+
+export interface HistoryEntry {
+  status: string;
+  at: string;
+  faxErrorCode?: string;
+  phoneNumber?: string;
+}
+
+export interface Recipient {
+  phoneNumber: string;
+  name?: string;
+  messageStatus: RecipientStatus;
+  faxErrorCode?: string;
+  /** nth send to this number since the last reset (drives the busy-twice number) */
+  sendIndex: number;
+}
+
+export type Availability = 'Alive' | 'Deleted' | 'Purged';
+
+export interface Fax {
+  id: number;
+  user: ResolvedUser;
+  creationTime: number;
+  lastModifiedTime: number;
+  messageStatus: RecipientStatus;
+  availability: Availability;
+  readStatus: 'Read' | 'Unread';
+  faxResolution: 'High' | 'Low';
+  faxPageCount: number;
+  coverIndex: number;
+  coverPageText: string | undefined;
+  sendTime: number | undefined;
+  attachments: StoredAttachment[];
+  recipients: Recipient[];
+  history: HistoryEntry[];
+  recipientHistory: HistoryEntry[];
+  rendered: boolean;
+  /** transmission started (rendering done and not cancelled) */
+  transmitting: boolean;
+  cancelled: boolean;
+  resendOf: number | undefined;
+  /** the client never got an answer for this send (fault injection) */
+  ambiguous: boolean;
+  /** message-sync sequence number of the last change */
+  seq: number;
+  cancelTimers: Array<() => void>;
+}
+
+export interface NewFax {
+  user: ResolvedUser;
+  recipients: Array<{ phoneNumber: string; name?: string }>;
+  faxResolution: 'High' | 'Low';
+  coverIndex: number;
+  coverPageText: string | undefined;
+  sendTime: number | undefined;
+  attachments: StoredAttachment[];
+  resendOf?: number;
+}
+
+export type ChangeKind = 'new' | 'updated';
+export type ChangeListener = (fax: Fax, kind: ChangeKind) => void;
+
+export interface ListQuery {
+  direction?: string[];
+  messageType?: string[];
+  availability?: string[];
+  dateFrom: number;
+  dateTo: number;
+  phoneNumber?: string;
+  readStatus?: string[];
+}
+
+export class FaxStore {
+  private readonly faxes = new Map<number, Fax>();
+  /** creation order, oldest first */
+  private readonly order: Fax[] = [];
+  private readonly sendCounts = new Map<string, number>();
+  private readonly listeners: ChangeListener[] = [];
+  private nextId: number;
+  private nextAttachmentId: number;
+  private seq = 0;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly msPerPage: number,
+    private readonly log: (line: string) => void,
+  ) {
+    // RingCentral message ids are large numbers; start somewhere realistic.
+    this.nextId = 3_000_000_001;
+    this.nextAttachmentId = 5_000_000_001;
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  newAttachmentId(): number {
+    return this.nextAttachmentId++;
+  }
+
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  /** Forget every fax (ids keep increasing so an old id never names a new fax). */
+  reset(): void {
+    for (const fax of this.order) for (const c of fax.cancelTimers) c();
+    this.faxes.clear();
+    this.order.length = 0;
+    this.sendCounts.clear();
+  }
+
+  all(): Fax[] {
+    return this.order;
+  }
+
+  get(user: ResolvedUser, id: number): Fax | undefined {
+    const fax = this.faxes.get(id);
+    if (!fax || fax.user !== user || fax.availability === 'Purged') return undefined;
+    return fax;
+  }
+
+  /** Any fax of the user, purged ones included (for resend validation). */
+  getAny(id: number): Fax | undefined {
+    return this.faxes.get(id);
+  }
+
+  create(req: NewFax): Fax {
+    const now = this.scheduler.now();
+    const id = this.nextId++;
+    const fax: Fax = {
+      id,
+      user: req.user,
+      creationTime: now,
+      lastModifiedTime: now,
+      messageStatus: 'Queued',
+      availability: 'Alive',
+      readStatus: 'Read',
+      faxResolution: req.faxResolution,
+      faxPageCount: 0,
+      coverIndex: req.coverIndex,
+      coverPageText: req.coverPageText,
+      sendTime: req.sendTime,
+      attachments: req.attachments,
+      recipients: req.recipients.map((r) => {
+        const key = canonicalNumber(r.phoneNumber);
+        const sendIndex = (this.sendCounts.get(key) ?? 0) + 1;
+        this.sendCounts.set(key, sendIndex);
+        const rec: Recipient = { phoneNumber: r.phoneNumber, messageStatus: 'Queued', sendIndex };
+        if (r.name !== undefined) rec.name = r.name;
+        return rec;
+      }),
+      history: [{ status: 'Queued', at: new Date(now).toISOString() }],
+      recipientHistory: [],
+      rendered: false,
+      transmitting: false,
+      cancelled: false,
+      resendOf: req.resendOf,
+      ambiguous: false,
+      seq: ++this.seq,
+      cancelTimers: [],
+    };
+    this.faxes.set(id, fax);
+    this.order.push(fax);
+    // Hold until sendTime (the wait is a simulated duration, so it is scaled), then render.
+    const holdSimMs = req.sendTime !== undefined ? Math.max(0, req.sendTime - now) : 0;
+    fax.cancelTimers.push(this.scheduler.afterSim(holdSimMs + RENDER_SIM_MS, () => void this.render(fax)));
+    this.emit(fax, 'new');
+    return fax;
+  }
+
+  private emit(fax: Fax, kind: ChangeKind): void {
+    for (const l of this.listeners) {
+      try {
+        l(fax, kind);
+      } catch (e) {
+        this.log(`change listener failed: ${String(e)}`);
+      }
+    }
+  }
+
+  private touch(fax: Fax): void {
+    const now = this.scheduler.now();
+    // keep lastModifiedTime strictly increasing so "changed since" queries never miss a change
+    fax.lastModifiedTime = Math.max(now, fax.lastModifiedTime + 1);
+    fax.seq = ++this.seq;
+  }
+
+  private async render(fax: Fax): Promise<void> {
+    if (fax.cancelled || fax.availability !== 'Alive') {
+      this.cancel(fax);
+      return;
+    }
+    let pages = 0;
+    let failure: string | undefined;
+    for (const a of fax.attachments) {
+      const count = await countPages(a.kind, a.body);
+      if (!count.ok) {
+        failure = 'RenderingFailed';
+        break;
+      }
+      pages += count.pages;
+    }
+    if (fax.coverIndex > 0 || fax.attachments.length === 0) pages += 1;
+    // the fax may have been deleted or the store reset while pages were counted
+    if (this.faxes.get(fax.id) !== fax) return;
+    if (fax.cancelled || fax.availability !== 'Alive') {
+      this.cancel(fax);
+      return;
+    }
+    if (failure === undefined && pages > MAX_PAGES) failure = 'TooManyPages';
+    fax.rendered = true;
+    fax.transmitting = true;
+    if (failure !== undefined) {
+      for (const r of fax.recipients) this.setRecipient(fax, r, 'SendingFailed', failure);
+      this.afterRecipientChange(fax);
+      return;
+    }
+    fax.faxPageCount = pages;
+    this.touch(fax);
+    this.emit(fax, 'updated');
+    for (const r of fax.recipients) {
+      const steps = planFor(r.phoneNumber, pages, this.msPerPage, r.sendIndex);
+      for (const step of steps) {
+        const apply = (): void => {
+          if (this.faxes.get(fax.id) !== fax) return;
+          this.setRecipient(fax, r, step.status, step.faxErrorCode);
+          this.afterRecipientChange(fax);
+        };
+        if (step.atSimMs === 0) apply();
+        else fax.cancelTimers.push(this.scheduler.afterSim(step.atSimMs, apply));
+      }
+    }
+  }
+
+  private setRecipient(fax: Fax, r: Recipient, status: RecipientStatus, faxErrorCode: string | undefined): void {
+    r.messageStatus = status;
+    if (faxErrorCode !== undefined) r.faxErrorCode = faxErrorCode;
+    else delete r.faxErrorCode;
+    const entry: HistoryEntry = { status, at: new Date(this.scheduler.now()).toISOString(), phoneNumber: r.phoneNumber };
+    if (faxErrorCode !== undefined) entry.faxErrorCode = faxErrorCode;
+    fax.recipientHistory.push(entry);
+  }
+
+  private afterRecipientChange(fax: Fax): void {
+    const status = aggregateStatus(fax.recipients.map((r) => r.messageStatus));
+    if (status !== fax.messageStatus) {
+      fax.messageStatus = status;
+      const entry: HistoryEntry = { status, at: new Date(this.scheduler.now()).toISOString() };
+      const failed = fax.recipients.find((r) => r.messageStatus === status && r.faxErrorCode !== undefined);
+      if (failed?.faxErrorCode !== undefined) entry.faxErrorCode = failed.faxErrorCode;
+      fax.history.push(entry);
+    }
+    this.touch(fax);
+    this.emit(fax, 'updated');
+  }
+
+  private cancel(fax: Fax): void {
+    if (fax.cancelled && fax.history.some((h) => h.status === 'Cancelled')) return;
+    fax.cancelled = true;
+    for (const c of fax.cancelTimers) c();
+    fax.cancelTimers.length = 0;
+    fax.history.push({ status: 'Cancelled', at: new Date(this.scheduler.now()).toISOString() });
+    this.log(`fax ${fax.id} cancelled before transmission`);
+  }
+
+  /** DELETE: first marks Deleted, second (or purge) purges. A fax not yet transmitting is cancelled. */
+  delete(fax: Fax, purge: boolean): void {
+    if (!fax.transmitting) this.cancel(fax);
+    fax.availability = purge || fax.availability === 'Deleted' ? 'Purged' : 'Deleted';
+    fax.history.push({ status: fax.availability, at: new Date(this.scheduler.now()).toISOString() });
+    this.touch(fax);
+    this.emit(fax, 'updated');
+  }
+
+  update(fax: Fax, patch: { readStatus?: 'Read' | 'Unread' }): void {
+    if (patch.readStatus !== undefined && patch.readStatus !== fax.readStatus) {
+      fax.readStatus = patch.readStatus;
+      this.touch(fax);
+      this.emit(fax, 'updated');
+    }
+  }
+
+  markAmbiguous(fax: Fax): void {
+    fax.ambiguous = true;
+  }
+
+  /** Newest first, like RingCentral. */
+  list(user: ResolvedUser, q: ListQuery): Fax[] {
+    const out: Fax[] = [];
+    const avail = q.availability ?? ['Alive', 'Deleted'];
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const fax = this.order[i] as Fax;
+      if (fax.user !== user) continue;
+      if (fax.creationTime < q.dateFrom || fax.creationTime > q.dateTo) continue;
+      if (!avail.includes(fax.availability)) continue;
+      if (q.direction && !q.direction.includes('Outbound')) continue;
+      if (q.messageType && !q.messageType.includes('Fax')) continue;
+      if (q.readStatus && !q.readStatus.includes(fax.readStatus)) continue;
+      if (q.phoneNumber !== undefined) {
+        const want = canonicalNumber(q.phoneNumber);
+        const match =
+          fax.recipients.some((r) => canonicalNumber(r.phoneNumber) === want) ||
+          canonicalNumber(fax.user.phoneNumber) === want;
+        if (!match) continue;
+      }
+      out.push(fax);
+    }
+    return out;
+  }
+
+  /** Faxes of the user changed after sequence number `since`, newest change first. */
+  changedSince(user: ResolvedUser, since: number): Fax[] {
+    return this.order.filter((f) => f.user === user && f.seq > since).sort((a, b) => b.seq - a.seq);
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * OAuth: JWT, refresh (single-use rotating tokens with a grace period) and authorization-code (+PKCE)
+ * grants; revoke; bearer validation; at most MAX_SESSIONS live sessions per user and app.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Scheduler } from './clock';
+import { ApiError, OAuthError } from './errors';
+import type { ResolvedOptions, ResolvedUser } from './options';
+
+export const MAX_SESSIONS = 5;
+export const ACCESS_TTL_S = 3600;
+export const REFRESH_TTL_S = 604_800;
+/** simulated ms an old refresh token keeps working after the new access token is first used */
+export const REFRESH_GRACE_SIM_MS = 10_000;
+/** simulated ms an authorization code lives */
+export const CODE_TTL_SIM_MS = 60_000;
+export const SCOPE = 'Faxes ReadMessages EditMessages SubscriptionWebhook';
+
+interface Session {
+  id: string;
+  user: ResolvedUser;
+  clientId: string;
+  isPublic: boolean;
+  createdAt: number;
+  ended: boolean;
+  endpointId: string;
+  accessTtlS: number;
+  refreshTtlS: number;
+}
+
+interface AccessToken {
+  token: string;
+  session: Session;
+  expiresAt: number;
+  firstUsedAt: number | undefined;
+  /** refresh tokens this access token replaced: they die REFRESH_GRACE after its first use */
+  supersedes: RefreshToken[];
+}
+
+interface RefreshToken {
+  token: string;
+  session: Session;
+  expiresAt: number;
+  /** when set: dies at this time */
+  deadline: number | undefined;
+}
+
+interface AuthCode {
+  code: string;
+  clientId: string;
+  redirectUri: string;
+  challenge: string | undefined;
+  method: 'S256' | 'plain' | undefined;
+  user: ResolvedUser;
+  expiresAt: number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token: string;
+  refresh_token_expires_in: number;
+  scope: string;
+  owner_id: string;
+  endpoint_id: string;
+  session_id: string;
+}
+
+export interface ClientAuth {
+  clientId: string;
+  confidential: boolean;
+}
+
+const token = (prefix: string): string => `${prefix}${randomBytes(24).toString('base64url')}`;
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+export class OAuthServer {
+  private readonly access = new Map<string, AccessToken>();
+  private readonly refresh = new Map<string, RefreshToken>();
+  private readonly codes = new Map<string, AuthCode>();
+  private sessions: Session[] = [];
+  private sessionCounter = 0;
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  reset(): void {
+    this.access.clear();
+    this.refresh.clear();
+    this.codes.clear();
+    this.sessions = [];
+  }
+
+  /** Identify the client from Basic auth or a client_id body field. Throws invalid_client. */
+  authenticateClient(authorization: string | undefined, body: URLSearchParams): ClientAuth {
+    if (authorization !== undefined && /^basic\s/i.test(authorization)) {
+      const decoded = Buffer.from(authorization.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const id = colon === -1 ? decoded : decoded.slice(0, colon);
+      const secret = colon === -1 ? '' : decoded.slice(colon + 1);
+      if (!safeEqual(id, this.opts.clientId)) throw invalidClient('Invalid client: unknown client_id');
+      if (secret === '') return { clientId: id, confidential: false };
+      if (!safeEqual(secret, this.opts.clientSecret)) throw invalidClient('Invalid client: wrong client secret');
+      return { clientId: id, confidential: true };
+    }
+    const id = body.get('client_id');
+    if (id === null) throw invalidClient('Client authentication is required (Basic header or client_id)');
+    if (!safeEqual(id, this.opts.clientId)) throw invalidClient('Invalid client: unknown client_id');
+    return { clientId: id, confidential: false };
+  }
+
+  /** Handle POST /restapi/oauth/token. */
+  token(client: ClientAuth, body: URLSearchParams): TokenResponse {
+    const grant = body.get('grant_type');
+    switch (grant) {
+      case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
+        return this.jwtGrant(client, body);
+      case 'refresh_token':
+        return this.refreshGrant(client, body);
+      case 'authorization_code':
+        return this.codeGrant(client, body);
+      case null:
+        throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [grant_type] is required');
+      default:
+        throw new OAuthError(400, 'unsupported_grant_type', 'OAU-250', `Unsupported grant type [${grant}]`);
+    }
+  }
+
+  private jwtGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
+    if (!client.confidential) throw invalidClient('JWT grant requires a confidential client (client secret)');
+    const assertion = body.get('assertion');
+    if (assertion === null) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [assertion] is required');
+    const user = this.opts.users.find((u) => safeEqual(u.jwt, assertion));
+    if (!user) throw new OAuthError(400, 'invalid_grant', 'OAU-140', 'Invalid JWT assertion');
+    const session = this.newSession(user, client, body);
+    return this.issue(session, []);
+  }
+
+  private refreshGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
+    const value = body.get('refresh_token');
+    if (value === null)
+      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [refresh_token] is required');
+    const rt = this.refresh.get(value);
+    const now = this.scheduler.now();
+    if (!rt || rt.session.ended) throw invalidGrant('Token not found');
+    if (rt.session.clientId !== client.clientId) throw invalidGrant('Token was issued to another client');
+    if (!rt.session.isPublic && !client.confidential) throw invalidClient('Client secret is required for this token');
+    if (rt.expiresAt <= now) throw invalidGrant('Refresh token expired');
+    if (rt.deadline !== undefined && rt.deadline <= now) {
+      this.refresh.delete(value);
+      throw invalidGrant('Refresh token is already used (rotated)');
+    }
+    const ttl = body.get('refresh_token_ttl');
+    if (ttl !== null && Number(ttl) > 0) rt.session.refreshTtlS = Math.min(Number(ttl), REFRESH_TTL_S);
+    return this.issue(rt.session, [rt]);
+  }
+
+  private codeGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
+    const code = body.get('code');
+    if (code === null) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [code] is required');
+    const entry = this.codes.get(code);
+    this.codes.delete(code); // single use, whatever happens next
+    if (!entry || entry.expiresAt <= this.scheduler.now()) throw invalidGrant('Authorization code is invalid or expired');
+    if (entry.clientId !== client.clientId) throw invalidGrant('Authorization code was issued to another client');
+    const redirect = body.get('redirect_uri');
+    if (redirect !== entry.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+    const verifier = body.get('code_verifier');
+    if (entry.challenge !== undefined) {
+      if (verifier === null) throw invalidGrant('code_verifier is required');
+      const computed =
+        entry.method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
+      if (!safeEqual(computed, entry.challenge)) throw invalidGrant('code_verifier does not match code_challenge');
+    } else if (!client.confidential) {
+      throw invalidClient('Client secret is required without PKCE');
+    }
+    const session = this.newSession(entry.user, client, body);
+    return this.issue(session, []);
+  }
+
+  /** GET /restapi/oauth/authorize: auto-approves as the first user; returns the redirect location. */
+  authorize(q: URLSearchParams): string {
+    const clientId = q.get('client_id');
+    if (clientId === null || !safeEqual(clientId, this.opts.clientId)) throw invalidClient('Invalid client_id');
+    if (q.get('response_type') !== 'code')
+      throw new OAuthError(400, 'unsupported_response_type', 'OAU-109', 'Only response_type=code is supported');
+    const redirectUri = q.get('redirect_uri');
+    let target: URL;
+    try {
+      target = new URL(redirectUri ?? '');
+    } catch {
+      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [redirect_uri] is invalid');
+    }
+    const challenge = q.get('code_challenge') ?? undefined;
+    const methodRaw = q.get('code_challenge_method');
+    let method: AuthCode['method'];
+    if (challenge !== undefined) {
+      if (methodRaw === null || methodRaw === 'plain') method = 'plain';
+      else if (methodRaw === 'S256') method = 'S256';
+      else throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Unsupported code_challenge_method');
+    }
+    const hint = q.get('login_hint');
+    const user =
+      this.opts.users.find((u) => hint !== null && (u.extensionId === hint || u.jwt === hint)) ?? this.opts.users[0];
+    if (!user) throw new Error('no users configured');
+    const code = token('C');
+    this.codes.set(code, {
+      code,
+      clientId,
+      redirectUri: redirectUri ?? '',
+      challenge,
+      method,
+      user,
+      expiresAt: this.scheduler.now() + this.scheduler.real(CODE_TTL_SIM_MS),
+    });
+    target.searchParams.set('code', code);
+    const state = q.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    return target.toString();
+  }
+
+  /** POST /restapi/oauth/revoke: ends the session holding the token (unknown tokens are ignored). */
+  revoke(client: ClientAuth, body: URLSearchParams): void {
+    const value = body.get('token');
+    if (value === null) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [token] is required');
+    const session = this.access.get(value)?.session ?? this.refresh.get(value)?.session;
+    if (session && session.clientId === client.clientId) this.endSession(session);
+  }
+
+  /** Validate a bearer header; returns the user. Throws 401 in RingCentral's API error shape. */
+  authenticate(authorization: string | undefined): ResolvedUser {
+    if (authorization === undefined || authorization === '')
+      throw new ApiError(401, 'OAU-123', 'Authorization header is not specified');
+    const m = /^bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!m || m[1] === undefined) throw new ApiError(401, 'OAU-123', 'Authorization header is malformed');
+    const at = this.access.get(m[1]);
+    if (!at || at.session.ended) throw new ApiError(401, 'OAU-213', 'Token not found');
+    const now = this.scheduler.now();
+    if (at.expiresAt <= now) throw new ApiError(401, 'OAU-213', 'Access token expired');
+    if (at.firstUsedAt === undefined) {
+      at.firstUsedAt = now;
+      const deadline = now + this.scheduler.real(REFRESH_GRACE_SIM_MS);
+      for (const rt of at.supersedes) if (rt.deadline === undefined || rt.deadline > deadline) rt.deadline = deadline;
+      at.supersedes = [];
+    }
+    return at.session.user;
+  }
+
+  liveSessions(): number {
+    return this.sessions.filter((s) => !s.ended).length;
+  }
+
+  private newSession(user: ResolvedUser, client: ClientAuth, body: URLSearchParams): Session {
+    const ttl = (name: string, max: number, min: number): number => {
+      const v = body.get(name);
+      const n = v === null ? NaN : Number(v);
+      return Number.isFinite(n) && n > 0 ? Math.max(min, Math.min(n, max)) : max;
+    };
+    const session: Session = {
+      id: `S${++this.sessionCounter}`,
+      user,
+      clientId: client.clientId,
+      isPublic: !client.confidential,
+      createdAt: this.scheduler.now(),
+      ended: false,
+      endpointId: randomBytes(8).toString('base64url'),
+      accessTtlS: ttl('access_token_ttl', ACCESS_TTL_S, 600),
+      refreshTtlS: ttl('refresh_token_ttl', REFRESH_TTL_S, 3600),
+    };
+    // At most MAX_SESSIONS live sessions per user and app: the oldest is evicted.
+    const live = this.sessions.filter(
+      (s) => !s.ended && s.user === user && s.clientId === client.clientId && !this.sessionExpired(s),
+    );
+    while (live.length >= MAX_SESSIONS) {
+      const oldest = live.shift();
+      if (oldest) {
+        this.endSession(oldest);
+        this.opts.log(`session ${oldest.id} of ${user.extensionId} evicted by a new login`);
+      }
+    }
+    this.sessions = this.sessions.filter((s) => !s.ended && !this.sessionExpired(s));
+    this.sessions.push(session);
+    return session;
+  }
+
+  private sessionExpired(s: Session): boolean {
+    const now = this.scheduler.now();
+    for (const rt of this.refresh.values()) if (rt.session === s && rt.expiresAt > now) return false;
+    for (const at of this.access.values()) if (at.session === s && at.expiresAt > now) return false;
+    return true;
+  }
+
+  private endSession(session: Session): void {
+    session.ended = true;
+    for (const [k, v] of this.access) if (v.session === session) this.access.delete(k);
+    for (const [k, v] of this.refresh) if (v.session === session) this.refresh.delete(k);
+  }
+
+  private issue(session: Session, supersedes: RefreshToken[]): TokenResponse {
+    const now = this.scheduler.now();
+    const accessMs = this.scheduler.real(session.accessTtlS * 1000);
+    const refreshMs = this.scheduler.real(session.refreshTtlS * 1000);
+    const at: AccessToken = { token: token('A'), session, expiresAt: now + accessMs, firstUsedAt: undefined, supersedes };
+    const rt: RefreshToken = { token: token('R'), session, expiresAt: now + refreshMs, deadline: undefined };
+    this.access.set(at.token, at);
+    this.refresh.set(rt.token, rt);
+    // drop expired tokens now and then so long runs do not grow without bound
+    if (this.access.size > 1000) for (const [k, v] of this.access) if (v.expiresAt <= now) this.access.delete(k);
+    return {
+      access_token: at.token,
+      token_type: 'bearer',
+      // durations are reported as the real seconds they last (scaled), never below 1
+      expires_in: Math.max(1, Math.ceil(accessMs / 1000)),
+      refresh_token: rt.token,
+      refresh_token_expires_in: Math.max(1, Math.ceil(refreshMs / 1000)),
+      scope: SCOPE,
+      owner_id: session.user.extensionId,
+      endpoint_id: session.endpointId,
+      session_id: session.id,
+    };
+  }
+}
+
+const invalidClient = (d: string): OAuthError => new OAuthError(401, 'invalid_client', 'OAU-153', d);
+const invalidGrant = (d: string): OAuthError => new OAuthError(400, 'invalid_grant', 'OAU-211', d);

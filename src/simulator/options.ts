@@ -1,0 +1,89 @@
+/** Options accepted by startSimulator and their resolved (defaulted) form. */
+
+export interface SimulatorUser {
+  /** JWT assertion that logs this user in. */
+  jwt: string;
+  name?: string;
+  /** The fax number the extension sends from (E.164). */
+  phoneNumber?: string;
+}
+
+export interface SimulatorOptions {
+  /** 0 = random free port (default 0) */
+  port?: number;
+  /** default '127.0.0.1' */
+  host?: string;
+  /**
+   * Multiplies every simulated duration (rate-limit windows, penalties, transmission, token TTLs,
+   * subscription lifetimes, sendTime holds). 1 = real time. Default 1.
+   */
+  timeScale?: number;
+  /** Transmission time per page for ordinary numbers, in SIMULATED ms before timeScale. Default 60_000. */
+  msPerPage?: number;
+  /** Default true. */
+  rateLimits?: boolean;
+  clientId?: string;
+  clientSecret?: string;
+  jwt?: string;
+  /** Extra users (extensions of the same account), each logged in with its own JWT. */
+  extraUsers?: SimulatorUser[];
+  logger?: (line: string) => void;
+}
+
+export interface ResolvedUser {
+  jwt: string;
+  accountId: string;
+  extensionId: string;
+  name: string;
+  phoneNumber: string;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  timeScale: number;
+  msPerPage: number;
+  rateLimits: boolean;
+  clientId: string;
+  clientSecret: string;
+  jwt: string;
+  users: ResolvedUser[];
+  log: (line: string) => void;
+}
+
+export const ACCOUNT_ID = '400100001';
+const FIRST_EXTENSION_ID = 400200001;
+
+export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`timeScale must be > 0, got ${timeScale}`);
+  const msPerPage = opts.msPerPage ?? 60_000;
+  if (!(msPerPage >= 0)) throw new Error(`msPerPage must be >= 0, got ${msPerPage}`);
+  const jwt = opts.jwt ?? 'sim-jwt';
+  const userSpecs: SimulatorUser[] = [{ jwt, name: 'Sim Sender' }, ...(opts.extraUsers ?? [])];
+  const seen = new Set<string>();
+  const users = userSpecs.map((u, i): ResolvedUser => {
+    if (seen.has(u.jwt)) throw new Error(`duplicate user jwt ${u.jwt}`);
+    seen.add(u.jwt);
+    return {
+      jwt: u.jwt,
+      accountId: ACCOUNT_ID,
+      extensionId: String(FIRST_EXTENSION_ID + i),
+      name: u.name ?? `Sim Sender ${i + 1}`,
+      phoneNumber: u.phoneNumber ?? `+1650555${String(100 + i).padStart(4, '0')}`,
+    };
+  });
+  const logger = opts.logger;
+  return {
+    port: opts.port ?? 0,
+    host: opts.host ?? '127.0.0.1',
+    timeScale,
+    msPerPage,
+    rateLimits: opts.rateLimits ?? true,
+    clientId: opts.clientId ?? 'sim-client-id',
+    clientSecret: opts.clientSecret ?? 'sim-client-secret',
+    jwt,
+    users,
+    log: logger ? (line) => logger(line) : () => undefined,
+  };
+}

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createFaxClient, type FaxClient } from '../client/fax-client';
+import type { Config } from '../config/config';
+import type { Logger } from '../logger';
+import { buildDependencies, type Dependencies, type RingCentralTarget } from '../workers/dependencies';
+import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
+import { FAX_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { freePort } from './free-port';
+import { resolveTemporalCli } from './temporal-binary';
+
+export interface StackOptions {
+  /** Keep Temporal's history in `<dataDir>/temporal.db` across runs (faxflow dev). */
+  persistTemporal?: boolean;
+  /** Simulator time scale when no RingCentral credentials are set. */
+  simulatorTimeScale?: number;
+  /** Preferred Temporal UI port. */
+  uiPort?: number;
+  /** Preferred Temporal frontend port (default: any free port). */
+  temporalPort?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface Stack {
+  client: Client;
+  faxClient: FaxClient;
+  namespace: string;
+  taskQueue: string;
+  /** Temporal UI base URL when we started the dev server. */
+  uiUrl: string | undefined;
+  temporalAddress: string;
+  simulatorUrl: string | undefined;
+  deps: Dependencies;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/**
+ * Everything faxflow needs on one machine, on embedded defaults: the Temporal dev server (unless
+ * TEMPORAL_ADDRESS is set), Postgres (embedded unless DATABASE_URL is set), the RingCentral
+ * simulator (unless credentials are set), and the workers. Closing stops them in reverse order.
+ */
+export async function startStack(config: Config, logger: Logger, opts: StackOptions = {}): Promise<Stack> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const fn of closers.reverse()) {
+      await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
+    }
+  };
+
+  try {
+    let client: Client;
+    let nativeConnection: NativeConnection;
+    let uiUrl: string | undefined;
+    let temporalAddress = config.temporalAddress ?? '';
+    const namespace = config.temporalNamespace;
+    if (config.temporalAddress) {
+      progress(`Connecting to Temporal at ${config.temporalAddress}`);
+      nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+      closers.push(() => nativeConnection.close());
+      const connection = await Connection.connect({ address: config.temporalAddress });
+      closers.push(() => connection.close());
+      client = new Client({ connection, namespace });
+    } else {
+      const executable = resolveTemporalCli(config.temporalCliPath);
+      progress(
+        executable.type === 'existing-path'
+          ? `Starting the Temporal dev server (${executable.path})`
+          : 'Starting the Temporal dev server (downloading the Temporal CLI: no `temporal` on PATH)',
+      );
+      const uiPort = await freePort(opts.uiPort ?? 8233);
+      const port = await freePort(opts.temporalPort ?? 0);
+      const env = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable,
+          ip: '127.0.0.1',
+          port,
+          namespace,
+          ui: true,
+          uiPort,
+          searchAttributes: FAX_SEARCH_ATTRIBUTES,
+          log: { format: 'pretty', level: 'error' },
+          ...(opts.persistTemporal && { dbFilename: path.resolve(config.dataDir, 'temporal.db') }),
+        },
+      });
+      closers.push(() => env.teardown());
+      client = env.client;
+      nativeConnection = env.nativeConnection;
+      uiUrl = `http://localhost:${uiPort}`;
+      temporalAddress = `127.0.0.1:${port}`;
+    }
+
+    let target: RingCentralTarget;
+    let simulatorUrl: string | undefined;
+    if (config.ringcentral) {
+      target = config.ringcentral;
+      progress(`Using RingCentral at ${config.ringcentral.serverUrl}`);
+    } else {
+      const { startSimulator } = await import('../simulator');
+      const simulator = await startSimulator({ timeScale: opts.simulatorTimeScale ?? 0.005 });
+      closers.push(() => simulator.close());
+      simulatorUrl = simulator.url;
+      target = { serverUrl: simulator.url, ...simulator.credentials };
+      progress(`Started the RingCentral simulator at ${simulator.url}`);
+    }
+
+    progress(config.databaseUrl ? 'Connecting to PostgreSQL' : `Starting embedded Postgres in ${path.join(config.dataDir, 'pgdata')}`);
+    const deps = await buildDependencies(config, target, logger);
+    closers.push(() => deps.close());
+
+    const workers = await createFaxWorkers({
+      connection: nativeConnection,
+      namespace,
+      taskQueue: config.taskQueue,
+      activities: createActivities(deps.activityDeps),
+    });
+    const running = runWorkers(workers);
+    closers.push(async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    });
+    progress(`Workers polling task queue ${config.taskQueue}`);
+
+    const faxClient = createFaxClient({
+      client,
+      documents: deps.documents,
+      taskQueue: config.taskQueue,
+      defaultRegion: config.defaultRegion,
+    });
+    return { client, faxClient, namespace, taskQueue: config.taskQueue, uiUrl, temporalAddress, simulatorUrl, deps, workers, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

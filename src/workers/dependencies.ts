@@ -1,0 +1,58 @@
+import path from 'node:path';
+import type { Config } from '../config/config';
+import { openDatabase, type DatabaseHandle } from '../db/connection';
+import { migrateToLatest } from '../db/migrate';
+import type { Logger } from '../logger';
+import { createSdkRingCentralClient } from '../ringcentral/sdk-client';
+import type { RingCentralClient } from '../ringcentral/types';
+import type { DocumentStore } from '../storage/document-store';
+import { createLocalDocumentStore } from '../storage/local-document-store';
+import type { ActivityDeps } from '../activities';
+
+/** Where RingCentral is: the real platform from the config, or a simulator someone started. */
+export interface RingCentralTarget {
+  serverUrl: string;
+  clientId: string;
+  clientSecret: string;
+  jwt: string;
+}
+
+export interface Dependencies {
+  database: DatabaseHandle;
+  ringcentral: RingCentralClient;
+  documents: DocumentStore;
+  activityDeps: ActivityDeps;
+  close(): Promise<void>;
+}
+
+export function documentStoreFor(config: Pick<Config, 'dataDir'>): DocumentStore {
+  return createLocalDocumentStore(path.join(config.dataDir, 'documents'));
+}
+
+/** The composition root: every long-lived dependency is built here, once per process. */
+export async function buildDependencies(
+  config: Config,
+  target: RingCentralTarget,
+  logger: Logger,
+): Promise<Dependencies> {
+  const database = await openDatabase(config);
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const ringcentral = createSdkRingCentralClient(target);
+  const documents = documentStoreFor(config);
+  return {
+    database,
+    ringcentral,
+    documents,
+    activityDeps: { db: database.db, ringcentral, documents, logger, defaultRegion: config.defaultRegion },
+    async close() {
+      await ringcentral.close();
+      await database.close();
+    },
+  };
+}

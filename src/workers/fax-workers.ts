@@ -1,0 +1,50 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { FaxActivities } from '../activities';
+import { SEND_TASK_QUEUE_SUFFIX } from '../workflows/fax-workflow';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface FaxWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: FaxActivities;
+  /**
+   * RingCentral's Heavy budget for one credential: 10 fax sends a minute. Enforced by the Temporal
+   * server on the send task queue (`maxTaskQueueActivitiesPerSecond`), so it holds across every
+   * worker polling that queue, not per process.
+   */
+  sendsPerMinute?: number;
+  /** Pre-built workflow bundle (tests build it once); otherwise bundled from source at start-up. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/**
+ * Two workers in one process: the main task queue runs workflows and the light activities; the
+ * send queue runs only `sendFax`, rate-limited cluster-wide.
+ */
+export async function createFaxWorkers(opts: FaxWorkersOptions): Promise<Worker[]> {
+  const { connection, namespace, taskQueue, activities } = opts;
+  const { sendFax, ...light } = activities;
+  const main = await Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: light,
+  });
+  const send = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: `${taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
+    activities: { sendFax },
+    maxTaskQueueActivitiesPerSecond: (opts.sendsPerMinute ?? 10) / 60,
+  });
+  return [main, send];
+}
+
+/** Runs the workers until `shutdown()` is called on each (or a signal the Runtime handles). */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}

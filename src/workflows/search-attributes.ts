@@ -1,0 +1,14 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes operators filter on in the Temporal UI, e.g.
+ * `FaxStatus = "Failed" AND FaxRecipient = "+12025550123"`. They must be registered on the
+ * namespace before a workflow sets them (the dev server registers them at start; for a real
+ * cluster see the README).
+ */
+export const FaxStatusKey = defineSearchAttributeKey('FaxStatus', SearchAttributeType.KEYWORD);
+export const FaxRecipientKey = defineSearchAttributeKey('FaxRecipient', SearchAttributeType.KEYWORD);
+export const FaxMessageIdKey = defineSearchAttributeKey('FaxMessageId', SearchAttributeType.KEYWORD);
+export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
+
+export const FAX_SEARCH_ATTRIBUTES = [FaxStatusKey, FaxRecipientKey, FaxMessageIdKey, TenantIdKey];
