@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { RingCentralApiError, RingCentralNetworkError } from '../ringcentral/errors';
+import { RateBudgetExhaustedError } from '../ringcentral/rate-budgets';
 
 /**
  * Translates RingCentral failures into Temporal's vocabulary at the activity boundary:
@@ -25,8 +26,24 @@ export function toApplicationFailure(err: unknown): unknown {
       nonRetryable: !err.isRetryable,
     });
   }
+  if (err instanceof RateBudgetExhaustedError) {
+    // Not a failure of RingCentral's: wait exactly until our shared budget has a slot again.
+    return ApplicationFailure.create({
+      type: 'RateBudgetExhausted',
+      message: err.message,
+      nextRetryDelay: Math.max(1, err.retryInMs),
+    });
+  }
   if (err instanceof RingCentralNetworkError) {
     return ApplicationFailure.create({ type: 'RingCentralNetworkError', message: err.message });
   }
   return err;
+}
+
+/** True when the error proves RingCentral did not accept the request (so a send did not happen). */
+export function provesNotSent(err: unknown): boolean {
+  if (err instanceof RateBudgetExhaustedError) return true;
+  if (err instanceof RingCentralApiError) return err.status >= 400 && err.status < 500;
+  if (err instanceof RingCentralNetworkError) return !err.ambiguous;
+  return false;
 }

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { findAttemptByMessageId, openFaxAttempt, updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
@@ -7,7 +6,8 @@ import type { RingCentralMessageStatus } from '../domain/fax-status';
 import type { FaxMessage } from '../ringcentral/types';
 import type { DocumentRef } from '../storage/document-store';
 import type { ActivityDeps } from './deps';
-import { toApplicationFailure } from './failures';
+import { provesNotSent, toApplicationFailure } from './failures';
+import { RingCentralApiError } from '../ringcentral/errors';
 
 export interface SendFaxArgs {
   jobId: string;
@@ -35,10 +35,12 @@ const SKEW_MS = 2 * 60_000;
  * Sends one attempt of a fax, at most once.
  *
  * RingCentral has no idempotency key, and Temporal retries an activity whose worker died or whose
- * request timed out. So before sending, a *re*-execution (Temporal attempt > 1, or an attempt row
- * already opened by an earlier execution) lists the outbound faxes created since that attempt
- * started and adopts a fax to the same recipient that no attempt has claimed yet. Only when none
- * exists does it send. Errors that prove nothing was sent (4xx, 429) are retried or failed as such.
+ * request timed out. The attempt row is the witness: it is opened ('Sending') before the request
+ * and marked 'NotSent' only when an error proves RingCentral refused it (4xx, 429, our own budget,
+ * connection refused). A re-execution that finds the row still 'Sending' lists the outbound faxes
+ * created since the attempt started and adopts one to the same recipient that no attempt has
+ * claimed (a unique index on message_id makes the claim exclusive). Only when none exists does it
+ * send again.
  */
 export function createSendFax({ db, ringcentral, documents, logger }: ActivityDeps) {
   return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
@@ -48,14 +50,17 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
       return { messageId: attempt.message_id, status: 'Queued', adopted: true };
     }
 
-    const mayHaveSent = reopened || Context.current().info.attempt > 1;
-    if (mayHaveSent) {
+    // 'Sending' on a reopened row means an earlier execution may have reached RingCentral.
+    if (reopened && attempt.status === 'Sending') {
       const found = await findUnclaimedFax(args.recipient, attempt.started_at);
       if (found) {
         logger.warn({ jobId: args.jobId, attemptNo: args.attemptNo, messageId: found.id }, 'adopted a fax sent by an unanswered attempt');
         await record(args, found, true);
         return { messageId: found.id, status: found.messageStatus, adopted: true };
       }
+    } else if (reopened) {
+      // The earlier execution provably sent nothing: this send starts the search window afresh.
+      await updateFaxAttempt(db, args.jobId, args.attemptNo, { status: 'Sending', startedAt: new Date() });
     }
 
     const content = await Promise.all(
@@ -73,12 +78,13 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
       });
     } catch (err) {
       const failure = toApplicationFailure(err);
-      if (failure instanceof ApplicationFailure && failure.nonRetryable) {
+      if (provesNotSent(err)) {
+        const final = failure instanceof ApplicationFailure && failure.nonRetryable === true;
         await updateFaxAttempt(db, args.jobId, args.attemptNo, {
-          status: 'Rejected',
-          errorCode: (failure.details?.[0] as { errorCode?: string } | undefined)?.errorCode ?? failure.type ?? null,
-          errorMessage: failure.message,
-          finished: true,
+          status: final ? 'Rejected' : 'NotSent',
+          errorCode: err instanceof RingCentralApiError ? err.errorCode : failure instanceof ApplicationFailure ? (failure.type ?? null) : null,
+          errorMessage: err instanceof Error ? err.message : String(err),
+          finished: final,
         });
       }
       throw failure;

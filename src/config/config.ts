@@ -11,6 +11,16 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+const perMinute = () =>
+  optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a whole number of calls per minute' })
+      .int('must be a whole number of calls per minute')
+      .min(1, 'must be at least 1 call per minute')
+      .max(10_000, 'must be at most 10000 calls per minute')
+      .optional(),
+  );
+
 const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(
     z
@@ -33,6 +43,9 @@ const envSchema = z.object({
       .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US or GB')
       .optional(),
   ),
+  RINGCENTRAL_HEAVY_PER_MINUTE: perMinute(),
+  RINGCENTRAL_MEDIUM_PER_MINUTE: perMinute(),
+  RINGCENTRAL_LIGHT_PER_MINUTE: perMinute(),
   LOG_LEVEL: optionalString.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
@@ -58,6 +71,8 @@ export interface Config {
   readonly ringcentral: RingCentralCredentials | undefined;
   readonly defaultRegion: string;
   readonly logLevel: string;
+  /** Calls per 60 s per RingCentral rate-limit group, shared by every worker of this credential. */
+  readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
 }
 
 export class ConfigError extends Error {
@@ -101,5 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ringcentral,
     defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
     logLevel: e.LOG_LEVEL ?? 'info',
+    rateBudgets: Object.freeze({
+      Heavy: e.RINGCENTRAL_HEAVY_PER_MINUTE ?? 10,
+      Medium: e.RINGCENTRAL_MEDIUM_PER_MINUTE ?? 40,
+      Light: e.RINGCENTRAL_LIGHT_PER_MINUTE ?? 50,
+    }),
   });
 }

@@ -40,6 +40,7 @@ export async function updateFaxAttempt(
     errorCode?: string | null;
     errorMessage?: string | null;
     finished?: boolean;
+    startedAt?: Date;
   },
 ): Promise<void> {
   await db
@@ -51,6 +52,7 @@ export async function updateFaxAttempt(
       ...(change.errorCode !== undefined && { error_code: change.errorCode }),
       ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
       ...(change.finished && { finished_at: new Date() }),
+      ...(change.startedAt && { started_at: change.startedAt }),
     })
     .where('job_id', '=', jobId)
     .where('attempt_no', '=', attemptNo)

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-26T1200_initial';
+import * as rateLimits from './migrations/2026-11-26T1300_rate_limits';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -7,6 +8,7 @@ import * as initial from './migrations/2026-11-26T1200_initial';
  */
 const migrations: Record<string, Migration> = {
   '2026-11-26T1200_initial': initial,
+  '2026-11-26T1300_rate_limits': rateLimits,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -54,7 +54,15 @@ export interface FaxEventsTable {
   observed_at: CreatedAt;
 }
 
+/** Calls admitted against a shared rate budget; see `rate-limiter.ts`. */
+export interface RateLimitEventsTable {
+  id: Generated<number>;
+  bucket: string;
+  at: CreatedAt;
+}
+
 export interface Database {
+  rate_limit_events: RateLimitEventsTable;
   fax_jobs: FaxJobsTable;
   fax_attempts: FaxAttemptsTable;
   fax_events: FaxEventsTable;

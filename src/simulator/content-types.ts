@@ -9,11 +9,37 @@ export const SUPPORTED_EXTENSIONS = new Set([
   'cpp', 'c', 'err', 'hpp', 'wk1', 'wk3', 'wk4', 'wq1', 'xml', 'html', 'htm', 'csv',
 ]); // prettier-ignore
 
-const TEXT_EXTENSIONS = new Set(['txt', 'log', 'h', 'cpp', 'c', 'err', 'hpp', 'xml', 'html', 'htm', 'csv', 'vdx']);
+const TEXT_EXTENSIONS = new Set([
+  'txt',
+  'log',
+  'h',
+  'cpp',
+  'c',
+  'err',
+  'hpp',
+  'xml',
+  'html',
+  'htm',
+  'csv',
+  'vdx',
+]);
 const OLE_EXTENSIONS = new Set(['doc', 'dot', 'xls', 'xlsb', 'ppt', 'vsd', 'pub', 'wps', 'mcw', 'wk4']);
 const ZIP_EXTENSIONS = new Set(['docx', 'xlsx', 'xlsb', 'pptx']);
 /** Formats without a reliable signature: trusted by extension when the content is binary. */
-const UNSNIFFED_EXTENSIONS = new Set(['mcw', 'wri', 'awd', 'pcx', 'tga', 'wk1', 'wk3', 'wk4', 'wq1', 'wps', 'pub', 'vsd']);
+const UNSNIFFED_EXTENSIONS = new Set([
+  'mcw',
+  'wri',
+  'awd',
+  'pcx',
+  'tga',
+  'wk1',
+  'wk3',
+  'wk4',
+  'wq1',
+  'wps',
+  'pub',
+  'vsd',
+]);
 
 /** Characters RingCentral refuses in attachment file names. */
 export const FORBIDDEN_FILENAME_CHARS = /[&@#$%^*<>:"/\\|?{}~\u0000-\u001f]/;
@@ -144,6 +170,9 @@ export function checkAttachmentType(filename: string, declared: string | undefin
     case 'binary':
       if (extSupported && ext !== undefined && UNSNIFFED_EXTENSIONS.has(ext))
         return { ok: true, kind, contentType: fallbackType };
-      return { ok: false, reason: extSupported ? `content does not match .${ext}` : 'unsupported media type' };
+      return {
+        ok: false,
+        reason: extSupported ? `content does not match .${ext}` : 'unsupported media type',
+      };
   }
 }

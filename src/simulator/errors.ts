@@ -81,10 +81,17 @@ export const messageTooLarge = (limitBytes: number): ApiError =>
   new ApiError(400, 'MSG-338', `Message size exceeds the limit of ${limitBytes} bytes`);
 
 export const attachmentTooLarge = (filename: string, limitBytes: number): ApiError =>
-  new ApiError(400, 'MSG-337', `Attachment [${filename}] exceeds the limit of ${limitBytes} bytes`, 'attachment');
+  new ApiError(
+    400,
+    'MSG-337',
+    `Attachment [${filename}] exceeds the limit of ${limitBytes} bytes`,
+    'attachment',
+  );
 
 export const rateExceeded = (retryAfterSeconds: number): ApiError =>
-  new ApiError(429, 'CMN-301', 'Request rate exceeded', undefined, { 'Retry-After': String(retryAfterSeconds) });
+  new ApiError(429, 'CMN-301', 'Request rate exceeded', undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
 
 export const serviceUnavailable = (): ApiError =>
   new ApiError(503, 'CMN-211', 'Service is temporarily unavailable, please retry later');

@@ -70,7 +70,9 @@ export function parseFaxRequest(
     if (parts.length === 0) throw envelopeUnparsable('no parts');
     let envelopeSeen = false;
     for (const part of parts) {
-      const isEnvelope = part.contentType === 'application/json' || (part.name === 'json' && part.filename === undefined) ||
+      const isEnvelope =
+        part.contentType === 'application/json' ||
+        (part.name === 'json' && part.filename === undefined) ||
         (part.name === 'json' && part.filename !== undefined && /\.json$/i.test(part.filename));
       if (isEnvelope) {
         if (envelopeSeen) throw envelopeUnparsable('more than one JSON envelope part');
@@ -88,7 +90,12 @@ export function parseFaxRequest(
         (flat[part.name] ??= []).push(part.body.toString('utf8').trim());
         continue;
       }
-      throw new ApiError(400, 'MSG-351', `File name is not specified for part [${part.name ?? ''}]`, 'attachment');
+      throw new ApiError(
+        400,
+        'MSG-351',
+        `File name is not specified for part [${part.name ?? ''}]`,
+        'attachment',
+      );
     }
   } else if (mediaType === 'application/json') {
     envelope = parseEnvelope(body);
@@ -110,21 +117,39 @@ export function parseFaxRequest(
     throw invalidParameter('isoCode');
   const coverIndex = parseCoverIndex(field('coverIndex'));
   const coverPageText = field('coverPageText');
-  if (coverPageText !== undefined && (typeof coverPageText !== 'string' || coverPageText.length > MAX_COVER_PAGE_TEXT))
-    throw invalidParameter('coverPageText', `Parameter [coverPageText] must be a string of at most ${MAX_COVER_PAGE_TEXT} characters`);
+  if (
+    coverPageText !== undefined &&
+    (typeof coverPageText !== 'string' || coverPageText.length > MAX_COVER_PAGE_TEXT)
+  )
+    throw invalidParameter(
+      'coverPageText',
+      `Parameter [coverPageText] must be a string of at most ${MAX_COVER_PAGE_TEXT} characters`,
+    );
 
   let total = 0;
   const attachments: StoredAttachment[] = files.map((f) => {
     const filename = f.filename.replace(/^.*[\\/]/, '');
-    if (filename.trim() === '') throw new ApiError(400, 'MSG-351', 'File name is not specified', 'attachment');
+    if (filename.trim() === '')
+      throw new ApiError(400, 'MSG-351', 'File name is not specified', 'attachment');
     if (FORBIDDEN_FILENAME_CHARS.test(filename))
-      throw invalidParameter('attachment', `Attachment file name [${filename}] contains characters that are not allowed`);
-    if (f.body.length === 0) throw new ApiError(400, 'MSG-347', `Attachment [${filename}] is empty`, 'attachment');
-    if (f.body.length > MAX_TOTAL_ATTACHMENT_BYTES) throw attachmentTooLarge(filename, MAX_TOTAL_ATTACHMENT_BYTES);
+      throw invalidParameter(
+        'attachment',
+        `Attachment file name [${filename}] contains characters that are not allowed`,
+      );
+    if (f.body.length === 0)
+      throw new ApiError(400, 'MSG-347', `Attachment [${filename}] is empty`, 'attachment');
+    if (f.body.length > MAX_TOTAL_ATTACHMENT_BYTES)
+      throw attachmentTooLarge(filename, MAX_TOTAL_ATTACHMENT_BYTES);
     total += f.body.length;
     if (total > MAX_TOTAL_ATTACHMENT_BYTES) throw messageTooLarge(MAX_TOTAL_ATTACHMENT_BYTES);
     const type = checkAttachmentType(filename, f.contentType, f.body);
-    if (!type.ok) throw new ApiError(415, 'MSG-348', `Unsupported media type of attachment [${filename}]: ${type.reason}`, 'attachment');
+    if (!type.ok)
+      throw new ApiError(
+        415,
+        'MSG-348',
+        `Unsupported media type of attachment [${filename}]: ${type.reason}`,
+        'attachment',
+      );
     return {
       id: newAttachmentId(),
       filename,
@@ -156,7 +181,8 @@ function parseEnvelope(buf: Buffer): Envelope {
   } catch (e) {
     throw badJson((e as Error).message);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badJson('the envelope must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw badJson('the envelope must be a JSON object');
   return value as Envelope;
 }
 
@@ -184,10 +210,14 @@ function parseRecipients(raw: unknown, optional: boolean): ParsedFaxRequest['rec
       phone = (item as Record<string, unknown>)['phoneNumber'];
       name = (item as Record<string, unknown>)['name'];
     } else throw invalidParameter('to', `Parameter [to[${i}]] must be an object with phoneNumber`);
-    if (typeof phone !== 'string') throw invalidParameter('to.phoneNumber', `Parameter [to[${i}].phoneNumber] is required`);
+    if (typeof phone !== 'string')
+      throw invalidParameter('to.phoneNumber', `Parameter [to[${i}].phoneNumber] is required`);
     const phoneNumber = normalizeNumber(phone);
     if (phoneNumber === undefined)
-      throw invalidParameter('to.phoneNumber', `Parameter [to[${i}].phoneNumber] value [${phone}] is invalid`);
+      throw invalidParameter(
+        'to.phoneNumber',
+        `Parameter [to[${i}].phoneNumber] value [${phone}] is invalid`,
+      );
     if (name !== undefined && typeof name !== 'string') throw invalidParameter('to.name');
     return name !== undefined ? { phoneNumber, name: name as string } : { phoneNumber };
   });
@@ -206,7 +236,8 @@ function parseSendTime(raw: unknown, now: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (typeof raw !== 'string') throw invalidParameter('sendTime');
   const t = Date.parse(raw);
-  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(raw)) throw invalidParameter('sendTime', 'Parameter [sendTime] must be an ISO 8601 date-time');
+  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(raw))
+    throw invalidParameter('sendTime', 'Parameter [sendTime] must be an ISO 8601 date-time');
   return t > now ? t : undefined;
 }
 

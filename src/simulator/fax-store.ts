@@ -257,11 +257,20 @@ export class FaxStore {
     }
   }
 
-  private setRecipient(fax: Fax, r: Recipient, status: RecipientStatus, faxErrorCode: string | undefined): void {
+  private setRecipient(
+    fax: Fax,
+    r: Recipient,
+    status: RecipientStatus,
+    faxErrorCode: string | undefined,
+  ): void {
     r.messageStatus = status;
     if (faxErrorCode !== undefined) r.faxErrorCode = faxErrorCode;
     else delete r.faxErrorCode;
-    const entry: HistoryEntry = { status, at: new Date(this.scheduler.now()).toISOString(), phoneNumber: r.phoneNumber };
+    const entry: HistoryEntry = {
+      status,
+      at: new Date(this.scheduler.now()).toISOString(),
+      phoneNumber: r.phoneNumber,
+    };
     if (faxErrorCode !== undefined) entry.faxErrorCode = faxErrorCode;
     fax.recipientHistory.push(entry);
   }

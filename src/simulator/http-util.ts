@@ -30,7 +30,11 @@ export function readBody(req: IncomingMessage, cap: number): Promise<BodyResult>
     });
     req.on('end', () => {
       if (tooLarge) resolve({ ok: false, received: size });
-      else resolve({ ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) });
+      else
+        resolve({
+          ok: true,
+          body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
+        });
     });
     req.on('error', () => resolve({ ok: false, received: size }));
     req.on('close', () => {
@@ -71,7 +75,11 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
     sendJson(res, err.status, err.body(), headers);
     return err.status;
   }
-  const e = new ApiError(500, 'CMN-500', `Internal simulator error: ${err instanceof Error ? err.message : String(err)}`);
+  const e = new ApiError(
+    500,
+    'CMN-500',
+    `Internal simulator error: ${err instanceof Error ? err.message : String(err)}`,
+  );
   sendJson(res, 500, e.body(), headers);
   return 500;
 }

@@ -4,13 +4,25 @@ import type { Fax } from './fax-store';
 export interface MessageRecord {
   uri: string;
   id: number;
-  to: Array<{ phoneNumber: string; name?: string; location?: string; messageStatus: string; faxErrorCode?: string }>;
+  to: Array<{
+    phoneNumber: string;
+    name?: string;
+    location?: string;
+    messageStatus: string;
+    faxErrorCode?: string;
+  }>;
   from: { phoneNumber: string; name: string; location: string };
   type: 'Fax';
   creationTime: string;
   readStatus: string;
   priority: 'Normal';
-  attachments: Array<{ id: number; uri: string; type: 'RenderedDocument'; contentType: string; fileName?: string }>;
+  attachments: Array<{
+    id: number;
+    uri: string;
+    type: 'RenderedDocument';
+    contentType: string;
+    fileName?: string;
+  }>;
   direction: 'Outbound';
   availability: string;
   messageStatus: string;

@@ -108,7 +108,8 @@ export class OAuthServer {
       const secret = colon === -1 ? '' : decoded.slice(colon + 1);
       if (!safeEqual(id, this.opts.clientId)) throw invalidClient('Invalid client: unknown client_id');
       if (secret === '') return { clientId: id, confidential: false };
-      if (!safeEqual(secret, this.opts.clientSecret)) throw invalidClient('Invalid client: wrong client secret');
+      if (!safeEqual(secret, this.opts.clientSecret))
+        throw invalidClient('Invalid client: wrong client secret');
       return { clientId: id, confidential: true };
     }
     const id = body.get('client_id');
@@ -137,7 +138,8 @@ export class OAuthServer {
   private jwtGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
     if (!client.confidential) throw invalidClient('JWT grant requires a confidential client (client secret)');
     const assertion = body.get('assertion');
-    if (assertion === null) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [assertion] is required');
+    if (assertion === null)
+      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [assertion] is required');
     const user = this.opts.users.find((u) => safeEqual(u.jwt, assertion));
     if (!user) throw new OAuthError(400, 'invalid_grant', 'OAU-140', 'Invalid JWT assertion');
     const session = this.newSession(user, client, body);
@@ -152,32 +154,39 @@ export class OAuthServer {
     const now = this.scheduler.now();
     if (!rt || rt.session.ended) throw invalidGrant('Token not found');
     if (rt.session.clientId !== client.clientId) throw invalidGrant('Token was issued to another client');
-    if (!rt.session.isPublic && !client.confidential) throw invalidClient('Client secret is required for this token');
+    if (!rt.session.isPublic && !client.confidential)
+      throw invalidClient('Client secret is required for this token');
     if (rt.expiresAt <= now) throw invalidGrant('Refresh token expired');
     if (rt.deadline !== undefined && rt.deadline <= now) {
       this.refresh.delete(value);
       throw invalidGrant('Refresh token is already used (rotated)');
     }
     const ttl = body.get('refresh_token_ttl');
-    if (ttl !== null && Number(ttl) > 0) rt.session.refreshTtlS = Math.min(Number(ttl), REFRESH_TTL_S);
+    if (ttl !== null && Number(ttl) > 0)
+      rt.session.refreshTtlS = Math.max(3600, Math.min(Math.floor(Number(ttl)), REFRESH_TTL_S));
     return this.issue(rt.session, [rt]);
   }
 
   private codeGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
     const code = body.get('code');
-    if (code === null) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [code] is required');
+    if (code === null)
+      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [code] is required');
     const entry = this.codes.get(code);
     this.codes.delete(code); // single use, whatever happens next
-    if (!entry || entry.expiresAt <= this.scheduler.now()) throw invalidGrant('Authorization code is invalid or expired');
-    if (entry.clientId !== client.clientId) throw invalidGrant('Authorization code was issued to another client');
+    if (!entry || entry.expiresAt <= this.scheduler.now())
+      throw invalidGrant('Authorization code is invalid or expired');
+    if (entry.clientId !== client.clientId)
+      throw invalidGrant('Authorization code was issued to another client');
     const redirect = body.get('redirect_uri');
-    if (redirect !== entry.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+    if (redirect !== entry.redirectUri)
+      throw invalidGrant('redirect_uri does not match the authorization request');
     const verifier = body.get('code_verifier');
     if (entry.challenge !== undefined) {
       if (verifier === null) throw invalidGrant('code_verifier is required');
       const computed =
         entry.method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
-      if (!safeEqual(computed, entry.challenge)) throw invalidGrant('code_verifier does not match code_challenge');
+      if (!safeEqual(computed, entry.challenge))
+        throw invalidGrant('code_verifier does not match code_challenge');
     } else if (!client.confidential) {
       throw invalidClient('Client secret is required without PKCE');
     }
@@ -188,9 +197,15 @@ export class OAuthServer {
   /** GET /restapi/oauth/authorize: auto-approves as the first user; returns the redirect location. */
   authorize(q: URLSearchParams): string {
     const clientId = q.get('client_id');
-    if (clientId === null || !safeEqual(clientId, this.opts.clientId)) throw invalidClient('Invalid client_id');
+    if (clientId === null || !safeEqual(clientId, this.opts.clientId))
+      throw invalidClient('Invalid client_id');
     if (q.get('response_type') !== 'code')
-      throw new OAuthError(400, 'unsupported_response_type', 'OAU-109', 'Only response_type=code is supported');
+      throw new OAuthError(
+        400,
+        'unsupported_response_type',
+        'OAU-109',
+        'Only response_type=code is supported',
+      );
     const redirectUri = q.get('redirect_uri');
     let target: URL;
     try {
@@ -208,7 +223,8 @@ export class OAuthServer {
     }
     const hint = q.get('login_hint');
     const user =
-      this.opts.users.find((u) => hint !== null && (u.extensionId === hint || u.jwt === hint)) ?? this.opts.users[0];
+      this.opts.users.find((u) => hint !== null && (u.extensionId === hint || u.jwt === hint)) ??
+      this.opts.users[0];
     if (!user) throw new Error('no users configured');
     const code = token('C');
     this.codes.set(code, {
@@ -229,7 +245,8 @@ export class OAuthServer {
   /** POST /restapi/oauth/revoke: ends the session holding the token (unknown tokens are ignored). */
   revoke(client: ClientAuth, body: URLSearchParams): void {
     const value = body.get('token');
-    if (value === null) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [token] is required');
+    if (value === null)
+      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [token] is required');
     const session = this.access.get(value)?.session ?? this.refresh.get(value)?.session;
     if (session && session.clientId === client.clientId) this.endSession(session);
   }
@@ -247,7 +264,8 @@ export class OAuthServer {
     if (at.firstUsedAt === undefined) {
       at.firstUsedAt = now;
       const deadline = now + this.scheduler.real(REFRESH_GRACE_SIM_MS);
-      for (const rt of at.supersedes) if (rt.deadline === undefined || rt.deadline > deadline) rt.deadline = deadline;
+      for (const rt of at.supersedes)
+        if (rt.deadline === undefined || rt.deadline > deadline) rt.deadline = deadline;
       at.supersedes = [];
     }
     return at.session.user;
@@ -261,7 +279,7 @@ export class OAuthServer {
     const ttl = (name: string, max: number, min: number): number => {
       const v = body.get(name);
       const n = v === null ? NaN : Number(v);
-      return Number.isFinite(n) && n > 0 ? Math.max(min, Math.min(n, max)) : max;
+      return Number.isFinite(n) && n > 0 ? Math.max(min, Math.min(Math.floor(n), max)) : max;
     };
     const session: Session = {
       id: `S${++this.sessionCounter}`,
@@ -307,19 +325,27 @@ export class OAuthServer {
     const now = this.scheduler.now();
     const accessMs = this.scheduler.real(session.accessTtlS * 1000);
     const refreshMs = this.scheduler.real(session.refreshTtlS * 1000);
-    const at: AccessToken = { token: token('A'), session, expiresAt: now + accessMs, firstUsedAt: undefined, supersedes };
+    const at: AccessToken = {
+      token: token('A'),
+      session,
+      expiresAt: now + accessMs,
+      firstUsedAt: undefined,
+      supersedes,
+    };
     const rt: RefreshToken = { token: token('R'), session, expiresAt: now + refreshMs, deadline: undefined };
     this.access.set(at.token, at);
     this.refresh.set(rt.token, rt);
     // drop expired tokens now and then so long runs do not grow without bound
-    if (this.access.size > 1000) for (const [k, v] of this.access) if (v.expiresAt <= now) this.access.delete(k);
+    if (this.access.size > 1000)
+      for (const [k, v] of this.access) if (v.expiresAt <= now) this.access.delete(k);
     return {
       access_token: at.token,
       token_type: 'bearer',
-      // durations are reported as the real seconds they last (scaled), never below 1
-      expires_in: Math.max(1, Math.ceil(accessMs / 1000)),
+      // Lifetimes are reported in simulated seconds, as RingCentral would state them; the token really
+      // dies after the scaled time (clients then get 401 and refresh, which the SDK does by itself).
+      expires_in: session.accessTtlS,
       refresh_token: rt.token,
-      refresh_token_expires_in: Math.max(1, Math.ceil(refreshMs / 1000)),
+      refresh_token_expires_in: session.refreshTtlS,
       scope: SCOPE,
       owner_id: session.user.extensionId,
       endpoint_id: session.endpointId,

@@ -56,7 +56,8 @@ const FIRST_EXTENSION_ID = 400200001;
 
 export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
   const timeScale = opts.timeScale ?? 1;
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`timeScale must be > 0, got ${timeScale}`);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new Error(`timeScale must be > 0, got ${timeScale}`);
   const msPerPage = opts.msPerPage ?? 60_000;
   if (!(msPerPage >= 0)) throw new Error(`msPerPage must be >= 0, got ${msPerPage}`);
   const jwt = opts.jwt ?? 'sim-jwt';

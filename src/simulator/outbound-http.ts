@@ -17,7 +17,13 @@ export class OutboundHttp {
   private readonly inflight = new Set<http.ClientRequest>();
   private closed = false;
 
-  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, maxResponseBytes = 64 * 1024): Promise<OutboundResult> {
+  post(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+    maxResponseBytes = 64 * 1024,
+  ): Promise<OutboundResult> {
     return new Promise((resolve) => {
       let target: URL;
       try {
@@ -64,7 +70,15 @@ export class OutboundHttp {
               ...(size > maxResponseBytes ? { error: `response larger than ${maxResponseBytes} bytes` } : {}),
             });
           });
-          res.on('error', (e) => done({ ok: false, status: res.statusCode ?? 0, headers: res.headers, body: '', error: e.message }));
+          res.on('error', (e) =>
+            done({
+              ok: false,
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: '',
+              error: e.message,
+            }),
+          );
         },
       );
       const timer = setTimeout(() => {

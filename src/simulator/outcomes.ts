@@ -38,7 +38,12 @@ export function canonicalNumber(raw: string): string {
 /**
  * @param sendIndex 1 for the first send to this number since the last reset, 2 for the second, ...
  */
-export function planFor(phoneNumber: string, pages: number, msPerPage: number, sendIndex: number): OutcomeStep[] {
+export function planFor(
+  phoneNumber: string,
+  pages: number,
+  msPerPage: number,
+  sendIndex: number,
+): OutcomeStep[] {
   const transmit = pages * msPerPage;
   switch (canonicalNumber(phoneNumber)) {
     case MAGIC.busyTwiceThenDelivered:

@@ -33,7 +33,8 @@ function countTiffPages(buf: Buffer): PageCount {
     let pages = 0;
     const seen = new Set<number>();
     while (offset !== 0) {
-      if (seen.has(offset) || offset + 2 > buf.length || pages > 10_000) return pages > 0 ? { ok: true, pages } : { ok: false };
+      if (seen.has(offset) || offset + 2 > buf.length || pages > 10_000)
+        return pages > 0 ? { ok: true, pages } : { ok: false };
       seen.add(offset);
       pages++;
       const entries = u16(offset);

@@ -15,7 +15,14 @@ export interface Route {
 
 const EXT = String.raw`/restapi/v1\.0/account/([^/]+)/extension/([^/]+)`;
 
-const r = (method: string, path: string, name: string, group: RateGroup, auth: AuthKind, handler: string): Route => ({
+const r = (
+  method: string,
+  path: string,
+  name: string,
+  group: RateGroup,
+  auth: AuthKind,
+  handler: string,
+): Route => ({
   method,
   pattern: new RegExp(`^${path}$`),
   name: `${method} ${name}`,

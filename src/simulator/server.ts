@@ -2,7 +2,15 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Scheduler } from './clock';
-import { ApiError, invalidParameter, messageTooLarge, notFound, OAuthError, rateExceeded, serviceUnavailable } from './errors';
+import {
+  ApiError,
+  invalidParameter,
+  messageTooLarge,
+  notFound,
+  OAuthError,
+  rateExceeded,
+  serviceUnavailable,
+} from './errors';
 import { MAX_FAX_BODY_BYTES, MAX_TOTAL_ATTACHMENT_BYTES, parseFaxRequest } from './fax-request';
 import { FaxStore, type Fax, type ListQuery } from './fax-store';
 import { Faults } from './faults';
@@ -52,7 +60,14 @@ export class Simulator {
     this.store = new FaxStore(this.scheduler, this.opts.msPerPage, this.opts.log);
     this.oauth = new OAuthServer(this.opts, this.scheduler);
     this.limiter = new RateLimiter(this.scheduler, this.opts.rateLimits);
-    this.webhooks = new Webhooks(this.scheduler, this.outbound, this.faults, this.stats, () => this.url, this.opts.log);
+    this.webhooks = new Webhooks(
+      this.scheduler,
+      this.outbound,
+      this.faults,
+      this.stats,
+      () => this.url,
+      this.opts.log,
+    );
     this.store.onChange((fax, kind) => this.webhooks.onFaxChange(fax, kind));
     this.server = http.createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
@@ -65,7 +80,8 @@ export class Simulator {
       s.on('close', () => this.sockets.delete(s));
     });
     this.server.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable)
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
     });
   }
@@ -123,7 +139,10 @@ export class Simulator {
     }
     const m = matchRoute(method, path);
     if (m === undefined) {
-      sendError(res, new ApiError(404, 'CMN-102', `Resource for parameter [path] is not found: ${path}`, 'path'));
+      sendError(
+        res,
+        new ApiError(404, 'CMN-102', `Resource for parameter [path] is not found: ${path}`, 'path'),
+      );
       return;
     }
     if ('allowed' in m) {
@@ -150,7 +169,9 @@ export class Simulator {
     } else if (route.auth === 'client') {
       const r = await readBody(req, SMALL_BODY_CAP);
       if (!r.ok) {
-        sendError(res, new OAuthError(400, 'invalid_request', 'OAU-109', 'Request body too large'), { Connection: 'close' });
+        sendError(res, new OAuthError(400, 'invalid_request', 'OAU-109', 'Request body too large'), {
+          Connection: 'close',
+        });
         return;
       }
       body = r.body;
@@ -188,7 +209,16 @@ export class Simulator {
         await this.handleAuthRoute(route, req, res, url, body ?? Buffer.alloc(0), decision.headers);
         return;
       }
-      const ctx: Ctx = { req, res, url, route, params, user: user as ResolvedUser, rateHeaders: decision.headers, body };
+      const ctx: Ctx = {
+        req,
+        res,
+        url,
+        route,
+        params,
+        user: user as ResolvedUser,
+        rateHeaders: decision.headers,
+        body,
+      };
       await this.handleApi(ctx);
     } catch (e) {
       sendError(res, e, decision.headers);
@@ -210,7 +240,12 @@ export class Simulator {
     }
     const ct = req.headers['content-type'] ?? '';
     if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded'))
-      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Content-Type must be application/x-www-form-urlencoded');
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        'OAU-109',
+        'Content-Type must be application/x-www-form-urlencoded',
+      );
     const form = new URLSearchParams(body.toString('utf8'));
     const client = this.oauth.authenticateClient(req.headers.authorization, form);
     if (route.handler === 'token') {
@@ -285,7 +320,10 @@ export class Simulator {
         return sendJson(
           res,
           200,
-          { uri: `${this.url}/restapi/v1.0/subscription`, records: this.webhooks.list(ctx.user).map((s) => this.webhooks.record(s)) },
+          {
+            uri: `${this.url}/restapi/v1.0/subscription`,
+            records: this.webhooks.list(ctx.user).map((s) => this.webhooks.record(s)),
+          },
           h,
         );
       case 'getSubscription':
@@ -326,22 +364,39 @@ export class Simulator {
     const { req, res, user } = ctx;
     const r = await readBody(req, MAX_FAX_BODY_BYTES);
     if (!r.ok) {
-      sendError(res, messageTooLarge(MAX_TOTAL_ATTACHMENT_BYTES), { ...ctx.rateHeaders, Connection: 'close' });
+      sendError(res, messageTooLarge(MAX_TOTAL_ATTACHMENT_BYTES), {
+        ...ctx.rateHeaders,
+        Connection: 'close',
+      });
       return;
     }
     const now = this.scheduler.now();
-    const parsed = parseFaxRequest(req.headers['content-type'], r.body, now, () => this.store.newAttachmentId());
+    const parsed = parseFaxRequest(req.headers['content-type'], r.body, now, () =>
+      this.store.newAttachmentId(),
+    );
     let fax: Fax;
     if (parsed.originalMessageId !== undefined) {
       const orig = this.store.get(user, parsed.originalMessageId);
       if (!orig) throw invalidParameter('originalMessageId');
       if (orig.messageStatus !== 'SendingFailed' && orig.messageStatus !== 'DeliveryFailed')
-        throw new ApiError(406, 'MSG-343', `Resend is not allowed for a message in status [${orig.messageStatus}]`, 'originalMessageId');
-      const failed = orig.recipients.filter((x) => x.messageStatus === 'SendingFailed' || x.messageStatus === 'DeliveryFailed');
+        throw new ApiError(
+          406,
+          'MSG-343',
+          `Resend is not allowed for a message in status [${orig.messageStatus}]`,
+          'originalMessageId',
+        );
+      const failed = orig.recipients.filter(
+        (x) => x.messageStatus === 'SendingFailed' || x.messageStatus === 'DeliveryFailed',
+      );
       fax = this.store.create({
         user,
         recipients:
-          parsed.recipients ?? failed.map((x) => (x.name !== undefined ? { phoneNumber: x.phoneNumber, name: x.name } : { phoneNumber: x.phoneNumber })),
+          parsed.recipients ??
+          failed.map((x) =>
+            x.name !== undefined
+              ? { phoneNumber: x.phoneNumber, name: x.name }
+              : { phoneNumber: x.phoneNumber },
+          ),
         faxResolution: orig.faxResolution,
         coverIndex: orig.coverIndex,
         coverPageText: orig.coverPageText,
@@ -352,7 +407,10 @@ export class Simulator {
     } else {
       if (parsed.recipients === undefined) throw invalidParameter('to');
       if (parsed.attachments.length === 0 && parsed.coverIndex === 0)
-        throw invalidParameter('attachment', 'Nothing to send: no attachments and no cover page (coverIndex 0)');
+        throw invalidParameter(
+          'attachment',
+          'Nothing to send: no attachments and no cover page (coverIndex 0)',
+        );
       fax = this.store.create({
         user,
         recipients: parsed.recipients,
@@ -388,11 +446,15 @@ export class Simulator {
       const v = q.get(name);
       if (v === null || v === '') return dflt;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) throw invalidParameter(name, `Parameter [${name}] must be an integer ${min}..${max}`);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw invalidParameter(name, `Parameter [${name}] must be an integer ${min}..${max}`);
       return n;
     };
     const multi = (name: string): string[] | undefined => {
-      const all = q.getAll(name).flatMap((v) => v.split(',')).filter((v) => v !== '');
+      const all = q
+        .getAll(name)
+        .flatMap((v) => v.split(','))
+        .filter((v) => v !== '');
       return all.length > 0 ? all : undefined;
     };
     const query: ListQuery = { dateFrom: date('dateFrom', now - DAY_MS), dateTo: date('dateTo', now + 1) };
@@ -403,12 +465,14 @@ export class Simulator {
     }
     const messageType = multi('messageType');
     if (messageType) {
-      for (const t of messageType) if (!['Fax', 'SMS', 'VoiceMail', 'Pager', 'Text'].includes(t)) throw invalidParameter('messageType');
+      for (const t of messageType)
+        if (!['Fax', 'SMS', 'VoiceMail', 'Pager', 'Text'].includes(t)) throw invalidParameter('messageType');
       query.messageType = messageType;
     }
     const availability = multi('availability');
     if (availability) {
-      for (const a of availability) if (!['Alive', 'Deleted', 'Purged'].includes(a)) throw invalidParameter('availability');
+      for (const a of availability)
+        if (!['Alive', 'Deleted', 'Purged'].includes(a)) throw invalidParameter('availability');
       query.availability = availability;
     }
     const readStatus = multi('readStatus');
@@ -448,7 +512,8 @@ export class Simulator {
     const tokenFor = (seq: number): string =>
       Buffer.from(JSON.stringify({ s: seq, e: ctx.user.extensionId })).toString('base64url');
     const recordCount = Number(q.get('recordCount') ?? '250');
-    if (!Number.isInteger(recordCount) || recordCount < 1 || recordCount > 250) throw invalidParameter('recordCount');
+    if (!Number.isInteger(recordCount) || recordCount < 1 || recordCount > 250)
+      throw invalidParameter('recordCount');
     const types = q.getAll('messageType');
     const wantFax = types.length === 0 || types.includes('Fax');
     let faxes: Fax[];
@@ -464,7 +529,10 @@ export class Simulator {
       const raw = q.get('syncToken');
       let since: number | undefined;
       try {
-        const t = JSON.parse(Buffer.from(raw ?? '', 'base64url').toString('utf8')) as { s?: unknown; e?: unknown };
+        const t = JSON.parse(Buffer.from(raw ?? '', 'base64url').toString('utf8')) as {
+          s?: unknown;
+          e?: unknown;
+        };
         if (typeof t.s === 'number' && t.e === ctx.user.extensionId) since = t.s;
       } catch {
         since = undefined;
@@ -478,7 +546,12 @@ export class Simulator {
     return {
       uri: `${this.url}${ctx.url.pathname}${ctx.url.search}`,
       records: faxes.map((f) => toRecord(f, this.url)),
-      syncInfo: { syncType, syncToken: tokenFor(this.store.currentSeq), syncTime: iso(now), olderRecordsExist: older },
+      syncInfo: {
+        syncType,
+        syncToken: tokenFor(this.store.currentSeq),
+        syncTime: iso(now),
+        olderRecordsExist: older,
+      },
     };
   }
 
@@ -490,7 +563,11 @@ export class Simulator {
       name: user.name,
       type: 'User',
       status: 'Enabled',
-      contact: { firstName: user.name, email: `ext${user.extensionId}@sim.invalid`, businessPhone: user.phoneNumber },
+      contact: {
+        firstName: user.name,
+        email: `ext${user.extensionId}@sim.invalid`,
+        businessPhone: user.phoneNumber,
+      },
       account: { id: user.accountId, uri: `${this.url}/restapi/v1.0/account/${user.accountId}` },
       permissions: { admin: { enabled: false }, internationalCalling: { enabled: true } },
     };

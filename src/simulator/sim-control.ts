@@ -29,8 +29,19 @@ export interface SimFax {
   cancelled: boolean;
   /** the client's connection was cut before the answer (fault injection) */
   ambiguous: boolean;
-  recipients: Array<{ phoneNumber: string; name: string | null; messageStatus: string; faxErrorCode: string | null }>;
-  attachments: Array<{ filename: string; contentType: string; declaredContentType: string | null; size: number; sha256: string }>;
+  recipients: Array<{
+    phoneNumber: string;
+    name: string | null;
+    messageStatus: string;
+    faxErrorCode: string | null;
+  }>;
+  attachments: Array<{
+    filename: string;
+    contentType: string;
+    declaredContentType: string | null;
+    size: number;
+    sha256: string;
+  }>;
   history: Array<{ status: string; at: string; faxErrorCode: string | null }>;
   recipientHistory: Array<{ phoneNumber: string; status: string; at: string; faxErrorCode: string | null }>;
 }
@@ -91,7 +102,10 @@ export async function handleSimControl(
       case 'GET /_sim/faxes': {
         const to = url.searchParams.get('to');
         let faxes = sim.store.all();
-        if (to !== null) faxes = faxes.filter((f) => f.recipients.some((r) => canonicalNumber(r.phoneNumber) === canonicalNumber(to)));
+        if (to !== null)
+          faxes = faxes.filter((f) =>
+            f.recipients.some((r) => canonicalNumber(r.phoneNumber) === canonicalNumber(to)),
+          );
         return sendJson(res, 200, { faxes: faxes.map(simFax) });
       }
       case 'GET /_sim/faxes/{id}': {
@@ -111,7 +125,8 @@ export async function handleSimControl(
         const r = await readBody(req, 64 * 1024);
         if (!r.ok) throw new ApiError(413, 'CMN-101', 'Body too large');
         const parsed = FaultConfigSchema.safeParse(parseJsonBody(r.body) ?? {});
-        if (!parsed.success) throw new ApiError(400, 'CMN-101', `Invalid fault configuration: ${parsed.error.message}`);
+        if (!parsed.success)
+          throw new ApiError(400, 'CMN-101', `Invalid fault configuration: ${parsed.error.message}`);
         sim.faults.set(parsed.data);
         return sendJson(res, 200, sim.faults.config);
       }

@@ -65,7 +65,13 @@ const SUBSCRIPTION_FILTER_RE = /^\/restapi\/v1\.0\/(account\/(~|\d+)\/)?subscrip
 
 export class Webhooks {
   private readonly subs = new Map<string, Subscription>();
-  private deliveredLog: Array<{ subscriptionId: string; at: string; ok: boolean; status: number; body: string }> = [];
+  private deliveredLog: Array<{
+    subscriptionId: string;
+    at: string;
+    ok: boolean;
+    status: number;
+    body: string;
+  }> = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -97,7 +103,11 @@ export class Webhooks {
       status: s.status,
       eventFilters: s.eventFilters,
       expirationTime: iso(s.expiresAt),
-      expiresIn: Math.max(0, Math.round((s.expiresAt - this.scheduler.now()) / 1000)),
+      // remaining lifetime in simulated seconds (expirationTime is the real moment)
+      expiresIn: Math.max(
+        0,
+        Math.round((s.expiresAt - this.scheduler.now()) / 1000 / this.scheduler.timeScale),
+      ),
       deliveryMode: { transportType: 'WebHook', address: s.address, encryption: false },
     };
   }
@@ -192,13 +202,18 @@ export class Webhooks {
     body: unknown,
     creating: boolean,
   ): { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidParameter('body', 'A JSON object is required');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw invalidParameter('body', 'A JSON object is required');
     const b = body as Record<string, unknown>;
-    const out: { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } = {};
+    const out: { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } =
+      {};
     if (b['eventFilters'] !== undefined || creating) {
       const f = b['eventFilters'];
       if (!Array.isArray(f) || f.length === 0 || !f.every((x) => typeof x === 'string'))
-        throw invalidParameter('eventFilters', 'Parameter [eventFilters] must be a non-empty array of strings');
+        throw invalidParameter(
+          'eventFilters',
+          'Parameter [eventFilters] must be a non-empty array of strings',
+        );
       for (const x of f as string[]) {
         if (!FILTER_RE.test(x) && !SUBSCRIPTION_FILTER_RE.test(x))
           throw invalidParameter('eventFilters', `Event filter [${x}] is invalid`);
@@ -221,19 +236,29 @@ export class Webhooks {
           ok = false;
         }
       }
-      if (!ok) throw invalidParameter('deliveryMode.address', 'Parameter [deliveryMode.address] must be an http(s) URL');
+      if (!ok)
+        throw invalidParameter(
+          'deliveryMode.address',
+          'Parameter [deliveryMode.address] must be an http(s) URL',
+        );
       out.address = address as string;
       const vt = d['verificationToken'];
       if (vt !== undefined) {
         if (typeof vt !== 'string' || vt.length === 0 || vt.length > 64)
-          throw invalidParameter('deliveryMode.verificationToken', 'verificationToken must be a string of 1..64 characters');
+          throw invalidParameter(
+            'deliveryMode.verificationToken',
+            'verificationToken must be a string of 1..64 characters',
+          );
         out.verificationToken = vt;
       }
     }
     const e = b['expiresIn'];
     if (e !== undefined) {
       if (typeof e !== 'number' || !Number.isInteger(e) || e < 1 || e > MAX_EXPIRES_IN_S)
-        throw invalidParameter('expiresIn', `Parameter [expiresIn] must be an integer 1..${MAX_EXPIRES_IN_S}`);
+        throw invalidParameter(
+          'expiresIn',
+          `Parameter [expiresIn] must be an integer 1..${MAX_EXPIRES_IN_S}`,
+        );
       out.expiresIn = e;
     }
     return out;
@@ -348,7 +373,13 @@ export class Webhooks {
         const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
         if (s.verificationToken !== undefined) headers['Verification-Token'] = s.verificationToken;
         const r = await this.http.post(s.address, headers, payload, this.timeoutMs());
-        this.deliveredLog.push({ subscriptionId: s.id, at: iso(this.scheduler.now()), ok: r.ok, status: r.status, body: payload });
+        this.deliveredLog.push({
+          subscriptionId: s.id,
+          at: iso(this.scheduler.now()),
+          ok: r.ok,
+          status: r.status,
+          body: payload,
+        });
         if (this.deliveredLog.length > 10_000) this.deliveredLog.splice(0, 5_000);
         if (r.ok) {
           this.stats.webhooksDelivered++;
@@ -356,7 +387,9 @@ export class Webhooks {
         } else {
           this.stats.webhooksFailed++;
           s.consecutiveFailures++;
-          this.log(`webhook delivery to ${s.address} failed (${r.error ?? `HTTP ${r.status}`}), ${s.consecutiveFailures} in a row`);
+          this.log(
+            `webhook delivery to ${s.address} failed (${r.error ?? `HTTP ${r.status}`}), ${s.consecutiveFailures} in a row`,
+          );
           if (s.consecutiveFailures >= this.faults.config.webhookBlacklistAfter) {
             s.status = 'Blacklisted';
             s.queue.length = 0;

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { admit } from '../db/rate-limiter';
+import { withRateBudgets } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
 import { openDatabase, type DatabaseHandle } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
@@ -16,6 +19,9 @@ export interface RingCentralTarget {
   clientSecret: string;
   jwt: string;
 }
+
+/** RingCentral's window is 60 s; one more second absorbs network delay between us and its counter. */
+const RATE_WINDOW_MS = 61_000;
 
 export interface Dependencies {
   database: DatabaseHandle;
@@ -43,7 +49,12 @@ export async function buildDependencies(
     await database.close();
     throw err;
   }
-  const ringcentral = createSdkRingCentralClient(target);
+  // Every worker of one credential shares its budgets through Postgres; the key names the
+  // credential without containing it.
+  const credential = createHash('sha256').update(`${target.serverUrl}|${target.clientId}|${target.jwt}`).digest('hex').slice(0, 16);
+  const ringcentral = withRateBudgets(createSdkRingCentralClient(target), (group) =>
+    admit(database.db, `ringcentral:${credential}:${group}`, { limit: config.rateBudgets[group], windowMs: RATE_WINDOW_MS }),
+  );
   const documents = documentStoreFor(config);
   return {
     database,

@@ -10,19 +10,16 @@ export interface FaxWorkersOptions {
   namespace: string;
   taskQueue: string;
   activities: FaxActivities;
-  /**
-   * RingCentral's Heavy budget for one credential: 10 fax sends a minute. Enforced by the Temporal
-   * server on the send task queue (`maxTaskQueueActivitiesPerSecond`), so it holds across every
-   * worker polling that queue, not per process.
-   */
-  sendsPerMinute?: number;
+  /** Concurrent sends per process: each holds up to 50 MB of documents in memory. */
+  maxConcurrentSends?: number;
   /** Pre-built workflow bundle (tests build it once); otherwise bundled from source at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 /**
  * Two workers in one process: the main task queue runs workflows and the light activities; the
- * send queue runs only `sendFax`, rate-limited cluster-wide.
+ * send queue runs only `sendFax`, so large uploads never starve bookkeeping of activity slots.
+ * RingCentral's rate limits are enforced by the shared budgets in Postgres (see rate-limiter.ts).
  */
 export async function createFaxWorkers(opts: FaxWorkersOptions): Promise<Worker[]> {
   const { connection, namespace, taskQueue, activities } = opts;
@@ -39,7 +36,7 @@ export async function createFaxWorkers(opts: FaxWorkersOptions): Promise<Worker[
     namespace,
     taskQueue: `${taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
     activities: { sendFax },
-    maxTaskQueueActivitiesPerSecond: (opts.sendsPerMinute ?? 10) / 60,
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentSends ?? 4,
   });
   return [main, send];
 }

@@ -42,7 +42,7 @@ const validation = proxyActivities<FaxActivities>({
   retry: { initialInterval: '2s', maximumInterval: '1 minute' },
 });
 
-/** Sends run on their own task queue, whose rate limit keeps every worker inside the Heavy budget. */
+/** Sends run on their own task queue, so large uploads do not hold the bookkeeping queue's slots. */
 export const SEND_TASK_QUEUE_SUFFIX = '-send';
 
 export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowResult> {

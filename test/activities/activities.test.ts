@@ -1,0 +1,185 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities';
+import { listFaxAttempts } from '../../src/db/fax-attempts';
+import { listFaxEvents } from '../../src/db/fax-events';
+import { findFaxJob } from '../../src/db/fax-jobs';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
+import type { DocumentRef } from '../../src/storage/document-store';
+import { faxWorkflowId } from '../../src/workflows/ids';
+import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
+import { FakeRingCentral } from '../support/fake-ringcentral';
+import { makeSamplePdf } from '../support/pdf-fixtures';
+
+let database: DatabaseHandle;
+beforeAll(() => {
+  database = testDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+async function setup(rc = new FakeRingCentral()) {
+  const { deps } = await makeActivityDeps(database, rc);
+  const activities = createActivities(deps);
+  const pdf = await deps.documents.put(await makeSamplePdf(2), { filename: 'letter #1.pdf', contentType: 'application/pdf' });
+  return { deps, activities, rc, pdf };
+}
+
+async function prepared(activities: ReturnType<typeof createActivities>, pdf: DocumentRef, to = '+12025550123') {
+  const jobId = uniqueJobId();
+  const result = await runActivity(activities.prepareFaxJob, {
+    jobId,
+    workflowId: faxWorkflowId(jobId),
+    to,
+    documents: [pdf],
+  });
+  return { jobId, result };
+}
+
+describe('prepareFaxJob', () => {
+  it('registers the job, counts pages and cleans filenames', async () => {
+    const { activities, pdf } = await setup();
+    const { jobId, result } = await prepared(activities, pdf, '(202) 555-0123');
+    expect(result).toMatchObject({ ok: true, recipient: '+12025550123', pages: 2 });
+    expect(result.ok && result.documents[0]!.filename).toBe('letter _1.pdf');
+    const row = await findFaxJob(database.db, jobId);
+    expect(row).toMatchObject({ status: 'Accepted', recipient: '+12025550123', pages: 2, workflow_id: `fax-${jobId}` });
+  });
+
+  it('records a rejection as final with its code and sentence', async () => {
+    const { activities, pdf } = await setup();
+    const { jobId, result } = await prepared(activities, pdf, 'call me maybe');
+    expect(result).toMatchObject({ ok: false, code: 'INVALID_NUMBER' });
+    const row = await findFaxJob(database.db, jobId);
+    expect(row).toMatchObject({ status: 'Rejected', error_code: 'INVALID_NUMBER' });
+    expect(row?.completed_at).toBeInstanceOf(Date);
+    expect((await listFaxEvents(database.db, jobId)).map((e) => e.status)).toEqual(['Rejected']);
+  });
+
+  it('refuses a reference to a document the store does not have', async () => {
+    const { activities, pdf } = await setup();
+    const { result } = await prepared(activities, { ...pdf, sha256: 'f'.repeat(64) });
+    expect(result).toMatchObject({ ok: false, code: 'DOCUMENT_MISSING' });
+  });
+
+  it('is idempotent: a retried registration changes nothing', async () => {
+    const { activities, pdf } = await setup();
+    const jobId = uniqueJobId();
+    const args = { jobId, workflowId: faxWorkflowId(jobId), to: '+12025550123', documents: [pdf] };
+    await runActivity(activities.prepareFaxJob, args);
+    await runActivity(activities.prepareFaxJob, args, { attempt: 2 });
+    const count = await database.db.selectFrom('fax_jobs').where('id', '=', jobId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    expect(Number(count?.n)).toBe(1);
+  });
+});
+
+describe('sendFax', () => {
+  it('sends once and records the attempt, the job and an event', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    const sent = await runActivity(activities.sendFax, {
+      jobId,
+      attemptNo: 1,
+      recipient: result.recipient,
+      documents: result.documents,
+    });
+    expect(sent).toMatchObject({ status: 'Queued', adopted: false });
+    expect(rc.sent).toHaveLength(1);
+    expect(rc.sent[0]!.request.documents[0]).toMatchObject({ filename: 'letter _1.pdf', contentType: 'application/pdf' });
+    expect(await findFaxJob(database.db, jobId)).toMatchObject({ status: 'Queued', message_id: sent.messageId, attempts: 1 });
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ attempt_no: 1, message_id: sent.messageId, status: 'Queued' }]);
+  });
+
+  it('adopts a fax that an unanswered execution sent, instead of sending it twice', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
+    // RingCentral accepts the fax, but the connection drops before we hear back.
+    rc.failNextSend(new RingCentralNetworkError('socket hang up', true), { butAccept: true });
+    await expect(runActivity(activities.sendFax, args)).rejects.toBeInstanceOf(ApplicationFailure);
+    expect(rc.sent).toHaveLength(1);
+
+    // Temporal retries the activity: it must find the fax and not send again.
+    const retried = await runActivity(activities.sendFax, args, { attempt: 2 });
+    expect(retried).toMatchObject({ adopted: true, messageId: rc.sent[0]!.id });
+    expect(rc.sent).toHaveLength(1);
+    expect(await findFaxJob(database.db, jobId)).toMatchObject({ message_id: rc.sent[0]!.id });
+  });
+
+  it('looks before resending after a 5xx, and sends when RingCentral has nothing', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
+    rc.failNextSend(new RingCentralApiError(503, 'CMN-211', 'Service temporarily unavailable'));
+    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({ type: 'RingCentralUnavailable' });
+    const retried = await runActivity(activities.sendFax, args, { attempt: 2 });
+    expect(retried.adopted).toBe(false);
+    expect(rc.listCalls).toBe(1);
+    expect(rc.sent).toHaveLength(1);
+  });
+
+  it('resends without looking when the earlier error proves nothing was sent', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
+    rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 1, 'Heavy'));
+    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({ type: 'RingCentralRateLimited' });
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ status: 'NotSent', error_code: 'CMN-301' }]);
+    await runActivity(activities.sendFax, args, { attempt: 2 });
+    expect(rc.listCalls).toBe(0);
+    expect(rc.sent).toHaveLength(1);
+  });
+
+  it("turns a 429 into a retry after RingCentral's Retry-After", async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 17, 'Heavy'));
+    const err = await runActivity(activities.sendFax, { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'RingCentralRateLimited', nextRetryDelay: '17s', nonRetryable: false });
+  });
+
+  it('fails for good on a 4xx RingCentral will repeat, and records why', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    rc.failNextSend(new RingCentralApiError(403, 'MSG-340', 'Outbound fax is not allowed'));
+    await expect(
+      runActivity(activities.sendFax, { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents }),
+    ).rejects.toMatchObject({ type: 'RingCentralRejected', nonRetryable: true });
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ status: 'Rejected', error_code: 'MSG-340' }]);
+  });
+});
+
+describe('checkFaxStatus', () => {
+  it('records forward moves only', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, result } = await prepared(activities, pdf);
+    if (!result.ok) throw new Error('fixture');
+    const sent = await runActivity(activities.sendFax, { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents });
+    const check = (known?: 'Queued' | 'Sent') =>
+      runActivity(activities.checkFaxStatus, {
+        jobId,
+        attemptNo: 1,
+        messageId: sent.messageId,
+        recipient: result.recipient,
+        ...(known && { known }),
+      });
+    rc.setStatus(sent.messageId, 'Sent');
+    expect(await check('Queued')).toMatchObject({ status: 'Sent' });
+    expect(await check('Sent')).toMatchObject({ status: 'Sent' }); // no move: nothing recorded
+    rc.setStatus(sent.messageId, 'DeliveryFailed', 'LineBusy');
+    expect(await check('Sent')).toMatchObject({ status: 'DeliveryFailed', faxErrorCode: 'LineBusy' });
+    const events = await listFaxEvents(database.db, jobId);
+    expect(events.filter((e) => e.source === 'poll').map((e) => e.status)).toEqual(['Sent', 'DeliveryFailed']);
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ status: 'DeliveryFailed', fax_error_code: 'LineBusy' }]);
+  });
+});

@@ -1,0 +1,96 @@
+import { SDK } from '@ringcentral/sdk';
+import FormData from 'form-data';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SimulatorHandle } from '../../src/simulator/index';
+import { MessageList, MessageRecord } from './schemas';
+import { pdf, start, waitFor } from './helpers';
+
+describe('the official @ringcentral/sdk against the simulator', () => {
+  let sim: SimulatorHandle;
+  beforeEach(async () => {
+    sim = await start({ timeScale: 0.002 });
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('logs in with a JWT, sends a fax like the official sample and polls the message store', async () => {
+    const sdk = new SDK({
+      server: sim.url,
+      clientId: sim.credentials.clientId,
+      clientSecret: sim.credentials.clientSecret,
+    });
+    const platform = sdk.platform();
+    await platform.login({ jwt: sim.credentials.jwt });
+
+    const body = {
+      to: [{ phoneNumber: '+16505550170', name: 'Test' }],
+      faxResolution: 'High',
+      coverPageText: 'From the SDK',
+    };
+    const formData = new FormData();
+    formData.append('json', Buffer.from(JSON.stringify(body)), {
+      filename: 'request.json',
+      contentType: 'application/json',
+    });
+    formData.append('attachment', Buffer.from(await pdf(2)), {
+      filename: 'test.pdf',
+      contentType: 'application/pdf',
+    });
+    const resp = await platform.post('/restapi/v1.0/account/~/extension/~/fax', formData);
+    const sent = MessageRecord.parse(await resp.json());
+    expect(sent.messageStatus).toBe('Queued');
+    expect(sent.to[0]).toMatchObject({ phoneNumber: '+16505550170', name: 'Test' });
+
+    const done = await waitFor(
+      async () =>
+        MessageRecord.parse(
+          await (await platform.get(`/restapi/v1.0/account/~/extension/~/message-store/${sent.id}`)).json(),
+        ),
+      (r) => r.messageStatus === 'Delivered',
+      10_000,
+      50,
+    );
+    expect(done.faxPageCount).toBe(2);
+
+    const list = MessageList.parse(
+      await (
+        await platform.get('/restapi/v1.0/account/~/extension/~/message-store', {
+          messageType: 'Fax',
+          direction: 'Outbound',
+        })
+      ).json(),
+    );
+    expect(list.records.map((r) => r.id)).toContain(sent.id);
+
+    const faxes = (await (await fetch(`${sim.url}/_sim/faxes`)).json()) as {
+      faxes: Array<{ attachments: Array<{ filename: string }> }>;
+    };
+    expect(faxes.faxes[0]?.attachments.map((a) => a.filename)).toEqual(['test.pdf']);
+    await platform.logout();
+  });
+
+  it('surfaces RingCentral error bodies through the SDK error response', async () => {
+    const sdk = new SDK({
+      server: sim.url,
+      clientId: sim.credentials.clientId,
+      clientSecret: sim.credentials.clientSecret,
+    });
+    const platform = sdk.platform();
+    await platform.login({ jwt: sim.credentials.jwt });
+    const formData = new FormData();
+    formData.append('json', Buffer.from(JSON.stringify({ to: [{ phoneNumber: 'not a number' }] })), {
+      filename: 'request.json',
+      contentType: 'application/json',
+    });
+    formData.append('attachment', Buffer.from('x'), { filename: 'a.txt', contentType: 'text/plain' });
+    const err = (await platform
+      .post('/restapi/v1.0/account/~/extension/~/fax', formData)
+      .catch((e: unknown) => e)) as {
+      response?: Response;
+    };
+    expect(err.response?.status).toBe(400);
+    const json = (await err.response?.json()) as { errorCode: string };
+    expect(json.errorCode).toBe('CMN-101');
+  });
+});

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SimulatorHandle } from '../../src/simulator/index';
+import { MessageRecord } from './schemas';
+import { api, login, pdf, sendFax, simFaxes, start, STORE_PATH, waitFor } from './helpers';
+
+describe('/_sim control endpoints', () => {
+  let sim: SimulatorHandle;
+  let token: string;
+  beforeEach(async () => {
+    sim = await start({ rateLimits: false });
+    token = (await login(sim)).access_token;
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('GET /_sim/faxes lists every accepted fax with recipients, attachment digests and status history', async () => {
+    const doc = await pdf(1);
+    const sent = MessageRecord.parse(
+      await (
+        await sendFax(
+          sim,
+          token,
+          ['+16505550180', '+16505550181'],
+          [
+            { filename: 'one.pdf', body: doc, contentType: 'application/pdf' },
+            { filename: 'two.txt', body: 'second', contentType: 'text/plain' },
+          ],
+        )
+      ).json(),
+    );
+    await waitFor(
+      () => simFaxes(sim),
+      (f) => f[0]?.messageStatus === 'Delivered',
+    );
+    const [fax] = await simFaxes(sim);
+    expect(fax).toMatchObject({
+      id: sent.id,
+      recipients: [
+        { phoneNumber: '+16505550180', messageStatus: 'Delivered', faxErrorCode: null },
+        { phoneNumber: '+16505550181', messageStatus: 'Delivered', faxErrorCode: null },
+      ],
+      attachments: [
+        {
+          filename: 'one.pdf',
+          contentType: 'application/pdf',
+          size: doc.length,
+          sha256: createHash('sha256').update(doc).digest('hex'),
+        },
+        {
+          filename: 'two.txt',
+          contentType: 'text/plain',
+          size: 6,
+          sha256: createHash('sha256').update('second').digest('hex'),
+        },
+      ],
+    });
+    const history = fax?.history ?? [];
+    expect(history.map((h) => h.status)).toEqual(['Queued', 'Sent', 'Delivered']);
+    for (const h of history) expect(Number.isNaN(Date.parse(h.at))).toBe(false);
+  });
+
+  it('keeps purged faxes in /_sim/faxes (every accepted fax)', async () => {
+    const id = MessageRecord.parse(await (await sendFax(sim, token, '+16505550182')).json()).id;
+    await api(sim, token).del(`${STORE_PATH}/${id}?purge=true`);
+    const [fax] = await simFaxes(sim);
+    expect(fax).toMatchObject({ id, availability: 'Purged' });
+  });
+
+  it('POST /_sim/reset forgets faxes but keeps sessions unless asked', async () => {
+    await sendFax(sim, token, '+16505550183');
+    expect(await simFaxes(sim)).toHaveLength(1);
+    expect((await fetch(`${sim.url}/_sim/reset`, { method: 'POST' })).status).toBe(200);
+    expect(await simFaxes(sim)).toHaveLength(0);
+    expect((await api(sim, token).get(STORE_PATH)).status).toBe(200);
+    await fetch(`${sim.url}/_sim/reset?sessions=true`, { method: 'POST' });
+    expect((await api(sim, token).get(STORE_PATH)).status).toBe(401);
+  });
+
+  it('ids keep increasing across resets', async () => {
+    const a = MessageRecord.parse(await (await sendFax(sim, token, '+16505550184')).json()).id;
+    await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
+    const b = MessageRecord.parse(await (await sendFax(sim, token, '+16505550184')).json()).id;
+    expect(b).toBeGreaterThan(a);
+  });
+
+  it('unknown control paths are 404 in the RingCentral error shape', async () => {
+    const r = await fetch(`${sim.url}/_sim/nope`);
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as { errorCode: string }).errorCode).toBe('CMN-102');
+  });
+});

@@ -1,0 +1,40 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { inject } from 'vitest';
+import type { ActivityDeps } from '../../src/activities';
+import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
+import { createLocalDocumentStore } from '../../src/storage/local-document-store';
+import { FakeRingCentral } from './fake-ringcentral';
+
+/** The run's fresh database on the local PostgreSQL (created and migrated by the global setup). */
+export function testDatabase(): DatabaseHandle {
+  return connectPostgres(inject('databaseUrl'), { max: 4 });
+}
+
+export async function tempDir(prefix = 'faxflow-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export function uniqueJobId(label = 'job'): string {
+  return `${label}-${randomUUID()}`;
+}
+
+export async function makeActivityDeps(database: DatabaseHandle, ringcentral = new FakeRingCentral()) {
+  const deps: ActivityDeps = {
+    db: database.db,
+    ringcentral,
+    documents: createLocalDocumentStore(await tempDir()),
+    logger: pino({ level: 'silent' }),
+    defaultRegion: 'US',
+  };
+  return { deps, ringcentral };
+}
+
+/** Runs an activity in Temporal's mock activity context (attempt 1 unless said otherwise). */
+export function runActivity<T, R>(fn: (arg: T) => Promise<R>, arg: T, info: { attempt?: number } = {}): Promise<R> {
+  return new MockActivityEnvironment(info).run(fn, arg) as Promise<R>;
+}
