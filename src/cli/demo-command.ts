@@ -5,7 +5,7 @@ import { makeSamplePdf } from '../pdf/sample-document';
 import { startStack } from '../stack/embedded-stack';
 import type { FaxWorkflowState } from '../workflows/types';
 import { faxWorkflowId } from '../workflows/ids';
-import { installTemporalRuntime, untilInterrupted } from './runtime';
+import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 
 export interface DemoOptions {
   to: string;

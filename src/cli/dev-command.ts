@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/config';
 import { createLogger } from '../logger';
 import { startStack } from '../stack/embedded-stack';
-import { installTemporalRuntime, untilInterrupted } from './runtime';
+import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 
 /** `faxflow dev`: the embedded stack, kept running until Ctrl-C. Temporal history persists. */
 export async function runDev(out: (line: string) => void): Promise<number> {

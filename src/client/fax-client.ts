@@ -83,9 +83,10 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
         taskQueue,
         workflowId,
         args: [input],
-        // A second submission with the same key while the first runs gets the running one;
-        // once it has finished, the id stays taken (REJECT_DUPLICATE), so the fax is not sent again.
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        // One key, one workflow: a second submission, whether the first is running (conflict
+        // policy FAIL) or finished (reuse policy REJECT_DUPLICATE), is refused by the server and
+        // answered below with the existing job, so the fax is never sent twice.
+        workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [

@@ -218,7 +218,7 @@ export class FaxStore {
     let pages = 0;
     let failure: string | undefined;
     for (const a of fax.attachments) {
-      const count = await countPages(a.kind, a.body);
+      const count = await countPages(a.kind, a.body, a.sha256);
       if (!count.ok) {
         failure = 'RenderingFailed';
         break;

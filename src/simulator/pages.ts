@@ -4,10 +4,21 @@ import type { SniffedKind } from './content-types';
 
 export type PageCount = { ok: true; pages: number } | { ok: false };
 
-export async function countPages(kind: SniffedKind, body: Buffer): Promise<PageCount> {
-  if (kind === 'pdf') return countPdfPages(body);
-  if (kind === 'tiff') return countTiffPages(body);
-  return { ok: true, pages: 1 };
+const CACHE_MAX = 2000;
+/** Results by document digest: the same bytes always render to the same number of pages. */
+const cache = new Map<string, PageCount>();
+
+export async function countPages(kind: SniffedKind, body: Buffer, sha256?: string): Promise<PageCount> {
+  if (kind !== 'pdf' && kind !== 'tiff') return { ok: true, pages: 1 };
+  const key = sha256 !== undefined ? `${kind}:${sha256}` : undefined;
+  const hit = key !== undefined ? cache.get(key) : undefined;
+  if (hit) return hit;
+  const result = kind === 'pdf' ? await countPdfPages(body) : countTiffPages(body);
+  if (key !== undefined) {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(key, result);
+  }
+  return result;
 }
 
 async function countPdfPages(body: Buffer): Promise<PageCount> {

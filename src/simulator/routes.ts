@@ -41,7 +41,7 @@ export const ROUTES: Route[] = [
   r('DELETE', `${EXT}/message-store/([^/]+)`, '/restapi/v1.0/account/~/extension/~/message-store/{id}', 'Medium', 'bearer', 'deleteMessage'),
   r('PUT', `${EXT}/message-store/([^/]+)`, '/restapi/v1.0/account/~/extension/~/message-store/{id}', 'Medium', 'bearer', 'updateMessage'),
   r('PATCH', `${EXT}/message-store/([^/]+)`, '/restapi/v1.0/account/~/extension/~/message-store/{id}', 'Medium', 'bearer', 'updateMessage'),
-  r('GET', `${EXT}/message-store/([^/]+)/content/([^/]+)`, '/restapi/v1.0/account/~/extension/~/message-store/{id}/content/{attachmentId}', 'Heavy', 'bearer', 'getContent'),
+  r('GET', `${EXT}/message-store/([^/]+)/content/([^/]+)`, '/restapi/v1.0/account/~/extension/~/message-store/{id}/content/{attachmentId}', 'Light', 'bearer', 'getContent'),
   r('GET', `${EXT}/message-sync`, '/restapi/v1.0/account/~/extension/~/message-sync', 'Light', 'bearer', 'messageSync'),
   r('GET', `${EXT}`, '/restapi/v1.0/account/~/extension/~', 'Light', 'bearer', 'getExtension'),
   r('POST', String.raw`/restapi/v1\.0/subscription`, '/restapi/v1.0/subscription', 'Medium', 'bearer', 'createSubscription'),

@@ -23,10 +23,10 @@ export function basicAuth(sim: SimulatorHandle, secret = sim.credentials.clientS
 export async function tokenRequest(
   sim: SimulatorHandle,
   form: Record<string, string>,
-  authorization: string | undefined = basicAuth(sim),
+  authorization: string | null = basicAuth(sim),
 ): Promise<Response> {
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
-  if (authorization !== undefined) headers['Authorization'] = authorization;
+  if (authorization !== null) headers['Authorization'] = authorization;
   return fetch(`${sim.url}/restapi/oauth/token`, {
     method: 'POST',
     headers,

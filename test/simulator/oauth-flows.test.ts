@@ -1,0 +1,226 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SimulatorHandle } from '../../src/simulator/index';
+import { OAuthErrorBody, TokenResponse } from './schemas';
+import { api, basicAuth, login, sleep, start, STORE_PATH, tokenRequest } from './helpers';
+
+const REDIRECT = 'http://localhost:5555/callback';
+
+describe('OAuth refresh, authorization code + PKCE, revoke, session cap', () => {
+  let sim: SimulatorHandle;
+  beforeEach(async () => {
+    // timeScale 0.01: the 10 s refresh grace lasts 100 ms, an authorization code 600 ms
+    sim = await start({ timeScale: 0.01, rateLimits: false });
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  const refresh = (rt: string, auth?: string): Promise<Response> =>
+    tokenRequest(sim, { grant_type: 'refresh_token', refresh_token: rt }, auth ?? basicAuth(sim));
+
+  it('refresh rotates both tokens', async () => {
+    const t = await login(sim);
+    const r = await refresh(t.refresh_token);
+    expect(r.status).toBe(200);
+    const n = TokenResponse.parse(await r.json());
+    expect(n.access_token).not.toBe(t.access_token);
+    expect(n.refresh_token).not.toBe(t.refresh_token);
+    expect((await api(sim, n.access_token).get(STORE_PATH)).status).toBe(200);
+  });
+
+  it('the old refresh token keeps working until the new access token is used, then ~10 s (scaled), then invalid_grant', async () => {
+    const t = await login(sim);
+    const n = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
+    // new access token not used yet: the old refresh token still works
+    await sleep(150);
+    const again = await refresh(t.refresh_token);
+    expect(again.status).toBe(200);
+    const n2 = TokenResponse.parse(await again.json());
+    // first use of the newest access token starts the 100 ms grace of the token it replaced
+    expect((await api(sim, n2.access_token).get(STORE_PATH)).status).toBe(200);
+    expect((await refresh(t.refresh_token)).status).toBe(200); // still inside the grace
+    await sleep(250);
+    // the grace deadline does not move once set, so the old token is now dead
+    const dead = await refresh(t.refresh_token);
+    expect(dead.status).toBe(400);
+    expect(OAuthErrorBody.parse(await dead.json()).error).toBe('invalid_grant');
+    // the rotated token from the first refresh is unaffected until its own replacement is used
+    expect((await refresh(n.refresh_token)).status).toBe(200);
+  });
+
+  it('an unknown refresh token is invalid_grant', async () => {
+    const r = await refresh('R-nope');
+    expect(r.status).toBe(400);
+    expect(OAuthErrorBody.parse(await r.json()).error).toBe('invalid_grant');
+  });
+
+  it('the refresh token expires after its (scaled) TTL', async () => {
+    // refresh_token_ttl 3600 s at 0.01 = 36 s is too long for a test; use a tighter scale
+    await sim.close();
+    sim = await start({ timeScale: 0.0002, rateLimits: false });
+    const t = await login(sim, { refresh_token_ttl: '3600' }); // 0.72 s
+    await sleep(900);
+    const r = await refresh(t.refresh_token);
+    expect(r.status).toBe(400);
+    expect(OAuthErrorBody.parse(await r.json()).error_description).toMatch(/expired/i);
+  });
+
+  const authorize = async (params: Record<string, string>): Promise<Response> =>
+    fetch(`${sim.url}/restapi/oauth/authorize?${new URLSearchParams(params).toString()}`, {
+      redirect: 'manual',
+    });
+
+  const pkce = (): { verifier: string; challenge: string } => {
+    const verifier = randomBytes(32).toString('base64url');
+    return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+  };
+
+  it('authorize redirects to redirect_uri with code and state', async () => {
+    const { challenge } = pkce();
+    const r = await authorize({
+      response_type: 'code',
+      client_id: sim.credentials.clientId,
+      redirect_uri: REDIRECT,
+      state: 'xyz',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    expect(r.status).toBe(302);
+    const loc = new URL(r.headers.get('location') ?? '');
+    expect(`${loc.origin}${loc.pathname}`).toBe(REDIRECT);
+    expect(loc.searchParams.get('state')).toBe('xyz');
+    expect(loc.searchParams.get('code')).toBeTruthy();
+  });
+
+  const codeFor = async (extra: Record<string, string>): Promise<string> => {
+    const r = await authorize({
+      response_type: 'code',
+      client_id: sim.credentials.clientId,
+      redirect_uri: REDIRECT,
+      ...extra,
+    });
+    return new URL(r.headers.get('location') ?? '').searchParams.get('code') ?? '';
+  };
+
+  it('PKCE S256: a public client exchanges the code with the right verifier', async () => {
+    const { verifier, challenge } = pkce();
+    const code = await codeFor({ code_challenge: challenge, code_challenge_method: 'S256' });
+    const r = await tokenRequest(
+      sim,
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+        client_id: sim.credentials.clientId,
+      },
+      null,
+    );
+    expect(r.status).toBe(200);
+    TokenResponse.parse(await r.json());
+  });
+
+  it('PKCE S256: a wrong verifier is invalid_grant and the code is then spent', async () => {
+    const { verifier, challenge } = pkce();
+    const code = await codeFor({ code_challenge: challenge, code_challenge_method: 'S256' });
+    const form = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: sim.credentials.clientId,
+    };
+    const bad = await tokenRequest(sim, { ...form, code_verifier: `${verifier}x` }, null);
+    expect(bad.status).toBe(400);
+    expect(OAuthErrorBody.parse(await bad.json()).error).toBe('invalid_grant');
+    expect((await tokenRequest(sim, { ...form, code_verifier: verifier }, null)).status).toBe(400);
+  });
+
+  it('PKCE plain: the verifier must equal the challenge', async () => {
+    const code = await codeFor({
+      code_challenge: 'plain-challenge-value-0123456789abcdef0123456',
+      code_challenge_method: 'plain',
+    });
+    const r = await tokenRequest(
+      sim,
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: 'plain-challenge-value-0123456789abcdef0123456',
+        client_id: sim.credentials.clientId,
+      },
+      null,
+    );
+    expect(r.status).toBe(200);
+  });
+
+  it('a code without PKCE needs the client secret, and the redirect_uri must match', async () => {
+    const code1 = await codeFor({});
+    const pub = await tokenRequest(
+      sim,
+      {
+        grant_type: 'authorization_code',
+        code: code1,
+        redirect_uri: REDIRECT,
+        client_id: sim.credentials.clientId,
+      },
+      null,
+    );
+    expect(pub.status).toBe(401);
+    const code2 = await codeFor({});
+    const wrong = await tokenRequest(sim, {
+      grant_type: 'authorization_code',
+      code: code2,
+      redirect_uri: 'http://evil/cb',
+    });
+    expect(wrong.status).toBe(400);
+    const code3 = await codeFor({});
+    expect(
+      (await tokenRequest(sim, { grant_type: 'authorization_code', code: code3, redirect_uri: REDIRECT }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('the code expires after about 60 s (scaled)', async () => {
+    const code = await codeFor({});
+    await sleep(700);
+    expect(
+      (await tokenRequest(sim, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).status,
+    ).toBe(400);
+  });
+
+  it('revoke ends the session: access is 401 and refresh is invalid_grant', async () => {
+    const t = await login(sim);
+    const r = await fetch(`${sim.url}/restapi/oauth/revoke`, {
+      method: 'POST',
+      headers: { Authorization: basicAuth(sim), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: t.access_token }),
+    });
+    expect(r.status).toBe(200);
+    expect((await api(sim, t.access_token).get(STORE_PATH)).status).toBe(401);
+    expect((await refresh(t.refresh_token)).status).toBe(400);
+  });
+
+  it('a sixth login evicts the oldest of five live sessions', async () => {
+    const sessions = [];
+    for (let i = 0; i < 5; i++) sessions.push(await login(sim));
+    for (const s of sessions) expect((await api(sim, s.access_token).get(STORE_PATH)).status).toBe(200);
+    const sixth = await login(sim);
+    expect((await api(sim, sessions[0]?.access_token ?? '').get(STORE_PATH)).status).toBe(401);
+    expect((await refresh(sessions[0]?.refresh_token ?? '')).status).toBe(400);
+    for (const s of [...sessions.slice(1), sixth])
+      expect((await api(sim, s.access_token).get(STORE_PATH)).status).toBe(200);
+  });
+
+  it('refreshing keeps the session (does not count as a new login)', async () => {
+    const first = await login(sim);
+    let rt = first.refresh_token;
+    for (let i = 0; i < 6; i++) {
+      const n = TokenResponse.parse(await (await refresh(rt)).json());
+      rt = n.refresh_token;
+    }
+    for (let i = 0; i < 4; i++) await login(sim);
+    expect((await refresh(rt)).status).toBe(200);
+  });
+});

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { resolveTemporalCli } from '../../src/stack/temporal-binary';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { createActivities, type ActivityDeps } from '../../src/activities';
+import { createFaxClient } from '../../src/client/fax-client';
+import { admit } from '../../src/db/rate-limiter';
+import { withRateBudgets, type RateGroup } from '../../src/ringcentral/rate-budgets';
+import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
+import { startSimulator, type SimFax, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator';
+import { createLocalDocumentStore } from '../../src/storage/local-document-store';
+import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
+import { installTemporalRuntime } from '../../src/workers/runtime';
+import { tempDir, testDatabase } from './database';
+
+export interface TestStackOptions {
+  simulator?: SimulatorOptions;
+  budgets?: Partial<Record<RateGroup, number>>;
+}
+
+/**
+ * The real pipeline for integration tests: the run's Temporal dev server and PostgreSQL database,
+ * the RingCentral simulator over HTTP, the SDK adapter, and workers on a task queue of their own.
+ */
+export async function startTestStack(opts: TestStackOptions = {}) {
+  installTemporalRuntime('WARN');
+  const simulator: SimulatorHandle = await startSimulator({ timeScale: 0.002, ...opts.simulator });
+  const database = testDatabase();
+  const budgetKey = `test-${randomUUID()}`;
+  const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
+  const ringcentral = withRateBudgets(
+    createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
+    (group) => admit(database.db, `${budgetKey}:${group}`, { limit: budgets[group], windowMs: 61_000 }),
+  );
+  const documents = createLocalDocumentStore(await tempDir());
+  const deps: ActivityDeps = { db: database.db, ringcentral, documents, logger: pino({ level: 'silent' }), defaultRegion: 'US' };
+
+  const address = inject('temporalAddress');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = `test-${randomUUID()}`;
+  const workers = await createFaxWorkers({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: createActivities(deps),
+    workflowBundle: { code: inject('workflowCode') },
+  });
+  const running = runWorkers(workers);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const faxClient = createFaxClient({ client, documents, taskQueue, defaultRegion: 'US' });
+
+  return {
+    simulator,
+    db: database.db,
+    documents,
+    client,
+    faxClient,
+    taskQueue,
+    /** Saves a finished workflow's history under test/histories/ when FAXFLOW_RECORD_HISTORIES=1. */
+    async maybeRecordHistory(workflowId: string, name: string): Promise<void> {
+      if (process.env.FAXFLOW_RECORD_HISTORIES !== '1') return;
+      // The Temporal CLI writes the canonical JSON form that replay (and the UI's import) reads.
+      const cli = resolveTemporalCli(process.env.TEMPORAL_CLI_PATH);
+      if (cli.type !== 'existing-path') throw new Error('recording histories needs the temporal CLI on PATH');
+      const { stdout } = await promisify(execFile)(
+        cli.path,
+        ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json'],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      await writeFile(path.join(HISTORIES_DIR, `${name}.json`), stdout);
+    },
+    /** Every fax the simulator accepted (optionally to one number): the ground truth for duplicates. */
+    async simFaxes(to?: string): Promise<SimFax[]> {
+      const res = await fetch(`${simulator.url}/_sim/faxes${to ? `?to=${encodeURIComponent(to)}` : ''}`);
+      return ((await res.json()) as { faxes: SimFax[] }).faxes;
+    },
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+      await ringcentral.close();
+      await database.close();
+      await simulator.close();
+    },
+  };
+}
+
+export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.url));
+
+/** Fast timings for the simulator's scaled clock. */
+export const FAST_POLICY = {
+  pollInitialMs: 200,
+  pollMaxMs: 1_000,
+  redialBackoffMs: 300,
+  sentQuietPeriodMs: 3_000,
+  killAfterMs: 60_000,
+};
