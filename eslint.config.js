@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.faxflow/**', 'coverage/**', 'bin/**'] },
+  { ignores: ['node_modules/**', '.faxflow/**', 'coverage/**', 'bin/**', 'scratch/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -26,7 +26,19 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'Node built-ins are not available in workflow code.' },
             {
-              group: ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'stream', 'util', 'events'],
+              group: [
+                'fs',
+                'path',
+                'os',
+                'crypto',
+                'http',
+                'https',
+                'net',
+                'child_process',
+                'stream',
+                'util',
+                'events',
+              ],
               message: 'Node built-ins are not available in workflow code.',
             },
             {

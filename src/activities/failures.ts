@@ -10,7 +10,9 @@ import { RateBudgetExhaustedError } from '../ringcentral/rate-budgets';
  */
 export function toApplicationFailure(err: unknown): unknown {
   if (err instanceof RingCentralApiError) {
-    const details = [{ status: err.status, errorCode: err.errorCode, retryAfterSeconds: err.retryAfterSeconds }];
+    const details = [
+      { status: err.status, errorCode: err.errorCode, retryAfterSeconds: err.retryAfterSeconds },
+    ];
     if (err.isRateLimited) {
       return ApplicationFailure.create({
         type: 'RingCentralRateLimited',

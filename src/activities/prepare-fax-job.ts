@@ -47,17 +47,35 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion }: Act
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('fax_jobs')
-          .set({ recipient: result.recipient, pages: result.pages, documents: JSON.stringify(result.documents) })
+          .set({
+            recipient: result.recipient,
+            pages: result.pages,
+            documents: JSON.stringify(result.documents),
+          })
           .where('id', '=', args.jobId)
           .execute();
-        await insertFaxEvent(trx, { jobId: args.jobId, status: 'Validated', source: 'validation', detail: { pages: result.pages, totalBytes: result.totalBytes } });
+        await insertFaxEvent(trx, {
+          jobId: args.jobId,
+          status: 'Validated',
+          source: 'validation',
+          detail: { pages: result.pages, totalBytes: result.totalBytes },
+        });
       });
       return result;
     } catch (err) {
       if (!(err instanceof FaxValidationError)) throw err;
       await db.transaction().execute(async (trx) => {
-        await updateFaxJobStatus(trx, args.jobId, { status: 'Rejected', errorCode: err.code, errorMessage: err.message });
-        await insertFaxEvent(trx, { jobId: args.jobId, status: 'Rejected', source: 'validation', detail: { code: err.code, message: err.message } });
+        await updateFaxJobStatus(trx, args.jobId, {
+          status: 'Rejected',
+          errorCode: err.code,
+          errorMessage: err.message,
+        });
+        await insertFaxEvent(trx, {
+          jobId: args.jobId,
+          status: 'Rejected',
+          source: 'validation',
+          detail: { code: err.code, message: err.message },
+        });
       });
       return { ok: false, code: err.code, message: err.message };
     }
@@ -77,7 +95,10 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion }: Act
         loaded.push({ bytes: await store.get(ref.sha256), name: ref.filename });
       } catch (err) {
         if (err instanceof DocumentNotFoundError) {
-          throw new FaxValidationError('DOCUMENT_MISSING', `${ref.filename} is not in the document store; upload it again.`);
+          throw new FaxValidationError(
+            'DOCUMENT_MISSING',
+            `${ref.filename} is not in the document store; upload it again.`,
+          );
         }
         throw err;
       }

@@ -33,7 +33,10 @@ export function createRecordJobStatus({ db }: ActivityDeps) {
           messageId: args.messageId ?? null,
           status: args.status,
           source: 'workflow',
-          detail: args.errorCode || args.note ? { errorCode: args.errorCode, errorMessage: args.errorMessage, note: args.note } : null,
+          detail:
+            args.errorCode || args.note
+              ? { errorCode: args.errorCode, errorMessage: args.errorMessage, note: args.note }
+              : null,
         });
       }
     });

@@ -54,7 +54,10 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
     if (reopened && attempt.status === 'Sending') {
       const found = await findUnclaimedFax(args.recipient, attempt.started_at);
       if (found) {
-        logger.warn({ jobId: args.jobId, attemptNo: args.attemptNo, messageId: found.id }, 'adopted a fax sent by an unanswered attempt');
+        logger.warn(
+          { jobId: args.jobId, attemptNo: args.attemptNo, messageId: found.id },
+          'adopted a fax sent by an unanswered attempt',
+        );
         await record(args, found, true);
         return { messageId: found.id, status: found.messageStatus, adopted: true };
       }
@@ -64,7 +67,11 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
     }
 
     const content = await Promise.all(
-      args.documents.map(async (d) => ({ filename: d.filename, contentType: d.contentType, content: await documents.get(d.sha256) })),
+      args.documents.map(async (d) => ({
+        filename: d.filename,
+        contentType: d.contentType,
+        content: await documents.get(d.sha256),
+      })),
     );
     let message: FaxMessage;
     try {
@@ -82,7 +89,12 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
         const final = failure instanceof ApplicationFailure && failure.nonRetryable === true;
         await updateFaxAttempt(db, args.jobId, args.attemptNo, {
           status: final ? 'Rejected' : 'NotSent',
-          errorCode: err instanceof RingCentralApiError ? err.errorCode : failure instanceof ApplicationFailure ? (failure.type ?? null) : null,
+          errorCode:
+            err instanceof RingCentralApiError
+              ? err.errorCode
+              : failure instanceof ApplicationFailure
+                ? (failure.type ?? null)
+                : null,
           errorMessage: err instanceof Error ? err.message : String(err),
           finished: final,
         });
@@ -110,8 +122,15 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
 
   async function record(args: SendFaxArgs, message: FaxMessage, adopted: boolean): Promise<void> {
     await db.transaction().execute(async (trx) => {
-      await updateFaxAttempt(trx, args.jobId, args.attemptNo, { status: message.messageStatus, messageId: message.id });
-      await updateFaxJobStatus(trx, args.jobId, { status: 'Queued', messageId: message.id, attempts: args.attemptNo });
+      await updateFaxAttempt(trx, args.jobId, args.attemptNo, {
+        status: message.messageStatus,
+        messageId: message.id,
+      });
+      await updateFaxJobStatus(trx, args.jobId, {
+        status: 'Queued',
+        messageId: message.id,
+        attempts: args.attemptNo,
+      });
       await insertFaxEvent(trx, {
         jobId: args.jobId,
         attemptNo: args.attemptNo,

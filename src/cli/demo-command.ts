@@ -71,7 +71,11 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         `attempts=${row?.attempts} completed_at=${row?.completed_at?.toISOString() ?? 'null'}`,
     );
     const ok = result.status === 'Delivered' && row?.status === 'Delivered' && row.completed_at !== null;
-    out(ok ? `${stamp()}  Delivered.` : `${stamp()}  Not delivered: ${result.status} ${result.errorMessage ?? ''}`);
+    out(
+      ok
+        ? `${stamp()}  Delivered.`
+        : `${stamp()}  Not delivered: ${result.status} ${result.errorMessage ?? ''}`,
+    );
     if (opts.keepRunning) {
       out('Everything keeps running so you can browse the Temporal UI; press Ctrl-C to stop.');
       await untilInterrupted();

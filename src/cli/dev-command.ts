@@ -8,11 +8,20 @@ export async function runDev(out: (line: string) => void): Promise<number> {
   const config = loadConfig();
   installTemporalRuntime();
   const logger = createLogger(config.logLevel);
-  const stack = await startStack(config, logger, { persistTemporal: true, temporalPort: 7233, onProgress: out });
+  const stack = await startStack(config, logger, {
+    persistTemporal: true,
+    temporalPort: 7233,
+    onProgress: out,
+  });
   try {
     if (stack.uiUrl) out(`Temporal UI: ${stack.uiUrl}`);
-    out(`Temporal frontend: ${stack.temporalAddress} (other shells: TEMPORAL_ADDRESS=${stack.temporalAddress} faxflow send ...)`);
-    if (stack.simulatorUrl) out(`RingCentral simulator: ${stack.simulatorUrl} (faxes it accepted: ${stack.simulatorUrl}/_sim/faxes)`);
+    out(
+      `Temporal frontend: ${stack.temporalAddress} (other shells: TEMPORAL_ADDRESS=${stack.temporalAddress} faxflow send ...)`,
+    );
+    if (stack.simulatorUrl)
+      out(
+        `RingCentral simulator: ${stack.simulatorUrl} (faxes it accepted: ${stack.simulatorUrl}/_sim/faxes)`,
+      );
     out('Running; press Ctrl-C to stop.');
     const signal = await untilInterrupted();
     out(`${signal}: stopping.`);

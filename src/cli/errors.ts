@@ -8,7 +8,8 @@ export class UsageError extends Error {
 
 /** The one sentence shown for an error; unexpected errors keep their message and name the log. */
 export function describeError(err: unknown): { message: string; expected: boolean } {
-  if (err instanceof UsageError || err instanceof ConfigError) return { message: err.message, expected: true };
+  if (err instanceof UsageError || err instanceof ConfigError)
+    return { message: err.message, expected: true };
   if (err instanceof FaxValidationError) return { message: `${err.message} [${err.code}]`, expected: true };
   const message = err instanceof Error ? err.message : String(err);
   return { message, expected: false };

@@ -6,6 +6,7 @@ import { runDemo } from './demo-command';
 import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
 import { runSend } from './send-command';
+import { runWorker } from '../workers/worker-main';
 
 const HELP = `faxflow: durable fax sending through RingCentral, orchestrated by Temporal
 
@@ -17,6 +18,7 @@ Usage:
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
   faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
                                  run the RingCentral simulator alone
+  faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
   faxflow help                   this text
 
@@ -26,7 +28,11 @@ RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (s
 
 type Out = (line: string) => void;
 
-export async function main(argv: string[], out: Out = console.log, err: Out = console.error): Promise<number> {
+export async function main(
+  argv: string[],
+  out: Out = console.log,
+  err: Out = console.error,
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -41,6 +47,9 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
         return await simulator(rest, out);
       case 'migrate':
         return await migrate(rest, out);
+      case 'worker':
+        parse(rest, {});
+        return await runWorker(out);
       case undefined:
       case 'help':
       case '--help':
@@ -48,7 +57,9 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
         out(HELP);
         return 0;
       default:
-        throw new UsageError(`Unknown command "${command}"; the commands are demo, dev, send, simulator, migrate and help.`);
+        throw new UsageError(
+          `Unknown command "${command}"; the commands are demo, dev, send, worker, simulator, migrate and help.`,
+        );
     }
   } catch (e) {
     const { message, expected } = describeError(e);
@@ -68,7 +79,13 @@ function parse<S extends Spec>(args: string[], options: S, allowPositionals = fa
   }
 }
 
-function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+function intOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -135,7 +152,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     throw new UsageError(`--time-scale must be a number above 0 and at most 1000, not "${scaleText}".`);
   }
   const { startSimulator } = await import('../simulator');
-  const { untilInterrupted } = await import('./runtime');
+  const { untilInterrupted } = await import('../workers/runtime');
   const sim = await startSimulator({
     port,
     timeScale,
@@ -143,7 +160,9 @@ async function simulator(args: string[], out: Out): Promise<number> {
     ...(values.host && { host: values.host }),
   });
   out(`RingCentral simulator listening on ${sim.url} (time scale ${timeScale})`);
-  out(`Credentials: client id ${sim.credentials.clientId}, JWT ${sim.credentials.jwt}; faxes: ${sim.url}/_sim/faxes`);
+  out(
+    `Credentials: client id ${sim.credentials.clientId}, JWT ${sim.credentials.jwt}; faxes: ${sim.url}/_sim/faxes`,
+  );
   await untilInterrupted();
   await sim.close();
   return 0;

@@ -16,7 +16,8 @@ export interface SendOptions {
 
 /** `faxflow send`: submits one fax to a running faxflow (TEMPORAL_ADDRESS, default 127.0.0.1:7233). */
 export async function runSend(opts: SendOptions, out: (line: string) => void): Promise<number> {
-  if (opts.files.length === 0) throw new UsageError('faxflow send needs at least one file: faxflow send FILE... --to NUMBER.');
+  if (opts.files.length === 0)
+    throw new UsageError('faxflow send needs at least one file: faxflow send FILE... --to NUMBER.');
   const config = loadConfig();
   const address = config.temporalAddress ?? '127.0.0.1:7233';
   let connection: Connection;
@@ -27,7 +28,12 @@ export async function runSend(opts: SendOptions, out: (line: string) => void): P
   }
   try {
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    const faxes = createFaxClient({ client, documents: documentStoreFor(config), taskQueue: config.taskQueue, defaultRegion: config.defaultRegion });
+    const faxes = createFaxClient({
+      client,
+      documents: documentStoreFor(config),
+      taskQueue: config.taskQueue,
+      defaultRegion: config.defaultRegion,
+    });
     const started = await faxes.startFax({
       to: opts.to,
       documents: opts.files.map((path) => ({ path })),
@@ -35,7 +41,9 @@ export async function runSend(opts: SendOptions, out: (line: string) => void): P
       ...(opts.sendAt && { sendAt: opts.sendAt }),
       ...(opts.coverPageText !== undefined && { coverPageText: opts.coverPageText }),
     });
-    out(`${started.started ? 'Started' : 'Already submitted'}: job ${started.jobId} (workflow ${started.workflowId})`);
+    out(
+      `${started.started ? 'Started' : 'Already submitted'}: job ${started.jobId} (workflow ${started.workflowId})`,
+    );
     if (!opts.wait) return 0;
     const result = (await client.workflow.getHandle(started.workflowId).result()) as FaxWorkflowResult;
     out(`${result.status}${result.errorMessage ? `: ${result.errorMessage}` : ''}`);

@@ -103,7 +103,9 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
   }
 
   /** Live state from the workflow (query), plus the result once it has finished. */
-  async function getFax(jobId: string): Promise<{ state: FaxWorkflowState; result?: FaxWorkflowResult } | undefined> {
+  async function getFax(
+    jobId: string,
+  ): Promise<{ state: FaxWorkflowState; result?: FaxWorkflowResult } | undefined> {
     const handle = client.workflow.getHandle(faxWorkflowId(jobId));
     try {
       const [state, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
@@ -126,7 +128,10 @@ function parseSendAt(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new FaxValidationError('INVALID_REQUEST', `sendAt "${String(value)}" is not a date; give an ISO 8601 time such as 2026-12-01T09:00:00Z.`);
+    throw new FaxValidationError(
+      'INVALID_REQUEST',
+      `sendAt "${String(value)}" is not a date; give an ISO 8601 time such as 2026-12-01T09:00:00Z.`,
+    );
   }
   return date.toISOString();
 }
@@ -143,7 +148,11 @@ async function loadDocuments(inputs: DocumentInput[]) {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why =
-        code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? 'error'})`;
+        code === 'ENOENT'
+          ? 'does not exist'
+          : code === 'EISDIR'
+            ? 'is a directory, not a file'
+            : `cannot be read (${code ?? 'error'})`;
       throw new FaxValidationError('DOCUMENT_MISSING', `The file ${input.path} ${why}.`);
     }
   }

@@ -52,7 +52,10 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<DatabaseHa
   };
 }
 
-export async function openDatabase(opts: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+export async function openDatabase(opts: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+}): Promise<DatabaseHandle> {
   return opts.databaseUrl
     ? connectPostgres(opts.databaseUrl)
     : startEmbeddedPostgres(path.join(opts.dataDir, 'pgdata'));

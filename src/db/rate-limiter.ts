@@ -22,10 +22,18 @@ export async function admit(db: Kysely<Database>, bucket: string, budget: RateBu
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext(${bucket}))`.execute(trx);
     const window = sql<Date>`clock_timestamp() - ${budget.windowMs} * interval '1 millisecond'`;
-    await trx.deleteFrom('rate_limit_events').where('bucket', '=', bucket).where('at', '<=', window).execute();
+    await trx
+      .deleteFrom('rate_limit_events')
+      .where('bucket', '=', bucket)
+      .where('at', '<=', window)
+      .execute();
     const recent = await trx
       .selectFrom('rate_limit_events')
-      .select(sql<number>`extract(epoch from (at + ${budget.windowMs} * interval '1 millisecond' - clock_timestamp())) * 1000`.as('freesInMs'))
+      .select(
+        sql<number>`extract(epoch from (at + ${budget.windowMs} * interval '1 millisecond' - clock_timestamp())) * 1000`.as(
+          'freesInMs',
+        ),
+      )
       .where('bucket', '=', bucket)
       .orderBy('at', 'desc')
       .limit(budget.limit)

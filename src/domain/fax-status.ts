@@ -58,6 +58,9 @@ export function isMessageFinal(status: RingCentralMessageStatus): boolean {
   return MESSAGE_RANK[status] === 2;
 }
 
-export function isForwardMove(from: RingCentralMessageStatus | undefined, to: RingCentralMessageStatus): boolean {
+export function isForwardMove(
+  from: RingCentralMessageStatus | undefined,
+  to: RingCentralMessageStatus,
+): boolean {
   return from === undefined || MESSAGE_RANK[to] > MESSAGE_RANK[from];
 }

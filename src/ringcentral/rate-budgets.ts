@@ -16,7 +16,9 @@ export class RateBudgetExhaustedError extends Error {
   }
 }
 
-export type AdmitFn = (group: RateGroup) => Promise<{ admitted: true } | { admitted: false; retryInMs: number }>;
+export type AdmitFn = (
+  group: RateGroup,
+) => Promise<{ admitted: true } | { admitted: false; retryInMs: number }>;
 
 /**
  * Wraps a client so that every call first takes a slot from its rate-limit group's shared budget

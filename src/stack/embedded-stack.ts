@@ -108,7 +108,11 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       progress(`Started the RingCentral simulator at ${simulator.url}`);
     }
 
-    progress(config.databaseUrl ? 'Connecting to PostgreSQL' : `Starting embedded Postgres in ${path.join(config.dataDir, 'pgdata')}`);
+    progress(
+      config.databaseUrl
+        ? 'Connecting to PostgreSQL'
+        : `Starting embedded Postgres in ${path.join(config.dataDir, 'pgdata')}`,
+    );
     const deps = await buildDependencies(config, target, logger);
     closers.push(() => deps.close());
 
@@ -131,7 +135,18 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       taskQueue: config.taskQueue,
       defaultRegion: config.defaultRegion,
     });
-    return { client, faxClient, namespace, taskQueue: config.taskQueue, uiUrl, temporalAddress, simulatorUrl, deps, workers, close };
+    return {
+      client,
+      faxClient,
+      namespace,
+      taskQueue: config.taskQueue,
+      uiUrl,
+      temporalAddress,
+      simulatorUrl,
+      deps,
+      workers,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

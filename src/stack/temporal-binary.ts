@@ -1,9 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
-export type TemporalExecutable =
-  | { type: 'existing-path'; path: string }
-  | { type: 'cached-download' };
+export type TemporalExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
 
 /**
  * Which Temporal CLI runs the dev server: `TEMPORAL_CLI_PATH`, else `temporal` on PATH (PyPI's

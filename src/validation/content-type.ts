@@ -13,8 +13,16 @@ const startsWith = (b: Uint8Array, bytes: number[], offset = 0): boolean =>
 
 const SIGNATURES: Signature[] = [
   { contentType: 'application/pdf', extension: 'pdf', test: (b) => findPdfHeader(b) >= 0 },
-  { contentType: 'image/tiff', extension: 'tiff', test: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]) },
-  { contentType: 'image/png', extension: 'png', test: (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  {
+    contentType: 'image/tiff',
+    extension: 'tiff',
+    test: (b) => startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a]),
+  },
+  {
+    contentType: 'image/png',
+    extension: 'png',
+    test: (b) => startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  },
   { contentType: 'image/jpeg', extension: 'jpg', test: (b) => startsWith(b, [0xff, 0xd8, 0xff]) },
   { contentType: 'image/gif', extension: 'gif', test: (b) => startsWith(b, [0x47, 0x49, 0x46, 0x38]) },
   { contentType: 'image/bmp', extension: 'bmp', test: (b) => startsWith(b, [0x42, 0x4d]) && b.length > 26 },
@@ -24,7 +32,8 @@ const SIGNATURES: Signature[] = [
 function findPdfHeader(b: Uint8Array): number {
   const limit = Math.min(b.length - 5, 1024);
   for (let i = 0; i <= limit; i++) {
-    if (b[i] === 0x25 && b[i + 1] === 0x50 && b[i + 2] === 0x44 && b[i + 3] === 0x46 && b[i + 4] === 0x2d) return i;
+    if (b[i] === 0x25 && b[i + 1] === 0x50 && b[i + 2] === 0x44 && b[i + 3] === 0x46 && b[i + 4] === 0x2d)
+      return i;
   }
   return -1;
 }

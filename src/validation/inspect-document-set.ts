@@ -14,8 +14,11 @@ export interface InspectedDocumentSet {
  * a supported type and readable, at most 50 MB and 200 pages together. Filenames come back cleaned
  * of the characters RingCentral refuses, with the extension of the detected type.
  */
-export async function inspectDocumentSet(docs: { bytes: Uint8Array; name: string }[]): Promise<InspectedDocumentSet> {
-  if (docs.length === 0) throw new FaxValidationError('NO_DOCUMENTS', 'The fax has no documents; attach at least one.');
+export async function inspectDocumentSet(
+  docs: { bytes: Uint8Array; name: string }[],
+): Promise<InspectedDocumentSet> {
+  if (docs.length === 0)
+    throw new FaxValidationError('NO_DOCUMENTS', 'The fax has no documents; attach at least one.');
   const totalBytes = docs.reduce((n, d) => n + d.bytes.byteLength, 0);
   if (totalBytes > MAX_TOTAL_BYTES) {
     throw new FaxValidationError(
@@ -26,7 +29,10 @@ export async function inspectDocumentSet(docs: { bytes: Uint8Array; name: string
   const documents: InspectedDocumentSet['documents'] = [];
   let pages = 0;
   for (const [i, doc] of docs.entries()) {
-    const inspected = await inspectDocument(doc.bytes, docs.length > 1 ? `Document ${i + 1} (${doc.name})` : doc.name);
+    const inspected = await inspectDocument(
+      doc.bytes,
+      docs.length > 1 ? `Document ${i + 1} (${doc.name})` : doc.name,
+    );
     pages += inspected.pages;
     documents.push({
       filename: cleanFilename(doc.name, inspected.extension),

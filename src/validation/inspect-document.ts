@@ -12,7 +12,10 @@ export interface InspectedDocument {
 /** Checks one document's bytes and counts its pages; throws `FaxValidationError` when unusable. */
 export async function inspectDocument(bytes: Uint8Array, label: string): Promise<InspectedDocument> {
   if (bytes.byteLength === 0) {
-    throw new FaxValidationError('EMPTY_DOCUMENT', `${label} is empty (0 bytes); a fax needs at least one page.`);
+    throw new FaxValidationError(
+      'EMPTY_DOCUMENT',
+      `${label} is empty (0 bytes); a fax needs at least one page.`,
+    );
   }
   const detected = detectContentType(bytes);
   if (!detected) {
@@ -32,12 +35,18 @@ export async function inspectDocument(bytes: Uint8Array, label: string): Promise
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (/encrypt/i.test(reason)) {
-      throw new FaxValidationError('ENCRYPTED_PDF', `${label} is an encrypted PDF; send it without a password.`);
+      throw new FaxValidationError(
+        'ENCRYPTED_PDF',
+        `${label} is an encrypted PDF; send it without a password.`,
+      );
     }
     throw new FaxValidationError('CORRUPT_PDF', `${label} is not a readable PDF (${reason.split('\n')[0]}).`);
   }
   if (pdf.isEncrypted) {
-    throw new FaxValidationError('ENCRYPTED_PDF', `${label} is an encrypted PDF; send it without a password.`);
+    throw new FaxValidationError(
+      'ENCRYPTED_PDF',
+      `${label} is an encrypted PDF; send it without a password.`,
+    );
   }
   if (pages === 0) {
     throw new FaxValidationError('CORRUPT_PDF', `${label} is a PDF with no pages.`);

@@ -11,7 +11,10 @@ import { FaxValidationError } from './validation-error';
 export function normalizeFaxNumber(raw: string, defaultRegion: string): string {
   const input = raw.trim();
   if (input === '') {
-    throw new FaxValidationError('INVALID_NUMBER', 'The recipient fax number is empty; give it in E.164 form, e.g. +12025550123.');
+    throw new FaxValidationError(
+      'INVALID_NUMBER',
+      'The recipient fax number is empty; give it in E.164 form, e.g. +12025550123.',
+    );
   }
   try {
     const parsed = parsePhoneNumberWithError(input, defaultRegion as CountryCode);

@@ -51,9 +51,15 @@ export async function buildDependencies(
   }
   // Every worker of one credential shares its budgets through Postgres; the key names the
   // credential without containing it.
-  const credential = createHash('sha256').update(`${target.serverUrl}|${target.clientId}|${target.jwt}`).digest('hex').slice(0, 16);
+  const credential = createHash('sha256')
+    .update(`${target.serverUrl}|${target.clientId}|${target.jwt}`)
+    .digest('hex')
+    .slice(0, 16);
   const ringcentral = withRateBudgets(createSdkRingCentralClient(target), (group) =>
-    admit(database.db, `ringcentral:${credential}:${group}`, { limit: config.rateBudgets[group], windowMs: RATE_WINDOW_MS }),
+    admit(database.db, `ringcentral:${credential}:${group}`, {
+      limit: config.rateBudgets[group],
+      windowMs: RATE_WINDOW_MS,
+    }),
   );
   const documents = documentStoreFor(config);
   return {

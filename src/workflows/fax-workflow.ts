@@ -14,7 +14,12 @@ import {
 import type { FaxActivities } from '../activities';
 import type { FaxStatusObservation } from '../activities/check-fax-status';
 import { isRedialable } from '../domain/fax-error-codes';
-import { isForwardMove, isMessageFinal, type FaxJobStatus, type RingCentralMessageStatus } from '../domain/fax-status';
+import {
+  isForwardMove,
+  isMessageFinal,
+  type FaxJobStatus,
+  type RingCentralMessageStatus,
+} from '../domain/fax-status';
 import type { DocumentRef } from '../storage/document-store';
 import { FaxMessageIdKey, FaxRecipientKey, FaxStatusKey } from './search-attributes';
 import { deliveryStatusSignal, statusQuery } from './signals';
@@ -119,7 +124,14 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       state.status = 'Rejected';
       state.timeline.push({ at: nowIso(), status: 'Rejected', note: prepared.message });
       upsertSearchAttributes([{ key: FaxStatusKey, value: 'Rejected' }]);
-      return { jobId: input.jobId, status: 'Rejected', recipient: input.to, attempts: 0, errorCode: prepared.code, errorMessage: prepared.message };
+      return {
+        jobId: input.jobId,
+        status: 'Rejected',
+        recipient: input.to,
+        attempts: 0,
+        errorCode: prepared.code,
+        errorMessage: prepared.message,
+      };
     }
     state.recipient = prepared.recipient;
     upsertSearchAttributes([{ key: FaxRecipientKey, value: prepared.recipient }]);
@@ -130,7 +142,9 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       state.next = { action: 'send', at: new Date(sendAt).toISOString() };
       await bookkeeping.recordJobStatus({ jobId: input.jobId, status: 'Scheduled' });
       // A durable timer: it survives worker restarts and costs nothing while it waits.
-      await sleep(sendAt - Date.now(), { summary: `wait for scheduled send at ${new Date(sendAt).toISOString()}` });
+      await sleep(sendAt - Date.now(), {
+        summary: `wait for scheduled send at ${new Date(sendAt).toISOString()}`,
+      });
     }
     const deadline = Date.now() + policy.killAfterMs;
 
@@ -156,20 +170,36 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       if (outcome.status === 'Delivered') return await finish('Delivered');
       if (outcome.status === 'SentUnconfirmed') return await finish('SentUnconfirmed');
       if (outcome.status === 'Expired') {
-        return await finish('Expired', { code: 'EXPIRED', message: `No final status within ${formatMs(policy.killAfterMs)}.` });
+        return await finish('Expired', {
+          code: 'EXPIRED',
+          message: `No final status within ${formatMs(policy.killAfterMs)}.`,
+        });
       }
       const code = outcome.faxErrorCode ?? outcome.status;
       if (!isRedialable(outcome.faxErrorCode) || state.attempt >= policy.maxAttempts) {
-        const why = isRedialable(outcome.faxErrorCode) ? `after ${state.attempt} attempts` : 'and redialling cannot help';
+        const why = isRedialable(outcome.faxErrorCode)
+          ? `after ${state.attempt} attempts`
+          : 'and redialling cannot help';
         return await finish('Failed', { code, message: `The fax failed with ${code} ${why}.` });
       }
       const backoff = policy.redialBackoffMs * 2 ** (state.attempt - 1);
       if (Date.now() + backoff >= deadline) {
-        return await finish('Expired', { code: 'EXPIRED', message: `The next redial would fall after the kill time (${code}).` });
+        return await finish('Expired', {
+          code: 'EXPIRED',
+          message: `The next redial would fall after the kill time (${code}).`,
+        });
       }
       setStatus('WaitingToRedial', { faxErrorCode: code });
-      state.next = { action: `redial (attempt ${state.attempt + 1})`, at: new Date(Date.now() + backoff).toISOString() };
-      await bookkeeping.recordJobStatus({ jobId: input.jobId, status: 'WaitingToRedial', errorCode: code, note: `redial in ${formatMs(backoff)}` });
+      state.next = {
+        action: `redial (attempt ${state.attempt + 1})`,
+        at: new Date(Date.now() + backoff).toISOString(),
+      };
+      await bookkeeping.recordJobStatus({
+        jobId: input.jobId,
+        status: 'WaitingToRedial',
+        errorCode: code,
+        note: `redial in ${formatMs(backoff)}`,
+      });
       await sleep(backoff, { summary: `redial backoff after ${code}` });
     }
   } catch (err) {
@@ -180,7 +210,11 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       );
       throw err;
     }
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'RingCentralRejected') {
+    if (
+      err instanceof ActivityFailure &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.type === 'RingCentralRejected'
+    ) {
       return await finish('Failed', { code: errorCodeOf(err.cause), message: err.cause.message });
     }
     throw err;
@@ -207,7 +241,10 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       if (signalled && pendingSignal) {
         const signal = pendingSignal;
         pendingSignal = undefined;
-        observation = { status: signal.status, ...(signal.faxErrorCode && { faxErrorCode: signal.faxErrorCode }) };
+        observation = {
+          status: signal.status,
+          ...(signal.faxErrorCode && { faxErrorCode: signal.faxErrorCode }),
+        };
         source = 'webhook';
       } else {
         observation = await bookkeeping.checkFaxStatus({
@@ -224,7 +261,13 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       if (isForwardMove(known, observation.status)) {
         if (source === 'webhook') {
           await bookkeeping.recordFaxObservation(
-            { jobId: input.jobId, attemptNo: state.attempt, messageId: state.messageId!, recipient: state.recipient, ...(known && { known }) },
+            {
+              jobId: input.jobId,
+              attemptNo: state.attempt,
+              messageId: state.messageId!,
+              recipient: state.recipient,
+              ...(known && { known }),
+            },
             observation,
             'webhook',
           );
@@ -238,7 +281,10 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         }
       }
       if (isMessageFinal(observation.status)) {
-        return { status: observation.status, ...(observation.faxErrorCode && { faxErrorCode: observation.faxErrorCode }) };
+        return {
+          status: observation.status,
+          ...(observation.faxErrorCode && { faxErrorCode: observation.faxErrorCode }),
+        };
       }
       if (known === 'Sent' && sentAt !== undefined && Date.now() >= sentAt + policy.sentQuietPeriodMs) {
         return { status: 'SentUnconfirmed' };

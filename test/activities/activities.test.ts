@@ -23,11 +23,18 @@ afterAll(async () => {
 async function setup(rc = new FakeRingCentral()) {
   const { deps } = await makeActivityDeps(database, rc);
   const activities = createActivities(deps);
-  const pdf = await deps.documents.put(await makeSamplePdf(2), { filename: 'letter #1.pdf', contentType: 'application/pdf' });
+  const pdf = await deps.documents.put(await makeSamplePdf(2), {
+    filename: 'letter #1.pdf',
+    contentType: 'application/pdf',
+  });
   return { deps, activities, rc, pdf };
 }
 
-async function prepared(activities: ReturnType<typeof createActivities>, pdf: DocumentRef, to = '+12025550123') {
+async function prepared(
+  activities: ReturnType<typeof createActivities>,
+  pdf: DocumentRef,
+  to = '+12025550123',
+) {
   const jobId = uniqueJobId();
   const result = await runActivity(activities.prepareFaxJob, {
     jobId,
@@ -45,7 +52,12 @@ describe('prepareFaxJob', () => {
     expect(result).toMatchObject({ ok: true, recipient: '+12025550123', pages: 2 });
     expect(result.ok && result.documents[0]!.filename).toBe('letter _1.pdf');
     const row = await findFaxJob(database.db, jobId);
-    expect(row).toMatchObject({ status: 'Accepted', recipient: '+12025550123', pages: 2, workflow_id: `fax-${jobId}` });
+    expect(row).toMatchObject({
+      status: 'Accepted',
+      recipient: '+12025550123',
+      pages: 2,
+      workflow_id: `fax-${jobId}`,
+    });
   });
 
   it('records a rejection as final with its code and sentence', async () => {
@@ -70,7 +82,11 @@ describe('prepareFaxJob', () => {
     const args = { jobId, workflowId: faxWorkflowId(jobId), to: '+12025550123', documents: [pdf] };
     await runActivity(activities.prepareFaxJob, args);
     await runActivity(activities.prepareFaxJob, args, { attempt: 2 });
-    const count = await database.db.selectFrom('fax_jobs').where('id', '=', jobId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const count = await database.db
+      .selectFrom('fax_jobs')
+      .where('id', '=', jobId)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
     expect(Number(count?.n)).toBe(1);
   });
 });
@@ -88,9 +104,18 @@ describe('sendFax', () => {
     });
     expect(sent).toMatchObject({ status: 'Queued', adopted: false });
     expect(rc.sent).toHaveLength(1);
-    expect(rc.sent[0]!.request.documents[0]).toMatchObject({ filename: 'letter _1.pdf', contentType: 'application/pdf' });
-    expect(await findFaxJob(database.db, jobId)).toMatchObject({ status: 'Queued', message_id: sent.messageId, attempts: 1 });
-    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ attempt_no: 1, message_id: sent.messageId, status: 'Queued' }]);
+    expect(rc.sent[0]!.request.documents[0]).toMatchObject({
+      filename: 'letter _1.pdf',
+      contentType: 'application/pdf',
+    });
+    expect(await findFaxJob(database.db, jobId)).toMatchObject({
+      status: 'Queued',
+      message_id: sent.messageId,
+      attempts: 1,
+    });
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
+      { attempt_no: 1, message_id: sent.messageId, status: 'Queued' },
+    ]);
   });
 
   it('adopts a fax that an unanswered execution sent, instead of sending it twice', async () => {
@@ -116,7 +141,9 @@ describe('sendFax', () => {
     if (!result.ok) throw new Error('fixture');
     const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
     rc.failNextSend(new RingCentralApiError(503, 'CMN-211', 'Service temporarily unavailable'));
-    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({ type: 'RingCentralUnavailable' });
+    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({
+      type: 'RingCentralUnavailable',
+    });
     const retried = await runActivity(activities.sendFax, args, { attempt: 2 });
     expect(retried.adopted).toBe(false);
     expect(rc.listCalls).toBe(1);
@@ -129,8 +156,12 @@ describe('sendFax', () => {
     if (!result.ok) throw new Error('fixture');
     const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
     rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 1, 'Heavy'));
-    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({ type: 'RingCentralRateLimited' });
-    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ status: 'NotSent', error_code: 'CMN-301' }]);
+    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({
+      type: 'RingCentralRateLimited',
+    });
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
+      { status: 'NotSent', error_code: 'CMN-301' },
+    ]);
     await runActivity(activities.sendFax, args, { attempt: 2 });
     expect(rc.listCalls).toBe(0);
     expect(rc.sent).toHaveLength(1);
@@ -141,8 +172,12 @@ describe('sendFax', () => {
     const { jobId, result } = await prepared(activities, pdf);
     if (!result.ok) throw new Error('fixture');
     rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 17, 'Heavy'));
-    const err = await runActivity(activities.sendFax, { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents })
-      .catch((e: unknown) => e);
+    const err = await runActivity(activities.sendFax, {
+      jobId,
+      attemptNo: 1,
+      recipient: result.recipient,
+      documents: result.documents,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'RingCentralRateLimited', nextRetryDelay: '17s', nonRetryable: false });
   });
@@ -153,9 +188,16 @@ describe('sendFax', () => {
     if (!result.ok) throw new Error('fixture');
     rc.failNextSend(new RingCentralApiError(403, 'MSG-340', 'Outbound fax is not allowed'));
     await expect(
-      runActivity(activities.sendFax, { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents }),
+      runActivity(activities.sendFax, {
+        jobId,
+        attemptNo: 1,
+        recipient: result.recipient,
+        documents: result.documents,
+      }),
     ).rejects.toMatchObject({ type: 'RingCentralRejected', nonRetryable: true });
-    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ status: 'Rejected', error_code: 'MSG-340' }]);
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
+      { status: 'Rejected', error_code: 'MSG-340' },
+    ]);
   });
 });
 
@@ -164,7 +206,12 @@ describe('checkFaxStatus', () => {
     const { activities, pdf, rc } = await setup();
     const { jobId, result } = await prepared(activities, pdf);
     if (!result.ok) throw new Error('fixture');
-    const sent = await runActivity(activities.sendFax, { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents });
+    const sent = await runActivity(activities.sendFax, {
+      jobId,
+      attemptNo: 1,
+      recipient: result.recipient,
+      documents: result.documents,
+    });
     const check = (known?: 'Queued' | 'Sent') =>
       runActivity(activities.checkFaxStatus, {
         jobId,
@@ -179,7 +226,12 @@ describe('checkFaxStatus', () => {
     rc.setStatus(sent.messageId, 'DeliveryFailed', 'LineBusy');
     expect(await check('Sent')).toMatchObject({ status: 'DeliveryFailed', faxErrorCode: 'LineBusy' });
     const events = await listFaxEvents(database.db, jobId);
-    expect(events.filter((e) => e.source === 'poll').map((e) => e.status)).toEqual(['Sent', 'DeliveryFailed']);
-    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([{ status: 'DeliveryFailed', fax_error_code: 'LineBusy' }]);
+    expect(events.filter((e) => e.source === 'poll').map((e) => e.status)).toEqual([
+      'Sent',
+      'DeliveryFailed',
+    ]);
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
+      { status: 'DeliveryFailed', fax_error_code: 'LineBusy' },
+    ]);
   });
 });

@@ -36,7 +36,10 @@ async function sendAndWait(to: string, opts: { pages?: number; policy?: object; 
 
 describe('FaxWorkflow against the simulator', () => {
   it('delivers a fax, records it in Postgres and in the FaxStatus search attribute', async () => {
-    const { jobId, pdf, result, handle } = await sendAndWait('+12025550123', { pages: 3, history: 'delivered' });
+    const { jobId, pdf, result, handle } = await sendAndWait('+12025550123', {
+      pages: 3,
+      history: 'delivered',
+    });
     expect(result).toMatchObject({ status: 'Delivered', recipient: '+12025550123', attempts: 1 });
 
     const row = await findFaxJob(stack.db, jobId);
@@ -70,7 +73,10 @@ describe('FaxWorkflow against the simulator', () => {
   it('gives up at once on an invalid number', async () => {
     const { jobId, result } = await sendAndWait('+15550000003', { history: 'invalid-number' });
     expect(result).toMatchObject({ status: 'Failed', attempts: 1, errorCode: 'InvalidNumber' });
-    expect(await findFaxJob(stack.db, jobId)).toMatchObject({ status: 'Failed', error_code: 'InvalidNumber' });
+    expect(await findFaxJob(stack.db, jobId)).toMatchObject({
+      status: 'Failed',
+      error_code: 'InvalidNumber',
+    });
   });
 
   it('stops after maxAttempts when the line never answers', async () => {
@@ -84,7 +90,10 @@ describe('FaxWorkflow against the simulator', () => {
   });
 
   it('records a rejection when the stored document is not a fax document', async () => {
-    const ref = await stack.documents.put(Buffer.from([0, 1, 2, 3, 255]), { filename: 'x.bin', contentType: 'application/octet-stream' });
+    const ref = await stack.documents.put(Buffer.from([0, 1, 2, 3, 255]), {
+      filename: 'x.bin',
+      contentType: 'application/octet-stream',
+    });
     const jobId = uniqueJobId();
     const handle = await stack.client.workflow.start('FaxWorkflow', {
       taskQueue: stack.taskQueue,
@@ -94,8 +103,13 @@ describe('FaxWorkflow against the simulator', () => {
     const result = (await handle.result()) as FaxWorkflowResult;
     expect(result).toMatchObject({ status: 'Rejected', errorCode: 'UNSUPPORTED_TYPE', attempts: 0 });
     await stack.maybeRecordHistory(handle.workflowId, 'rejected');
-    expect(await findFaxJob(stack.db, jobId)).toMatchObject({ status: 'Rejected', error_code: 'UNSUPPORTED_TYPE' });
-    expect(await stack.simFaxes()).not.toContainEqual(expect.objectContaining({ attachments: [expect.objectContaining({ sha256: ref.sha256 })] }));
+    expect(await findFaxJob(stack.db, jobId)).toMatchObject({
+      status: 'Rejected',
+      error_code: 'UNSUPPORTED_TYPE',
+    });
+    expect(await stack.simFaxes()).not.toContainEqual(
+      expect.objectContaining({ attachments: [expect.objectContaining({ sha256: ref.sha256 })] }),
+    );
   });
 
   it('starts one workflow and sends one fax however often a job is submitted', async () => {
@@ -106,7 +120,10 @@ describe('FaxWorkflow against the simulator', () => {
       documents: [{ bytes: await makeSamplePdf(1, jobId), filename: 'a.pdf' }],
       policy: FAST_POLICY,
     };
-    const outcomes = await Promise.all([stack.faxClient.startFax(request), stack.faxClient.startFax(request)]);
+    const outcomes = await Promise.all([
+      stack.faxClient.startFax(request),
+      stack.faxClient.startFax(request),
+    ]);
     const again = await stack.faxClient.startFax(request);
     expect(outcomes.map((o) => o.workflowId)).toEqual([faxWorkflowId(jobId), faxWorkflowId(jobId)]);
     await stack.client.workflow.getHandle(faxWorkflowId(jobId)).result();
@@ -151,7 +168,8 @@ describe('FaxWorkflow against the simulator', () => {
       policy: FAST_POLICY,
     });
     const handle = stack.client.workflow.getHandle(faxWorkflowId(jobId));
-    while ((await handle.query(statusQuery)).status !== 'Scheduled') await new Promise((r) => setTimeout(r, 50));
+    while ((await handle.query(statusQuery)).status !== 'Scheduled')
+      await new Promise((r) => setTimeout(r, 50));
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
     expect(await findFaxJob(stack.db, jobId)).toMatchObject({ status: 'Canceled', message_id: null });

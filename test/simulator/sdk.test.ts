@@ -93,4 +93,33 @@ describe('the official @ringcentral/sdk against the simulator', () => {
     const json = (await err.response?.json()) as { errorCode: string };
     expect(json.errorCode).toBe('CMN-101');
   });
+
+  it('recovers by itself when the access token expires early (scaled TTL): 401, refresh, retry', async () => {
+    await sim.close();
+    sim = await start({ timeScale: 0.0002 }); // 3600 s access token = 0.72 s
+    const sdk = new SDK({
+      server: sim.url,
+      clientId: sim.credentials.clientId,
+      clientSecret: sim.credentials.clientSecret,
+    });
+    const platform = sdk.platform();
+    await platform.login({ jwt: sim.credentials.jwt });
+    const before = (await platform.auth().data()).access_token;
+    await new Promise((r) => setTimeout(r, 900));
+    const r = await platform.get('/restapi/v1.0/account/~/extension/~/message-store');
+    expect(r.status).toBe(200);
+    expect((await platform.auth().data()).access_token).not.toBe(before);
+  });
+
+  it('PKCE login: loginUrl -> authorize redirect -> login({code})', async () => {
+    const redirectUri = 'http://localhost:5556/cb';
+    const sdk = new SDK({ server: sim.url, clientId: sim.credentials.clientId, redirectUri });
+    const platform = sdk.platform();
+    const url = platform.loginUrl({ usePKCE: true, state: 'st-1' });
+    const r = await fetch(url, { redirect: 'manual' });
+    const loc = new URL(r.headers.get('location') ?? '');
+    expect(loc.searchParams.get('state')).toBe('st-1');
+    await platform.login({ code: loc.searchParams.get('code') ?? '', redirect_uri: redirectUri });
+    expect((await platform.get('/restapi/v1.0/account/~/extension/~')).status).toBe(200);
+  });
 });

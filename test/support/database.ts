@@ -35,6 +35,10 @@ export async function makeActivityDeps(database: DatabaseHandle, ringcentral = n
 }
 
 /** Runs an activity in Temporal's mock activity context (attempt 1 unless said otherwise). */
-export function runActivity<T, R>(fn: (arg: T) => Promise<R>, arg: T, info: { attempt?: number } = {}): Promise<R> {
+export function runActivity<T, R>(
+  fn: (arg: T) => Promise<R>,
+  arg: T,
+  info: { attempt?: number } = {},
+): Promise<R> {
   return new MockActivityEnvironment(info).run(fn, arg) as Promise<R>;
 }

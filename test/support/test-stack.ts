@@ -14,7 +14,12 @@ import { createFaxClient } from '../../src/client/fax-client';
 import { admit } from '../../src/db/rate-limiter';
 import { withRateBudgets, type RateGroup } from '../../src/ringcentral/rate-budgets';
 import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
-import { startSimulator, type SimFax, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator';
+import {
+  startSimulator,
+  type SimFax,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from '../../src/simulator';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
 import { installTemporalRuntime } from '../../src/workers/runtime';
@@ -40,7 +45,13 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     (group) => admit(database.db, `${budgetKey}:${group}`, { limit: budgets[group], windowMs: 61_000 }),
   );
   const documents = createLocalDocumentStore(await tempDir());
-  const deps: ActivityDeps = { db: database.db, ringcentral, documents, logger: pino({ level: 'silent' }), defaultRegion: 'US' };
+  const deps: ActivityDeps = {
+    db: database.db,
+    ringcentral,
+    documents,
+    logger: pino({ level: 'silent' }),
+    defaultRegion: 'US',
+  };
 
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });

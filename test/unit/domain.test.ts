@@ -19,7 +19,8 @@ describe('status ordering', () => {
 
 describe('redial classification', () => {
   it('redials line problems only', () => {
-    for (const code of ['LineBusy', 'NoAnswer', 'CallerHungUp', 'AllLinesInUse']) expect(isRedialable(code)).toBe(true);
+    for (const code of ['LineBusy', 'NoAnswer', 'CallerHungUp', 'AllLinesInUse'])
+      expect(isRedialable(code)).toBe(true);
     for (const code of ['InvalidNumber', 'RenderingFailed', 'NoFaxSendPermission', 'NotEnoughCredits']) {
       expect(isRedialable(code)).toBe(false);
     }
@@ -28,19 +29,27 @@ describe('redial classification', () => {
 
 describe('toApplicationFailure', () => {
   it("retries a 429 after exactly the server's Retry-After", () => {
-    const failure = toApplicationFailure(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 42, 'Heavy'));
+    const failure = toApplicationFailure(
+      new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 42, 'Heavy'),
+    );
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).nextRetryDelay).toBe('42s');
     expect((failure as ApplicationFailure).nonRetryable).toBe(false);
   });
 
   it('makes a 4xx non-retryable and keeps 5xx and network errors retryable', () => {
-    const bad = toApplicationFailure(new RingCentralApiError(415, 'MSG-348', 'Unsupported media type')) as ApplicationFailure;
+    const bad = toApplicationFailure(
+      new RingCentralApiError(415, 'MSG-348', 'Unsupported media type'),
+    ) as ApplicationFailure;
     expect(bad.nonRetryable).toBe(true);
     expect(bad.type).toBe('RingCentralRejected');
-    const down = toApplicationFailure(new RingCentralApiError(503, 'CMN-211', 'Service unavailable')) as ApplicationFailure;
+    const down = toApplicationFailure(
+      new RingCentralApiError(503, 'CMN-211', 'Service unavailable'),
+    ) as ApplicationFailure;
     expect(down.nonRetryable).toBe(false);
-    const net = toApplicationFailure(new RingCentralNetworkError('socket hang up', true)) as ApplicationFailure;
+    const net = toApplicationFailure(
+      new RingCentralNetworkError('socket hang up', true),
+    ) as ApplicationFailure;
     expect(net.nonRetryable).toBe(false);
   });
 });

@@ -30,7 +30,9 @@ describe('inspectDocument', () => {
 
   it('refuses empty, unknown, corrupt and encrypted documents with their codes', async () => {
     expect(await codeOf(inspectDocument(new Uint8Array(0), 'empty.pdf'))).toBe('EMPTY_DOCUMENT');
-    expect(await codeOf(inspectDocument(Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe]), 'x.bin'))).toBe('UNSUPPORTED_TYPE');
+    expect(await codeOf(inspectDocument(Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe]), 'x.bin'))).toBe(
+      'UNSUPPORTED_TYPE',
+    );
     expect(await codeOf(inspectDocument(makeCorruptPdf(), 'bad.pdf'))).toBe('CORRUPT_PDF');
     expect(await codeOf(inspectDocument(await makeEncryptedPdf(), 'secret.pdf'))).toBe('ENCRYPTED_PDF');
   });
@@ -54,9 +56,14 @@ describe('inspectDocumentSet', () => {
 
   it('refuses more than 200 pages in all', async () => {
     const big = await makeSamplePdf(101);
-    expect(await codeOf(inspectDocumentSet([{ bytes: big, name: 'a.pdf' }, { bytes: big, name: 'b.pdf' }]))).toBe(
-      'TOO_MANY_PAGES',
-    );
+    expect(
+      await codeOf(
+        inspectDocumentSet([
+          { bytes: big, name: 'a.pdf' },
+          { bytes: big, name: 'b.pdf' },
+        ]),
+      ),
+    ).toBe('TOO_MANY_PAGES');
   });
 
   it('refuses more than 50 MB in all before parsing anything', async () => {

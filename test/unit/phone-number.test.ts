@@ -13,7 +13,9 @@ describe('normalizeFaxNumber', () => {
   });
 
   it('refuses text, empty input and impossible lengths with one sentence', () => {
-    expect(() => normalizeFaxNumber('not a number', 'US')).toThrow(/"not a number" is not a phone number; give it in E\.164 form/);
+    expect(() => normalizeFaxNumber('not a number', 'US')).toThrow(
+      /"not a number" is not a phone number; give it in E\.164 form/,
+    );
     expect(() => normalizeFaxNumber('  ', 'US')).toThrow(/empty/);
     expect(() => normalizeFaxNumber('+1 202 555', 'US')).toThrow(/not a possible phone number/);
   });

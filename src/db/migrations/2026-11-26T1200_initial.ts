@@ -22,7 +22,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('completed_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('fax_jobs_status_idx').on('fax_jobs').columns(['status', 'updated_at']).execute();
+  await db.schema
+    .createIndex('fax_jobs_status_idx')
+    .on('fax_jobs')
+    .columns(['status', 'updated_at'])
+    .execute();
   await db.schema.createIndex('fax_jobs_message_id_idx').on('fax_jobs').column('message_id').execute();
 
   await db.schema

@@ -8,7 +8,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('bucket', 'text', (c) => c.notNull())
     .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
     .execute();
-  await db.schema.createIndex('rate_limit_events_bucket_at_idx').on('rate_limit_events').columns(['bucket', 'at']).execute();
+  await db.schema
+    .createIndex('rate_limit_events_bucket_at_idx')
+    .on('rate_limit_events')
+    .columns(['bucket', 'at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

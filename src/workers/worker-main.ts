@@ -1,0 +1,51 @@
+import { NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { ConfigError, loadConfig } from '../config/config';
+import { createLogger } from '../logger';
+import { buildDependencies } from './dependencies';
+import { createFaxWorkers, runWorkers } from './fax-workers';
+import { installTemporalRuntime, untilInterrupted } from './runtime';
+
+/**
+ * `faxflow worker`: one production worker process. Needs a Temporal cluster (TEMPORAL_ADDRESS) and
+ * RingCentral credentials; Postgres is DATABASE_URL (or the embedded one for a single machine).
+ * Run as many as you like: rate budgets and exactly-once sends hold across all of them.
+ */
+export async function runWorker(out: (line: string) => void): Promise<number> {
+  const config = loadConfig();
+  if (!config.temporalAddress) {
+    throw new ConfigError(
+      'faxflow worker needs TEMPORAL_ADDRESS (host:port of Temporal); for everything on one machine, run faxflow dev.',
+    );
+  }
+  if (!config.ringcentral) {
+    throw new ConfigError(
+      'faxflow worker needs RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT (and RINGCENTRAL_SERVER_URL for a simulator).',
+    );
+  }
+  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN');
+  const logger = createLogger(config.logLevel);
+  const deps = await buildDependencies(config, config.ringcentral, logger);
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    const workers = await createFaxWorkers({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      activities: createActivities(deps.activityDeps),
+    });
+    const running = runWorkers(workers);
+    out(
+      `faxflow worker polling ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.temporalNamespace})`,
+    );
+    const stopped = await Promise.race([untilInterrupted(), running.then(() => 'workers stopped' as const)]);
+    out(`${stopped}: draining and stopping`);
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running;
+    return 0;
+  } finally {
+    await connection?.close();
+    await deps.close();
+  }
+}
