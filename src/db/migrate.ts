@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-26T1200_initial';
 import * as rateLimits from './migrations/2026-11-26T1300_rate_limits';
+import * as webhooks from './migrations/2026-11-26T1400_webhooks';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -9,6 +10,7 @@ import * as rateLimits from './migrations/2026-11-26T1300_rate_limits';
 const migrations: Record<string, Migration> = {
   '2026-11-26T1200_initial': initial,
   '2026-11-26T1300_rate_limits': rateLimits,
+  '2026-11-26T1400_webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

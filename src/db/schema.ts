@@ -61,8 +61,33 @@ export interface RateLimitEventsTable {
   at: CreatedAt;
 }
 
+/** A RingCentral webhook subscription we created; its token authenticates notifications. */
+export interface RingCentralSubscriptionsTable {
+  id: string;
+  credential_key: string;
+  verification_token: string;
+  address: string;
+  /** RingCentral's status: Active, Suspended, Blacklisted; or Deleted once we removed it. */
+  status: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+/** A notification as received, kept until the reconciler has acted on it. */
+export interface WebhookNotificationsTable {
+  id: Generated<number>;
+  subscription_id: string;
+  uuid: string | null;
+  body: ColumnType<Record<string, unknown>, string, string>;
+  received_at: CreatedAt;
+  processed_at: Timestamp | null;
+}
+
 export interface Database {
   rate_limit_events: RateLimitEventsTable;
+  ringcentral_subscriptions: RingCentralSubscriptionsTable;
+  webhook_notifications: WebhookNotificationsTable;
   fax_jobs: FaxJobsTable;
   fax_attempts: FaxAttemptsTable;
   fax_events: FaxEventsTable;

@@ -30,22 +30,43 @@ afterAll(async () => {
 async function run(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(
+    argv,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 async function expectNothingStarted(key: string): Promise<void> {
   const client = new Client({ connection });
-  await expect(client.workflow.getHandle(faxWorkflowId(key)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  await expect(client.workflow.getHandle(faxWorkflowId(key)).describe()).rejects.toBeInstanceOf(
+    WorkflowNotFoundError,
+  );
   await expect(readdir(path.join(dataDir, 'documents'))).rejects.toMatchObject({ code: 'ENOENT' });
 }
 
 describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side effects', () => {
   it.each([
     ['a missing file', ['missing.pdf'], '+12025550123', /The file .*missing\.pdf does not exist\./],
-    ['a file that is not a fax document', ['photo.pdf'], '+12025550123', /photo\.pdf is not a supported document type; send PDF, TIFF/],
-    ['an unparsable PDF', ['corrupt.pdf'], '+12025550123', /corrupt\.pdf is not a readable PDF .*\[CORRUPT_PDF\]/],
-    ['a number that is not a phone number', ['good.pdf'], 'fax me', /"fax me" is not a phone number; give it in E\.164 form/],
+    [
+      'a file that is not a fax document',
+      ['photo.pdf'],
+      '+12025550123',
+      /photo\.pdf is not a supported document type; send PDF, TIFF/,
+    ],
+    [
+      'an unparsable PDF',
+      ['corrupt.pdf'],
+      '+12025550123',
+      /corrupt\.pdf is not a readable PDF .*\[CORRUPT_PDF\]/,
+    ],
+    [
+      'a number that is not a phone number',
+      ['good.pdf'],
+      'fax me',
+      /"fax me" is not a phone number; give it in E\.164 form/,
+    ],
   ])('refuses %s', async (_label, files, to, message) => {
     const key = uniqueJobId('cli');
     const result = await run('send', ...files.map((f) => path.join(dir, f)), '--to', to, '--key', key);
@@ -60,26 +81,49 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
     process.env.DATABASE_URL = 'mysql://localhost/fax';
     try {
       const result = await run('migrate');
-      expect(result).toMatchObject({ code: 2, err: 'faxflow: DATABASE_URL must be a postgres:// or postgresql:// connection URL.' });
+      expect(result).toMatchObject({
+        code: 2,
+        err: 'faxflow: DATABASE_URL must be a postgres:// or postgresql:// connection URL.',
+      });
     } finally {
       delete process.env.DATABASE_URL;
     }
   });
 
   it('refuses unknown commands and options with the list of what exists', async () => {
-    expect(await run('fax')).toMatchObject({ code: 2, err: expect.stringContaining('the commands are demo, dev, send') });
-    expect(await run('demo', '--colour')).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--colour'") });
-    expect(await run('send', '--to', '+12025550123')).toMatchObject({ code: 2, err: expect.stringContaining('needs at least one file') });
+    expect(await run('fax')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('the commands are demo, dev, send'),
+    });
+    expect(await run('demo', '--colour')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("Unknown option '--colour'"),
+    });
+    expect(await run('send', '--to', '+12025550123')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('needs at least one file'),
+    });
   });
 
   it('submits a good fax and answers a repeated key with the same job', async () => {
     const key = uniqueJobId('cli');
-    const args = ['send', path.join(dir, 'good.pdf'), '--to', '+12025550123', '--key', key, '--send-at', '2099-01-01T00:00:00Z'];
+    const args = [
+      'send',
+      path.join(dir, 'good.pdf'),
+      '--to',
+      '+12025550123',
+      '--key',
+      key,
+      '--send-at',
+      '2099-01-01T00:00:00Z',
+    ];
     const first = await run(...args);
     expect(first).toMatchObject({ code: 0, out: `Started: job ${key} (workflow fax-${key})` });
     const second = await run(...args);
     expect(second).toMatchObject({ code: 0, out: `Already submitted: job ${key} (workflow fax-${key})` });
     const client = new Client({ connection });
-    await client.workflow.getHandle(faxWorkflowId(key)).terminate('test cleanup: no worker serves this queue');
+    await client.workflow
+      .getHandle(faxWorkflowId(key))
+      .terminate('test cleanup: no worker serves this queue');
   });
 });

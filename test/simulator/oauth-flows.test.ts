@@ -30,6 +30,8 @@ describe('OAuth refresh, authorization code + PKCE, revoke, session cap', () => 
   });
 
   it('the old refresh token keeps working until the new access token is used, then ~10 s (scaled), then invalid_grant', async () => {
+    await sim.close();
+    sim = await start({ timeScale: 0.05, rateLimits: false }); // grace: 500 ms
     const t = await login(sim);
     const n = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
     // new access token not used yet: the old refresh token still works
@@ -37,10 +39,10 @@ describe('OAuth refresh, authorization code + PKCE, revoke, session cap', () => 
     const again = await refresh(t.refresh_token);
     expect(again.status).toBe(200);
     const n2 = TokenResponse.parse(await again.json());
-    // first use of the newest access token starts the 100 ms grace of the token it replaced
+    // first use of the newest access token starts the 500 ms grace of the token it replaced
     expect((await api(sim, n2.access_token).get(STORE_PATH)).status).toBe(200);
     expect((await refresh(t.refresh_token)).status).toBe(200); // still inside the grace
-    await sleep(250);
+    await sleep(600);
     // the grace deadline does not move once set, so the old token is now dead
     const dead = await refresh(t.refresh_token);
     expect(dead.status).toBe(400);

@@ -250,8 +250,8 @@ describe('send validation and limits', () => {
   });
 
   it('sendTime in the future holds the fax Queued until then (scaled)', async () => {
-    // 120 simulated s at 0.002 = 240 ms of hold
-    const sendTime = new Date(Date.now() + 120_000).toISOString();
+    // 300 simulated s at 0.002 = 600 ms of hold
+    const sendTime = new Date(Date.now() + 300_000).toISOString();
     const sent = MessageRecord.parse(
       await (await post({ to: TO, sendTime }, [{ filename: 'a.pdf', body: await pdf(1) }])).json(),
     );
@@ -265,17 +265,17 @@ describe('send validation and limits', () => {
     );
     const [f] = await simFaxes(sim);
     const sentAt = Date.parse(f?.history.find((h) => h.status === 'Sent')?.at ?? '');
-    expect(sentAt - Date.parse(sent.creationTime)).toBeGreaterThanOrEqual(240);
+    expect(sentAt - Date.parse(sent.creationTime)).toBeGreaterThanOrEqual(600);
     expect(done.faxPageCount).toBe(1);
   });
 
   it('deleting a scheduled fax before its sendTime cancels it: it never transmits', async () => {
-    const sendTime = new Date(Date.now() + 60_000).toISOString(); // 120 ms at 0.002
+    const sendTime = new Date(Date.now() + 300_000).toISOString(); // 600 ms at 0.002
     const sent = MessageRecord.parse(
       await (await post({ to: TO, sendTime }, [{ filename: 'a.pdf', body: await pdf(1) }])).json(),
     );
     expect((await api(sim, token).del(`${STORE_PATH}/${sent.id}`)).status).toBe(204);
-    await sleep(500);
+    await sleep(900);
     const [f] = await simFaxes(sim);
     expect(f?.cancelled).toBe(true);
     expect(f?.history.map((h) => h.status)).toEqual(['Queued', 'Cancelled', 'Deleted']);
