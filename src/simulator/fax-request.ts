@@ -81,7 +81,10 @@ export function parseFaxRequest(
         continue;
       }
       if (part.filename !== undefined) {
-        files.push({ filename: part.filename, contentType: part.contentType, body: part.body });
+        const cte = part.headers['content-transfer-encoding']?.trim().toLowerCase();
+        // older RingCentral samples send documents base64-encoded inside multipart/mixed
+        const content = cte === 'base64' ? Buffer.from(part.body.toString('latin1'), 'base64') : part.body;
+        files.push({ filename: part.filename, contentType: part.contentType, body: content });
         continue;
       }
       if (part.disposition === undefined)

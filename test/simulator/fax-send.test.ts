@@ -73,6 +73,41 @@ describe('POST .../fax', () => {
     expect(f?.attachments[0]).toMatchObject({ filename: 'note.txt', size: 4 });
   });
 
+  it('decodes base64 Content-Transfer-Encoding in multipart/mixed documents', async () => {
+    const doc = await pdf(2);
+    const b64 = Buffer.from(doc)
+      .toString('base64')
+      .replace(/(.{76})/g, '$1\r\n');
+    const body = rawMultipart('Boundary_b64', [
+      {
+        headers: ['Content-Type: application/json'],
+        body: JSON.stringify({ to: [{ phoneNumber: '+16505550134' }] }),
+      },
+      {
+        headers: [
+          'Content-Type: application/pdf',
+          'Content-Transfer-Encoding: base64',
+          'Content-Disposition: attachment; filename="b.pdf"',
+        ],
+        body: b64,
+      },
+    ]);
+    const r = await api(sim, token).post(FAX_PATH, body, {
+      'Content-Type': 'multipart/mixed; boundary=Boundary_b64',
+    });
+    const rec = MessageRecord.parse(await r.json());
+    const [f] = await simFaxes(sim);
+    expect(f?.attachments[0]?.size).toBe(doc.length);
+    expect(
+      (
+        await waitFor(
+          () => getRecord(sim, token, rec.id),
+          (x) => x.faxPageCount > 0,
+        )
+      ).faxPageCount,
+    ).toBe(2);
+  });
+
   it('accepts the flat-field form (to repeated, faxResolution) with file parts', async () => {
     const fd = new FormData();
     fd.append('to', '+16505550125');
