@@ -1,0 +1,99 @@
+import Fastify, { type FastifyInstance, type HTTPMethods } from 'fastify';
+import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import type { Database } from '../db/schema';
+import { ApiError, installErrorHandling } from './errors';
+import type { NotificationHandler } from './notifications';
+import { faxRoutes, type FaxApiClient } from './plugins/faxes';
+import { healthRoutes } from './plugins/health';
+import { ringCentralWebhook } from './plugins/ringcentral-webhook';
+
+export type { StoredNotification, NotificationHandler } from './notifications';
+export type { FaxApiClient } from './plugins/faxes';
+
+export interface ApiDeps {
+  db: Kysely<Database>;
+  faxClient: FaxApiClient;
+  /** Receives every stored webhook notification (not awaited by the request); marks `processed_at`. */
+  onNotification: NotificationHandler;
+  /** Default: silent. Pass the process logger (`createLogger`), whose redaction covers credentials. */
+  logger?: Logger;
+}
+
+export interface ApiOptions {
+  /** Webhook body limit in bytes (default 64 KiB). */
+  webhookBodyLimit?: number;
+  /** `POST /faxes` body limit in bytes (default 70 MiB). */
+  faxBodyLimit?: number;
+}
+
+/** Header names whose values are secrets; redacted wherever a request's headers get logged. */
+export const SECRET_HEADERS = ['verification-token', 'validation-token', 'authorization', 'cookie'];
+
+const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+
+/**
+ * Builds the HTTP API from its plugins: the RingCentral webhook receiver, the fax routes and health.
+ * Nothing listens here: `server.ts` owns the process; tests use `app.inject`.
+ */
+export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<FastifyInstance> {
+  const logger =
+    deps.logger ??
+    pino({
+      level: 'silent',
+      redact: { paths: SECRET_HEADERS.map((h) => `req.headers["${h}"]`), censor: '[redacted]' },
+    });
+  const app = Fastify({
+    loggerInstance: logger,
+    // Request logs carry method, url and ids only (Fastify's default serializer), never headers.
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  installErrorHandling(app);
+
+  // Collect every route, then answer wrong methods on known paths with 405 (Fastify says 404).
+  const methodsByUrl = new Map<string, Set<string>>();
+  let collecting = true;
+  app.addHook('onRoute', (route) => {
+    if (!collecting) return;
+    const set = methodsByUrl.get(route.url) ?? new Set<string>();
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) set.add(m.toUpperCase());
+    methodsByUrl.set(route.url, set);
+  });
+
+  await app.register(healthRoutes);
+  await app.register(faxRoutes, {
+    faxClient: deps.faxClient,
+    ...(opts.faxBodyLimit !== undefined && { bodyLimit: opts.faxBodyLimit }),
+  });
+  await app.register(ringCentralWebhook, {
+    db: deps.db,
+    onNotification: deps.onNotification,
+    ...(opts.webhookBodyLimit !== undefined && { bodyLimit: opts.webhookBodyLimit }),
+  });
+
+  collecting = false;
+  for (const [url, allowedSet] of methodsByUrl) {
+    if (allowedSet.has('GET')) allowedSet.add('HEAD');
+    const allowed = METHODS.filter((m) => allowedSet.has(m));
+    const others = METHODS.filter((m) => !allowedSet.has(m));
+    if (others.length === 0) continue;
+    app.route({
+      method: others,
+      url,
+      // onRequest runs before any body is read: a wrong method costs nothing.
+      onRequest: async (request) => {
+        throw new ApiError(
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}.`,
+          { allow: allowed.join(', ') },
+        );
+      },
+      handler: async () => undefined,
+    });
+  }
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,188 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { FaxValidationError } from '../validation/validation-error';
+
+/** What every error answer looks like: `code` for machines, `message` is one sentence for people. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** An answer the API chose on purpose: status, stable code and one sentence. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+/** Header values arrive as string, string[] (repeated) or undefined; only a single string counts. */
+export function singleHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Printable and short, so that it can go into a message without flooding or forging a log line. */
+export function quote(value: string, max = 80): string {
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}...` : clean);
+}
+
+function describeRoute(request: FastifyRequest): string {
+  return `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+}
+
+/** Fastify's own errors (body parsing, limits) in our words. */
+function fromFastifyError(err: FastifyError, request: FastifyRequest): ApiError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than the ${formatBytes(request.routeOptions.bodyLimit)} allowed for ${describeRoute(request)}.`,
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const ct = singleHeader(request.headers['content-type']);
+      return new ApiError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type ${ct === undefined ? '(none)' : quote(ct)} is not accepted here; send application/json.`,
+      );
+    }
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(
+        400,
+        'INVALID_JSON',
+        'The body is empty although Content-Type says JSON; send a JSON object.',
+      );
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError(400, 'INVALID_JSON', 'The body is not valid JSON; send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(400, 'BAD_REQUEST', 'The body size does not match the Content-Length header.');
+    default:
+      return undefined;
+  }
+}
+
+function toApiError(err: unknown, request: FastifyRequest): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof FaxValidationError) return new ApiError(422, err.code, err.message);
+  const fe = err as Partial<FastifyError> | undefined;
+  if (fe && typeof fe === 'object' && typeof fe.code === 'string') {
+    const mapped = fromFastifyError(fe as FastifyError, request);
+    if (mapped) return mapped;
+  }
+  const status = fe && typeof fe === 'object' ? fe.statusCode : undefined;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Some other refusal by Fastify or Node: keep the status, never its internals.
+    return new ApiError(
+      status,
+      'BAD_REQUEST',
+      `The request was refused (HTTP ${status}); check its headers and body.`,
+    );
+  }
+  return new ApiError(500, 'INTERNAL', 'An unexpected error occurred on the server; it has been logged.');
+}
+
+/**
+ * The app's single error path: every error, thrown by a route, a body parser or Fastify itself,
+ * becomes `{ error: { code, message } }`. Stack traces and internals go to the log, never to the client.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const api = toApiError(err, request);
+    if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: api.code, statusCode: api.statusCode }, api.message);
+    return reply.code(api.statusCode).headers(api.headers).send(errorBody(api.code, api.message));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    return reply
+      .code(404)
+      .send(
+        errorBody(
+          'NOT_FOUND',
+          `There is no route ${request.method} ${quote(path)}; see the API documentation.`,
+        ),
+      );
+  });
+}
+
+/** Which field of a request a zod issue is about, as `documents[0].filename`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+const ARTICLE: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+  record: 'an object',
+};
+
+/** The value at a zod issue's path (zod 4 does not report inputs unless asked). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/**
+ * One sentence for the first problem zod found in `input`: which field, what is wrong, what is allowed.
+ */
+export function describeZodError(error: z.ZodError, input: unknown, what = 'request body'): string {
+  const issue = error.issues[0];
+  if (!issue) return `The ${what} is invalid.`;
+  const field = fieldName(issue.path);
+  const subject = field === '' ? `The ${what}` : `The field "${field}"`;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (field !== '' && valueAt(input, issue.path) === undefined) return `${subject} is required.`;
+      return `${subject} must be ${ARTICLE[issue.expected] ?? issue.expected}.`;
+    case 'unrecognized_keys':
+      return `${field === '' ? 'The' : `In "${field}", the`} field${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+        .slice(0, 5)
+        .map((k) => quote(k, 40))
+        .join(', ')} ${issue.keys.length > 1 ? 'are' : 'is'} not allowed.`;
+    case 'too_small':
+    case 'too_big': {
+      const bound = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const limit = issue.code === 'too_small' ? 'at least' : 'at most';
+      if (issue.code === 'too_small' && issue.origin === 'string' && bound === '1') {
+        return `${subject} must not be empty.`;
+      }
+      if (issue.origin === 'array') return `${subject} must have ${limit} ${bound} item(s).`;
+      if (issue.origin === 'string') return `${subject} must have ${limit} ${bound} character(s).`;
+      return `${subject} must be ${limit} ${bound}.`;
+    }
+    case 'invalid_value':
+      return `${subject} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}.`;
+    default:
+      return `${subject} ${issue.message.replace(/\.$/, '')}.`;
+  }
+}

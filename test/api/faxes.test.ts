@@ -1,0 +1,381 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../src/api/app';
+import { createFaxClient } from '../../src/client/fax-client';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { createLocalDocumentStore } from '../../src/storage/local-document-store';
+import { FaxValidationError } from '../../src/validation/validation-error';
+import { faxWorkflowId } from '../../src/workflows/ids';
+import type { FaxWorkflowState } from '../../src/workflows/types';
+import { tempDir, testDatabase } from '../support/database';
+import { makeSamplePdf } from '../support/pdf-fixtures';
+import { FakeFaxClient, makeApp, NotificationRecorder } from './helpers';
+
+let database: DatabaseHandle;
+let app: FastifyInstance;
+let faxClient: FakeFaxClient;
+
+beforeAll(async () => {
+  database = testDatabase();
+  ({ app, faxClient } = await makeApp(database.db));
+});
+afterAll(async () => {
+  await app.close();
+  await database.close();
+});
+beforeEach(() => {
+  faxClient.started.length = 0;
+});
+
+const PDF_BYTES = Buffer.from('%PDF-1.7 pretend document bytes \u00ff\u0000\u0001', 'latin1');
+
+function faxBody(overrides: Record<string, unknown> = {}) {
+  return {
+    to: '+12025550123',
+    documents: [{ filename: 'letter.pdf', contentBase64: PDF_BYTES.toString('base64') }],
+    ...overrides,
+  };
+}
+
+function postFax(payload: unknown, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST',
+    url: '/faxes',
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+}
+
+function errorOf(res: { json: () => unknown }) {
+  return (res.json() as { error: { code: string; message: string } }).error;
+}
+
+describe('POST /faxes', () => {
+  it('decodes the documents and hands everything to startFax; 202 with the job', async () => {
+    const res = await postFax(
+      faxBody({
+        sendAt: '2026-12-01T09:00:00Z',
+        tenantId: 'acme',
+        coverPageText: 'Hello',
+        coverIndex: 2,
+        faxResolution: 'High',
+        documents: [
+          { filename: 'letter.pdf', contentBase64: PDF_BYTES.toString('base64') },
+          { filename: 'b.txt', contentBase64: 'aGVs\nbG8=' },
+        ],
+      }),
+      { 'idempotency-key': 'invoice-4711' },
+    );
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ jobId: 'invoice-4711', workflowId: 'fax-invoice-4711', started: true });
+    expect(faxClient.started).toHaveLength(1);
+    const call = faxClient.started[0]!;
+    expect(call.idempotencyKey).toBe('invoice-4711');
+    expect(call.to).toBe('+12025550123');
+    expect(call).toMatchObject({
+      sendAt: '2026-12-01T09:00:00Z',
+      tenantId: 'acme',
+      coverPageText: 'Hello',
+      coverIndex: 2,
+      faxResolution: 'High',
+    });
+    const docs = call.documents as Array<{ bytes: Uint8Array; filename: string }>;
+    expect(docs.map((d) => d.filename)).toEqual(['letter.pdf', 'b.txt']);
+    expect(Buffer.from(docs[0]!.bytes).equals(PDF_BYTES)).toBe(true);
+    expect(Buffer.from(docs[1]!.bytes).toString()).toBe('hello');
+  });
+
+  it('takes the key from the body when there is no header; base64url works too', async () => {
+    const res = await postFax(
+      faxBody({
+        idempotencyKey: 'k-1',
+        documents: [{ filename: 'x.bin', contentBase64: Buffer.from([0xfb, 0xff]).toString('base64url') }],
+      }),
+    );
+    expect(res.statusCode).toBe(202);
+    const call = faxClient.started[0]!;
+    expect(call.idempotencyKey).toBe('k-1');
+    const doc = call.documents[0] as { bytes: Uint8Array };
+    expect([...doc.bytes]).toEqual([0xfb, 0xff]);
+  });
+
+  it('no key at all: startFax gets none (it generates one)', async () => {
+    const res = await postFax(faxBody());
+    expect(res.statusCode).toBe(202);
+    expect(faxClient.started[0]!.idempotencyKey).toBeUndefined();
+  });
+
+  it('a key already used: 200 with started false', async () => {
+    faxClient.startImpl = async (r) => ({ jobId: r.idempotencyKey!, workflowId: 'fax-x', started: false });
+    try {
+      const res = await postFax(faxBody(), { 'idempotency-key': 'again' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ jobId: 'again', started: false });
+    } finally {
+      faxClient.startImpl = new FakeFaxClient().startImpl;
+    }
+  });
+
+  it('FaxValidationError → 422 with its code and sentence', async () => {
+    faxClient.startImpl = async () => {
+      throw new FaxValidationError('INVALID_NUMBER', 'The number "12" is not a valid fax number.');
+    };
+    try {
+      const res = await postFax(faxBody({ to: '12' }));
+      expect(res.statusCode).toBe(422);
+      expect(errorOf(res)).toEqual({
+        code: 'INVALID_NUMBER',
+        message: 'The number "12" is not a valid fax number.',
+      });
+    } finally {
+      faxClient.startImpl = new FakeFaxClient().startImpl;
+    }
+  });
+
+  it('an unexpected failure of the fax client → 500 without internals', async () => {
+    faxClient.startImpl = async () => {
+      throw new Error('connect ECONNREFUSED 10.0.0.1:7233 secret-internal-detail');
+    };
+    try {
+      const res = await postFax(faxBody());
+      expect(res.statusCode).toBe(500);
+      expect(errorOf(res).code).toBe('INTERNAL');
+      expect(res.body).not.toContain('secret-internal-detail');
+      expect(res.body).not.toContain('ECONNREFUSED');
+    } finally {
+      faxClient.startImpl = new FakeFaxClient().startImpl;
+    }
+  });
+
+  it('malformed JSON → 400 INVALID_JSON', async () => {
+    const res = await postFax('{"to": "+1202555', {});
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).code).toBe('INVALID_JSON');
+    expect(faxClient.started).toHaveLength(0);
+  });
+
+  it.each([
+    ['to missing', faxBody({ to: undefined }), 'The field "to" is required.'],
+    ['to a number', faxBody({ to: 12025550123 }), 'The field "to" must be a string.'],
+    ['documents empty', faxBody({ documents: [] }), 'The field "documents" must have at least 1 item(s).'],
+    [
+      'filename missing',
+      faxBody({ documents: [{ contentBase64: 'AAAA' }] }),
+      'The field "documents[0].filename" is required.',
+    ],
+    ['unknown field', faxBody({ sendTime: 'now' }), 'The field "sendTime" is not allowed.'],
+    [
+      'bad resolution',
+      faxBody({ faxResolution: 'Ultra' }),
+      'The field "faxResolution" must be one of "High", "Low".',
+    ],
+    ['coverIndex fraction', faxBody({ coverIndex: 1.5 }), 'coverIndex'],
+    ['coverIndex too big', faxBody({ coverIndex: 99 }), 'The field "coverIndex" must be at most 13.'],
+    ['array body', [], 'The request body must be an object.'],
+    [
+      'not base64',
+      faxBody({ documents: [{ filename: 'a.pdf', contentBase64: 'not base64!' }] }),
+      'The field "documents[0].contentBase64" is not valid base64',
+    ],
+  ])('bad shape (%s) → 400 with a sentence naming the field', async (_name, payload, message) => {
+    const res = await postFax(payload);
+    expect(res.statusCode).toBe(400);
+    const err = errorOf(res);
+    expect(err.code).toBe('INVALID_REQUEST');
+    expect(err.message).toContain(message);
+    expect(err.message).toMatch(/\.$/);
+    expect(faxClient.started).toHaveLength(0);
+  });
+
+  it('header and body keys that differ → 400', async () => {
+    const res = await postFax(faxBody({ idempotencyKey: 'a' }), { 'idempotency-key': 'b' });
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).message).toContain('Idempotency-Key');
+  });
+
+  it('text/plain or a missing content type → 415', async () => {
+    const plain = await postFax(JSON.stringify(faxBody()), { 'content-type': 'text/plain' });
+    expect(plain.statusCode).toBe(415);
+    expect(errorOf(plain).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const none = await app.inject({ method: 'POST', url: '/faxes', payload: Buffer.from('{}') });
+    expect(none.statusCode).toBe(415);
+  });
+
+  it('a body over the limit → 413', async () => {
+    const small = await makeApp(database.db);
+    const limited = await buildApp(
+      { db: database.db, faxClient: small.faxClient, onNotification: new NotificationRecorder().handler },
+      { faxBodyLimit: 1024 },
+    );
+    try {
+      const res = await limited.inject({
+        method: 'POST',
+        url: '/faxes',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(faxBody({ coverPageText: 'x'.repeat(2000) })),
+      });
+      expect(res.statusCode).toBe(413);
+      expect(errorOf(res).message).toContain('1 KiB');
+    } finally {
+      await limited.close();
+      await small.app.close();
+    }
+  });
+});
+
+describe('GET /faxes/:jobId', () => {
+  const state: FaxWorkflowState = {
+    jobId: 'job-1',
+    status: 'Delivered',
+    recipient: '+12025550123',
+    attempt: 1,
+    timeline: [],
+  };
+
+  it('found → 200 with state (and result when finished)', async () => {
+    faxClient.jobs.set('job-1', { state });
+    const res = await app.inject({ method: 'GET', url: '/faxes/job-1' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ state });
+
+    const result = { jobId: 'job-1', status: 'Delivered', recipient: '+12025550123', attempts: 1 } as const;
+    faxClient.jobs.set('job-2', { state, result: result as never });
+    const done = await app.inject({ method: 'GET', url: '/faxes/job-2' });
+    expect(done.json()).toEqual({ state, result });
+  });
+
+  it('not found → 404 NOT_FOUND', async () => {
+    const res = await app.inject({ method: 'GET', url: '/faxes/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(errorOf(res)).toEqual({ code: 'NOT_FOUND', message: 'There is no fax job with id "nope".' });
+  });
+
+  it('a malformed id → 400', async () => {
+    const res = await app.inject({ method: 'GET', url: `/faxes/${encodeURIComponent('../etc passwd')}` });
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).code).toBe('INVALID_REQUEST');
+  });
+});
+
+describe('routes', () => {
+  it('GET /health → 200 {ok:true}', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true });
+  });
+
+  it('unknown route → 404 in the error shape', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nothing/here?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(errorOf(res)).toEqual({
+      code: 'NOT_FOUND',
+      message: 'There is no route GET "/nothing/here"; see the API documentation.',
+    });
+  });
+
+  it.each([
+    ['DELETE', '/faxes', 'POST'],
+    ['PUT', '/faxes/abc', 'GET, HEAD'],
+    ['POST', '/health', 'GET, HEAD'],
+  ])('%s %s → 405 with Allow: %s, without reading the body', async (method, url, allow) => {
+    const res = await app.inject({
+      method: method as 'DELETE',
+      url,
+      headers: { 'content-type': 'application/json' },
+      payload: '{ not json',
+    });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expect(errorOf(res).code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('with the real fax client (Temporal dev server, no worker)', () => {
+  let client: Client;
+  let realApp: FastifyInstance;
+  const taskQueue = `api-test-${randomUUID()}`;
+  const started: string[] = [];
+
+  beforeAll(async () => {
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    const faxes = createFaxClient({
+      client,
+      documents: createLocalDocumentStore(await tempDir()),
+      taskQueue,
+      defaultRegion: 'US',
+    });
+    realApp = await buildApp({
+      db: database.db,
+      faxClient: faxes,
+      onNotification: new NotificationRecorder().handler,
+    });
+  });
+  afterAll(async () => {
+    await realApp.close();
+    for (const id of started) await client.workflow.getHandle(id).terminate('test done');
+    await client.connection.close();
+  });
+
+  it('starts one workflow per key: 202, then 200 started:false', async () => {
+    const key = `api-${randomUUID()}`;
+    const pdf = Buffer.from(await makeSamplePdf(1)).toString('base64');
+    const body = JSON.stringify({
+      to: '(202) 555-0123',
+      documents: [{ filename: 'a.pdf', contentBase64: pdf }],
+    });
+    const send = () =>
+      realApp.inject({
+        method: 'POST',
+        url: '/faxes',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        payload: body,
+      });
+    const first = await send();
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toEqual({ jobId: key, workflowId: faxWorkflowId(key), started: true });
+    started.push(faxWorkflowId(key));
+    const second = await send();
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toEqual({ jobId: key, workflowId: faxWorkflowId(key), started: false });
+  });
+
+  it('a bad number or document → 422 with the validation code', async () => {
+    const pdf = Buffer.from(await makeSamplePdf(1)).toString('base64');
+    const badNumber = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json' },
+      payload: { to: '12', documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+    });
+    expect(badNumber.statusCode).toBe(422);
+    expect(errorOf(badNumber).code).toBe('INVALID_NUMBER');
+
+    const badDoc = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json' },
+      payload: {
+        to: '+12025550123',
+        documents: [{ filename: 'a.pdf', contentBase64: Buffer.from('%PDF-1.7 garbage').toString('base64') }],
+      },
+    });
+    expect(badDoc.statusCode).toBe(422);
+    expect(errorOf(badDoc).message).toMatch(/\.$/);
+
+    const badKey = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'spaces are not allowed' },
+      payload: { to: '+12025550123', documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+    });
+    expect(badKey.statusCode).toBe(422);
+    expect(errorOf(badKey).code).toBe('INVALID_REQUEST');
+  });
+
+  it('GET of a job that does not exist → 404', async () => {
+    const res = await realApp.inject({ method: 'GET', url: `/faxes/none-${randomUUID()}` });
+    expect(res.statusCode).toBe(404);
+  });
+});
