@@ -1,3 +1,4 @@
+import { createCancelScheduledFax } from './cancel-scheduled-fax';
 import { createCheckFaxStatus, createRecordObservation } from './check-fax-status';
 import type { ActivityDeps } from './deps';
 import { createPrepareFaxJob } from './prepare-fax-job';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     checkFaxStatus: createCheckFaxStatus(deps),
     recordFaxObservation: createRecordObservation(deps),
     recordJobStatus: createRecordJobStatus(deps),
+    cancelScheduledFax: createCancelScheduledFax(deps),
   };
 }
 

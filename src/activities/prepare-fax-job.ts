@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { insertFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import { insertFaxEvent } from '../db/fax-events';
 import { DocumentNotFoundError, type DocumentRef } from '../storage/document-store';
+import { sendAtProblem } from '../domain/send-time';
+import { makeCoverPage } from '../pdf/cover-page';
 import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { MAX_COVER_PAGE_TEXT } from '../validation/limits';
 import { normalizeFaxNumber } from '../validation/phone-number';
@@ -9,7 +11,11 @@ import { FaxValidationError, type ValidationCode } from '../validation/validatio
 import type { FaxWorkflowInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 
-export type PrepareFaxJobArgs = FaxWorkflowInput & { workflowId: string };
+export type PrepareFaxJobArgs = Omit<FaxWorkflowInput, 'resume'> & {
+  workflowId: string;
+  /** When the workflow started (ISO): the cover page's date and the reference for `sendAt`. */
+  submittedAt: string;
+};
 
 export type PrepareFaxJobResult =
   | { ok: true; recipient: string; documents: DocumentRef[]; pages: number; totalBytes: number }
@@ -83,6 +89,15 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion }: Act
 
   async function validate(args: PrepareFaxJobArgs): Promise<Extract<PrepareFaxJobResult, { ok: true }>> {
     const recipient = normalizeFaxNumber(args.to, defaultRegion);
+    const sendAtIssue =
+      args.sendAt === undefined ? undefined : sendAtProblem(args.sendAt, Date.parse(args.submittedAt));
+    if (sendAtIssue) throw new FaxValidationError('INVALID_REQUEST', sendAtIssue);
+    if (args.coverPage?.note !== undefined && args.coverPage.note.length > MAX_COVER_PAGE_TEXT) {
+      throw new FaxValidationError(
+        'INVALID_REQUEST',
+        `The cover page note has ${args.coverPage.note.length} characters; at most ${MAX_COVER_PAGE_TEXT} are allowed.`,
+      );
+    }
     if (args.coverPageText !== undefined && args.coverPageText.length > MAX_COVER_PAGE_TEXT) {
       throw new FaxValidationError(
         'INVALID_REQUEST',
@@ -109,6 +124,25 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion }: Act
       filename: inspected.documents[i]!.filename,
       contentType: inspected.documents[i]!.contentType,
     }));
-    return { ok: true, recipient, documents, pages: inspected.pages, totalBytes: inspected.totalBytes };
+    if (!args.coverPage) {
+      return { ok: true, recipient, documents, pages: inspected.pages, totalBytes: inspected.totalBytes };
+    }
+    const cover = await makeCoverPage({
+      to: recipient,
+      ...(args.recipientName && { toName: args.recipientName }),
+      ...(args.coverPage.from && { from: args.coverPage.from }),
+      ...(args.coverPage.note && { note: args.coverPage.note }),
+      ...(args.coverPage.confidential && { confidential: true }),
+      pages: inspected.pages,
+      date: args.submittedAt,
+    });
+    const coverRef = await store.put(cover, { filename: 'cover.pdf', contentType: 'application/pdf' });
+    return {
+      ok: true,
+      recipient,
+      documents: [coverRef, ...documents],
+      pages: inspected.pages + 1,
+      totalBytes: inspected.totalBytes + coverRef.size,
+    };
   }
 }

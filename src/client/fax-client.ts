@@ -6,10 +6,17 @@ import type { DocumentStore } from '../storage/document-store';
 import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
+import { sendAtProblem } from '../domain/send-time';
 import { faxWorkflowId } from '../workflows/ids';
 import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../workflows/search-attributes';
 import { statusQuery } from '../workflows/signals';
-import type { FaxPolicy, FaxWorkflowInput, FaxWorkflowResult, FaxWorkflowState } from '../workflows/types';
+import type {
+  CoverPageOptions,
+  FaxPolicy,
+  FaxWorkflowInput,
+  FaxWorkflowResult,
+  FaxWorkflowState,
+} from '../workflows/types';
 
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
@@ -24,6 +31,8 @@ export interface StartFaxRequest {
   coverIndex?: number;
   coverPageText?: string;
   faxResolution?: 'High' | 'Low';
+  schedule?: 'timer' | 'ringcentral';
+  coverPage?: CoverPageOptions;
   policy?: Partial<FaxPolicy>;
 }
 
@@ -75,6 +84,8 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
       ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
       ...(request.coverPageText !== undefined && { coverPageText: request.coverPageText }),
       ...(request.faxResolution && { faxResolution: request.faxResolution }),
+      ...(request.schedule && { schedule: request.schedule }),
+      ...(request.coverPage && { coverPage: request.coverPage }),
       ...(request.policy && { policy: request.policy }),
     };
     const workflowId = faxWorkflowId(jobId);
@@ -126,14 +137,11 @@ export type FaxClient = ReturnType<typeof createFaxClient>;
 
 function parseSendAt(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new FaxValidationError(
-      'INVALID_REQUEST',
-      `sendAt "${String(value)}" is not a date; give an ISO 8601 time such as 2026-12-01T09:00:00Z.`,
-    );
-  }
-  return date.toISOString();
+  const text =
+    value instanceof Date ? (Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()) : value;
+  const problem = sendAtProblem(text, Date.now());
+  if (problem) throw new FaxValidationError('INVALID_REQUEST', problem);
+  return new Date(text).toISOString();
 }
 
 async function loadDocuments(inputs: DocumentInput[]) {

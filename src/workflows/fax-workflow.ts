@@ -1,15 +1,16 @@
 import {
+  ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   isCancellation,
-  log,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
-  ActivityFailure,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { FaxActivities } from '../activities';
 import type { FaxStatusObservation } from '../activities/check-fax-status';
@@ -20,26 +21,33 @@ import {
   type FaxJobStatus,
   type RingCentralMessageStatus,
 } from '../domain/fax-status';
+import { sendAtProblem } from '../domain/send-time';
 import type { DocumentRef } from '../storage/document-store';
 import { FaxMessageIdKey, FaxRecipientKey, FaxStatusKey } from './search-attributes';
-import { deliveryStatusSignal, statusQuery } from './signals';
+import { cancelUpdate, deliveryStatusSignal, rescheduleUpdate, statusQuery } from './signals';
 import {
   DEFAULT_POLICY,
+  type CancelFaxResult,
   type DeliveryStatusSignal,
   type FaxPolicy,
+  type FaxResumeState,
+  type FaxTimelineEntry,
   type FaxWorkflowInput,
   type FaxWorkflowResult,
   type FaxWorkflowState,
+  type RescheduleFaxResult,
 } from './types';
 
-// Activity proxies grouped by timeout profile. Retries are Temporal's: an activity that fails on
-// a transient fault is retried with backoff, and the workflow only sees the final outcome.
+// Activity proxies grouped by timeout profile. Retries are Temporal's: an activity that fails on a
+// transient fault is retried with backoff (or at the delay it asked for), and the workflow only
+// sees the final outcome.
 
 /** Database bookkeeping and RingCentral reads: short, retried until they succeed. */
-const bookkeeping = proxyActivities<FaxActivities>({
+const BOOKKEEPING: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+};
+const bookkeeping = proxyActivities<FaxActivities>(BOOKKEEPING);
 
 /** Validation reads up to 50 MB and parses PDFs. */
 const validation = proxyActivities<FaxActivities>({
@@ -50,10 +58,26 @@ const validation = proxyActivities<FaxActivities>({
 /** Sends run on their own task queue, so large uploads do not hold the bookkeeping queue's slots. */
 export const SEND_TASK_QUEUE_SUFFIX = '-send';
 
+/** A successor carries the recent timeline only, so its input stays small. */
+const TIMELINE_CARRIED = 50;
+
+type Phase = 'validating' | 'scheduled' | 'sending' | 'in-flight' | 'redial-wait' | 'done';
+type WaitOutcome =
+  | { kind: 'final'; status: RingCentralMessageStatus; faxErrorCode?: string }
+  | { kind: 'sent-unconfirmed' }
+  | { kind: 'expired' }
+  | { kind: 'canceled' }
+  | { kind: 'rescheduled' };
+
+/**
+ * One fax to one recipient, from validation to a final, recorded outcome. Deterministic: every
+ * effect (database, RingCentral, documents) happens in activities; time is Temporal's.
+ */
 export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowResult> {
   const policy: FaxPolicy = { ...DEFAULT_POLICY, ...input.policy };
   const info = workflowInfo();
-  const sending = proxyActivities<FaxActivities>({
+  const mode = input.schedule ?? 'timer';
+  const sendOptions: ActivityOptions = {
     taskQueue: `${info.taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
     // Covers the upload of up to 50 MB; past it the send is ambiguous and the retry looks before it sends.
     startToCloseTimeout: '3 minutes',
@@ -63,19 +87,33 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       maximumInterval: '5 minutes',
       nonRetryableErrorTypes: ['RingCentralRejected'],
     },
-  });
+  };
+  const sending = proxyActivities<FaxActivities>(sendOptions);
 
+  const resume = input.resume;
   const state: FaxWorkflowState = {
     jobId: input.jobId,
-    status: 'Accepted',
-    recipient: input.to,
-    attempt: 0,
-    timeline: [{ at: nowIso(), status: 'Accepted' }],
+    status: resume ? 'Queued' : 'Accepted',
+    recipient: resume?.recipient ?? input.to,
+    attempt: resume?.attempt ?? 0,
+    timeline: resume?.timeline ?? [{ at: nowIso(), status: 'Accepted' }],
+    ...(resume && { messageId: resume.messageId }),
   };
-  let known: RingCentralMessageStatus | undefined;
+  let phase: Phase = resume ? 'in-flight' : 'validating';
+  let documents: DocumentRef[] = resume?.documents ?? input.documents;
+  let known: RingCentralMessageStatus | undefined = resume?.known;
+  let failedAttempts = resume?.failedAttempts ?? 0;
+  let sendAtMs: number | undefined =
+    resume?.sendAtMs ?? (input.sendAt ? Date.parse(input.sendAt) : undefined);
+  let deadline = resume?.deadline ?? Infinity;
   let pendingSignal: DeliveryStatusSignal | undefined;
+  let cancelRequested = false;
+  let rescheduled = false;
+  let cancelling: Promise<CancelFaxResult> | undefined;
+  if (sendAtMs !== undefined) state.sendAt = new Date(sendAtMs).toISOString();
 
   setHandler(statusQuery, () => state);
+
   setHandler(deliveryStatusSignal, (signal) => {
     // A status for an earlier attempt's message, or one we already passed, changes nothing.
     if (signal.messageId !== state.messageId || !isForwardMove(known, signal.status)) return;
@@ -83,7 +121,82 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     pendingSignal = signal;
   });
 
-  const setStatus = (status: FaxJobStatus, extra: { note?: string; faxErrorCode?: string } = {}): void => {
+  /** Whether RingCentral still holds our message for its send time (schedule: 'ringcentral'). */
+  const heldByRingCentral = (): boolean =>
+    mode === 'ringcentral' &&
+    phase === 'in-flight' &&
+    known === 'Queued' &&
+    sendAtMs !== undefined &&
+    Date.now() < sendAtMs;
+
+  /** Deletes the held message; concurrent cancel/reschedule calls share one deletion. */
+  const cancelHeldMessage = (): Promise<CancelFaxResult> => {
+    cancelling ??= bookkeeping.cancelScheduledFax
+      .executeWithOptions({ ...BOOKKEEPING, summary: 'delete the scheduled RingCentral message' }, [
+        { jobId: input.jobId, attemptNo: state.attempt, messageId: state.messageId!, sendAt: state.sendAt! },
+      ])
+      .finally(() => (cancelling = undefined));
+    return cancelling;
+  };
+
+  setHandler(
+    cancelUpdate,
+    async (): Promise<CancelFaxResult> => {
+      if (phase === 'done')
+        return { canceled: false, reason: `The fax has already finished as ${state.status}.` };
+      if (cancelRequested) return { canceled: true };
+      if (phase === 'validating' || phase === 'scheduled' || phase === 'redial-wait') {
+        cancelRequested = true;
+        return { canceled: true };
+      }
+      if (heldByRingCentral()) {
+        const result = await cancelHeldMessage();
+        if (result.canceled) cancelRequested = true;
+        return result;
+      }
+      return { canceled: false, reason: 'Transmission has already started; a fax cannot be recalled.' };
+    },
+    { description: 'Cancel the fax if it has not been transmitted yet.' },
+  );
+
+  setHandler(
+    rescheduleUpdate,
+    async (sendAt): Promise<RescheduleFaxResult> => {
+      const newSendAtMs = Date.parse(sendAt);
+      if (phase === 'validating' || phase === 'scheduled') {
+        sendAtMs = newSendAtMs;
+        state.sendAt = new Date(newSendAtMs).toISOString();
+        rescheduled = true;
+        return { rescheduled: true, sendAt: state.sendAt };
+      }
+      if (heldByRingCentral()) {
+        const result = await cancelHeldMessage();
+        if (!result.canceled) return { rescheduled: false, reason: result.reason };
+        sendAtMs = newSendAtMs;
+        state.sendAt = new Date(newSendAtMs).toISOString();
+        rescheduled = true;
+        return { rescheduled: true, sendAt: state.sendAt };
+      }
+      const reason =
+        phase === 'done'
+          ? `The fax has already finished as ${state.status}.`
+          : 'Transmission has already started; only a fax that is still waiting can be rescheduled.';
+      return { rescheduled: false, reason };
+    },
+    {
+      // Validators run before anything is written to history: a bad date is refused outright.
+      validator: (sendAt) => {
+        const problem =
+          typeof sendAt === 'string'
+            ? sendAtProblem(sendAt, Date.now())
+            : 'sendAt must be an ISO 8601 string.';
+        if (problem) throw new Error(problem);
+      },
+      description: 'Move the send time of a fax that has not been transmitted yet.',
+    },
+  );
+
+  const setStatus = (status: FaxJobStatus, extra: Partial<FaxTimelineEntry> = {}): void => {
     state.status = status;
     state.timeline.push({
       at: nowIso(),
@@ -99,6 +212,7 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     status: FaxJobStatus,
     error?: { code: string; message: string },
   ): Promise<FaxWorkflowResult> => {
+    phase = 'done';
     setStatus(status, error ? { note: error.message } : {});
     delete state.next;
     await bookkeeping.recordJobStatus({
@@ -108,6 +222,8 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       ...(state.messageId && { messageId: state.messageId }),
       ...(error && { errorCode: error.code, errorMessage: error.message }),
     });
+    // Let an update that is still answering (e.g. a cancel that lost the race) finish cleanly.
+    await condition(allHandlersFinished);
     return {
       jobId: input.jobId,
       status,
@@ -117,78 +233,125 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       ...(error && { errorCode: error.code, errorMessage: error.message }),
     };
   };
+  const canceled = () =>
+    finish('Canceled', { code: 'CANCELED', message: 'The fax was canceled before transmission.' });
 
   try {
-    const prepared = await validation.prepareFaxJob({ ...input, workflowId: info.workflowId });
-    if (!prepared.ok) {
-      state.status = 'Rejected';
-      state.timeline.push({ at: nowIso(), status: 'Rejected', note: prepared.message });
-      upsertSearchAttributes([{ key: FaxStatusKey, value: 'Rejected' }]);
-      return {
-        jobId: input.jobId,
-        status: 'Rejected',
-        recipient: input.to,
-        attempts: 0,
-        errorCode: prepared.code,
-        errorMessage: prepared.message,
-      };
-    }
-    state.recipient = prepared.recipient;
-    upsertSearchAttributes([{ key: FaxRecipientKey, value: prepared.recipient }]);
-
-    const sendAt = input.sendAt ? Date.parse(input.sendAt) : NaN;
-    if (Number.isFinite(sendAt) && sendAt > Date.now()) {
-      setStatus('Scheduled');
-      state.next = { action: 'send', at: new Date(sendAt).toISOString() };
-      await bookkeeping.recordJobStatus({ jobId: input.jobId, status: 'Scheduled' });
-      // A durable timer: it survives worker restarts and costs nothing while it waits.
-      await sleep(sendAt - Date.now(), {
-        summary: `wait for scheduled send at ${new Date(sendAt).toISOString()}`,
+    if (!resume) {
+      const prepared = await validation.prepareFaxJob({
+        ...input,
+        workflowId: info.workflowId,
+        submittedAt: new Date(info.startTime).toISOString(),
       });
+      if (!prepared.ok) {
+        phase = 'done';
+        state.status = 'Rejected';
+        state.timeline.push({ at: nowIso(), status: 'Rejected', note: prepared.message });
+        upsertSearchAttributes([{ key: FaxStatusKey, value: 'Rejected' }]);
+        return {
+          jobId: input.jobId,
+          status: 'Rejected',
+          recipient: input.to,
+          attempts: 0,
+          errorCode: prepared.code,
+          errorMessage: prepared.message,
+        };
+      }
+      state.recipient = prepared.recipient;
+      documents = prepared.documents;
+      upsertSearchAttributes([{ key: FaxRecipientKey, value: prepared.recipient }]);
+      if (cancelRequested) return await canceled();
+
+      if (mode === 'timer' && sendAtMs !== undefined && sendAtMs > Date.now()) {
+        phase = 'scheduled';
+        setStatus('Scheduled');
+        await bookkeeping.recordJobStatus({
+          jobId: input.jobId,
+          status: 'Scheduled',
+          note: `send at ${state.sendAt}`,
+        });
+        // A durable timer: it survives worker restarts and costs nothing while it waits. The
+        // condition also wakes for a cancel or a reschedule, which moves `sendAtMs`.
+        while (sendAtMs > Date.now() && !cancelRequested) {
+          rescheduled = false;
+          state.next = { action: 'send', at: new Date(sendAtMs).toISOString() };
+          await condition(() => cancelRequested || rescheduled, sendAtMs - Date.now(), {
+            summary: `wait for the scheduled send at ${new Date(sendAtMs).toISOString()}`,
+          });
+        }
+        if (cancelRequested) return await canceled();
+      }
+      deadline = Math.max(Date.now(), sendAtMs ?? 0) + policy.killAfterMs;
     }
-    const deadline = Date.now() + policy.killAfterMs;
 
-    for (state.attempt = 1; ; state.attempt++) {
-      setStatus('Sending');
-      const sent = await sending.sendFax({
-        jobId: input.jobId,
-        attemptNo: state.attempt,
-        recipient: prepared.recipient,
-        ...(input.recipientName && { recipientName: input.recipientName }),
-        documents: prepared.documents as DocumentRef[],
-        ...(input.coverIndex !== undefined && { coverIndex: input.coverIndex }),
-        ...(input.coverPageText !== undefined && { coverPageText: input.coverPageText }),
-        ...(input.faxResolution && { faxResolution: input.faxResolution }),
-      });
-      state.messageId = sent.messageId;
-      known = sent.status;
-      pendingSignal = undefined;
-      upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
-      setStatus('Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
+    for (let sendNow = !resume; ; sendNow = true) {
+      if (sendNow) {
+        state.attempt += 1;
+        phase = 'sending';
+        setStatus('Sending');
+        const sendTime =
+          mode === 'ringcentral' && sendAtMs !== undefined && sendAtMs > Date.now()
+            ? new Date(sendAtMs).toISOString()
+            : undefined;
+        const sent = await sending.sendFax.executeWithOptions(
+          { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
+          [
+            {
+              jobId: input.jobId,
+              attemptNo: state.attempt,
+              recipient: state.recipient,
+              ...(input.recipientName && { recipientName: input.recipientName }),
+              documents,
+              // Our own cover page replaces RingCentral's account default.
+              ...(input.coverPage
+                ? { coverIndex: 0 }
+                : input.coverIndex !== undefined && { coverIndex: input.coverIndex }),
+              ...(input.coverPageText !== undefined && { coverPageText: input.coverPageText }),
+              ...(input.faxResolution && { faxResolution: input.faxResolution }),
+              ...(sendTime && { sendTime }),
+            },
+          ],
+        );
+        state.messageId = sent.messageId;
+        known = sent.status;
+        pendingSignal = undefined;
+        phase = 'in-flight';
+        upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
+        setStatus('Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
+      }
 
-      const outcome = await waitForFinalStatus(deadline);
-      if (outcome.status === 'Delivered') return await finish('Delivered');
-      if (outcome.status === 'SentUnconfirmed') return await finish('SentUnconfirmed');
-      if (outcome.status === 'Expired') {
+      const outcome = await waitForFinalStatus();
+      if (outcome.kind === 'canceled') return await canceled();
+      if (outcome.kind === 'rescheduled') {
+        deadline = Math.max(deadline, (sendAtMs ?? 0) + policy.killAfterMs);
+        setStatus('Scheduled', { note: `rescheduled to ${state.sendAt}` });
+        continue;
+      }
+      if (outcome.kind === 'sent-unconfirmed') return await finish('SentUnconfirmed');
+      if (outcome.kind === 'expired') {
         return await finish('Expired', {
           code: 'EXPIRED',
-          message: `No final status within ${formatMs(policy.killAfterMs)}.`,
+          message: `No final status within the kill time (${formatMs(policy.killAfterMs)}).`,
         });
       }
+      if (outcome.status === 'Delivered') return await finish('Delivered');
+
+      failedAttempts += 1;
       const code = outcome.faxErrorCode ?? outcome.status;
-      if (!isRedialable(outcome.faxErrorCode) || state.attempt >= policy.maxAttempts) {
+      if (!isRedialable(outcome.faxErrorCode) || failedAttempts >= policy.maxAttempts) {
         const why = isRedialable(outcome.faxErrorCode)
           ? `after ${state.attempt} attempts`
           : 'and redialling cannot help';
         return await finish('Failed', { code, message: `The fax failed with ${code} ${why}.` });
       }
-      const backoff = policy.redialBackoffMs * 2 ** (state.attempt - 1);
+      const backoff = policy.redialBackoffMs * 2 ** (failedAttempts - 1);
       if (Date.now() + backoff >= deadline) {
         return await finish('Expired', {
           code: 'EXPIRED',
           message: `The next redial would fall after the kill time (${code}).`,
         });
       }
+      phase = 'redial-wait';
       setStatus('WaitingToRedial', { faxErrorCode: code });
       state.next = {
         action: `redial (attempt ${state.attempt + 1})`,
@@ -200,7 +363,8 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         errorCode: code,
         note: `redial in ${formatMs(backoff)}`,
       });
-      await sleep(backoff, { summary: `redial backoff after ${code}` });
+      if (await condition(() => cancelRequested, backoff, { summary: `redial backoff after ${code}` }))
+        return await canceled();
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -223,22 +387,57 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
   /**
    * Waits for the current message to reach a final status: a `deliveryStatus` signal ends a wait
    * at once, otherwise RingCentral is polled at growing intervals. `Sent` followed by silence for
-   * the quiet period counts as success; the kill time ends everything.
+   * the quiet period counts as success; the kill time ends everything. Long waits continue as new.
    */
-  async function waitForFinalStatus(
-    deadline: number,
-  ): Promise<{ status: RingCentralMessageStatus | 'SentUnconfirmed' | 'Expired'; faxErrorCode?: string }> {
+  async function waitForFinalStatus(): Promise<WaitOutcome> {
     let interval = policy.pollInitialMs;
-    let sentAt: number | undefined = known === 'Sent' ? Date.now() : undefined;
+    let sentAtMs: number | undefined = resume?.sentAtMs ?? (known === 'Sent' ? Date.now() : undefined);
     for (;;) {
-      const quietEnds = sentAt === undefined ? Infinity : sentAt + policy.sentQuietPeriodMs;
-      const wait = Math.min(interval, deadline - Date.now(), quietEnds - Date.now());
+      if (cancelRequested) return { kind: 'canceled' };
+      if (rescheduled) {
+        rescheduled = false;
+        return { kind: 'rescheduled' };
+      }
+      // Well before Temporal's 50k-event limit, hand over to a fresh run with the state that matters.
+      if (
+        workflowInfo().historyLength > policy.continueAsNewAfterEvents ||
+        workflowInfo().continueAsNewSuggested
+      ) {
+        await condition(allHandlersFinished);
+        const carried: FaxResumeState = {
+          recipient: state.recipient,
+          documents,
+          attempt: state.attempt,
+          failedAttempts,
+          messageId: state.messageId!,
+          known: known ?? 'Queued',
+          deadline,
+          timeline: state.timeline.slice(-TIMELINE_CARRIED),
+          ...(sentAtMs !== undefined && { sentAtMs }),
+          ...(sendAtMs !== undefined && { sendAtMs }),
+        };
+        await continueAsNew<typeof FaxWorkflow>({ ...input, resume: carried });
+      }
+
+      // A fax RingCentral holds for its send time has nothing to report before then.
+      const holdUntil = mode === 'ringcentral' && sendAtMs !== undefined ? sendAtMs : -Infinity;
+      const quietEnds = sentAtMs === undefined ? Infinity : sentAtMs + policy.sentQuietPeriodMs;
+      const wait = Math.min(
+        Math.max(interval, holdUntil - Date.now() + interval),
+        deadline - Date.now(),
+        quietEnds - Date.now(),
+      );
       state.next = { action: 'check status', at: new Date(Date.now() + Math.max(wait, 0)).toISOString() };
-      const signalled = wait > 0 && (await condition(() => pendingSignal !== undefined, wait));
+      const woken =
+        wait > 0 &&
+        (await condition(() => pendingSignal !== undefined || cancelRequested || rescheduled, wait, {
+          summary: 'wait for a status webhook, then poll',
+        }));
+      if (cancelRequested || rescheduled) continue;
 
       let observation: FaxStatusObservation;
       let source: 'webhook' | 'poll';
-      if (signalled && pendingSignal) {
+      if (woken && pendingSignal) {
         const signal = pendingSignal;
         pendingSignal = undefined;
         observation = {
@@ -247,13 +446,18 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         };
         source = 'webhook';
       } else {
-        observation = await bookkeeping.checkFaxStatus({
-          jobId: input.jobId,
-          attemptNo: state.attempt,
-          messageId: state.messageId!,
-          recipient: state.recipient,
-          ...(known && { known }),
-        });
+        observation = await bookkeeping.checkFaxStatus.executeWithOptions(
+          { ...BOOKKEEPING, summary: `poll RingCentral for message ${state.messageId}` },
+          [
+            {
+              jobId: input.jobId,
+              attemptNo: state.attempt,
+              messageId: state.messageId!,
+              recipient: state.recipient,
+              ...(known && { known }),
+            },
+          ],
+        );
         source = 'poll';
         interval = Math.min(interval * policy.pollGrowth, policy.pollMaxMs);
       }
@@ -274,23 +478,20 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         }
         known = observation.status;
         if (known === 'Sent') {
-          sentAt = Date.now();
+          sentAtMs = Date.now();
           setStatus('Sent');
-        } else if (!isMessageFinal(known)) {
-          setStatus(known === 'Queued' ? 'Queued' : 'Sent');
         }
       }
       if (isMessageFinal(observation.status)) {
         return {
+          kind: 'final',
           status: observation.status,
           ...(observation.faxErrorCode && { faxErrorCode: observation.faxErrorCode }),
         };
       }
-      if (known === 'Sent' && sentAt !== undefined && Date.now() >= sentAt + policy.sentQuietPeriodMs) {
-        return { status: 'SentUnconfirmed' };
-      }
-      if (Date.now() >= deadline) return { status: 'Expired' };
-      log.debug('fax still in flight', { status: known, nextPollMs: interval });
+      if (sentAtMs !== undefined && Date.now() >= sentAtMs + policy.sentQuietPeriodMs)
+        return { kind: 'sent-unconfirmed' };
+      if (Date.now() >= deadline) return { kind: 'expired' };
     }
   }
 }

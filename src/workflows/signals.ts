@@ -1,8 +1,17 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { DeliveryStatusSignal, FaxWorkflowState } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CancelFaxResult, DeliveryStatusSignal, FaxWorkflowState, RescheduleFaxResult } from './types';
 
 /** A RingCentral status for this job's current message, pushed by the webhook reconciler. */
 export const deliveryStatusSignal = defineSignal<[DeliveryStatusSignal]>('deliveryStatus');
 
 /** The whole timeline so far and the next planned action. */
 export const statusQuery = defineQuery<FaxWorkflowState>('status');
+
+/**
+ * Cancels the fax if it has not been transmitted yet: before its send time, between redials, or
+ * (with `schedule: 'ringcentral'`) while RingCentral still holds it. Answers why not otherwise.
+ */
+export const cancelUpdate = defineUpdate<CancelFaxResult>('cancel');
+
+/** Moves the send time of a fax that has not been transmitted yet. */
+export const rescheduleUpdate = defineUpdate<RescheduleFaxResult, [sendAt: string]>('reschedule');

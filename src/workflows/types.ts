@@ -11,12 +11,42 @@ export interface FaxWorkflowInput {
   /** References into the document store; the bytes never enter workflow history. */
   documents: DocumentRef[];
   tenantId?: string;
-  /** ISO 8601: wait for this instant (durable timer) before sending. */
+  /** ISO 8601: send at this instant instead of now. */
   sendAt?: string;
+  /**
+   * How `sendAt` is honoured: `timer` (default) waits in a durable Temporal timer and sends then;
+   * `ringcentral` sends at once with RingCentral's `sendTime` and cancels by deleting the message.
+   */
+  schedule?: 'timer' | 'ringcentral';
+  /** A cover page of our own, drawn with pdf-lib and put in front of the documents. */
+  coverPage?: CoverPageOptions;
   coverIndex?: number;
   coverPageText?: string;
   faxResolution?: 'High' | 'Low';
   policy?: Partial<FaxPolicy>;
+  /** Set only by continue-as-new: where the previous run stopped. */
+  resume?: FaxResumeState;
+}
+
+export interface CoverPageOptions {
+  from?: string;
+  note?: string;
+  /** Adds the usual notice that the fax may contain confidential information. */
+  confidential?: boolean;
+}
+
+/** What a run hands to its successor when the history grows long (continue-as-new). */
+export interface FaxResumeState {
+  recipient: string;
+  documents: DocumentRef[];
+  attempt: number;
+  failedAttempts: number;
+  messageId: string;
+  known: RingCentralMessageStatus;
+  sentAtMs?: number;
+  sendAtMs?: number;
+  deadline: number;
+  timeline: FaxTimelineEntry[];
 }
 
 /** Timing and retry rules of one job. Defaults suit real fax lines; tests and the demo shrink them. */
@@ -33,6 +63,8 @@ export interface FaxPolicy {
   sentQuietPeriodMs: number;
   /** From the start of the workflow (or the send time, if later): give up as `Expired` after this. */
   killAfterMs: number;
+  /** Continue-as-new once a run's history has this many events (a status poll costs about 8). */
+  continueAsNewAfterEvents: number;
 }
 
 export const DEFAULT_POLICY: FaxPolicy = {
@@ -43,6 +75,7 @@ export const DEFAULT_POLICY: FaxPolicy = {
   pollGrowth: 2,
   sentQuietPeriodMs: 30 * 60_000,
   killAfterMs: 24 * 60 * 60_000,
+  continueAsNewAfterEvents: 2_000,
 };
 
 /** A status observation from outside the workflow (RingCentral webhook → reconciler). */
@@ -68,6 +101,7 @@ export interface FaxWorkflowState {
   recipient: string;
   attempt: number;
   messageId?: string;
+  sendAt?: string;
   timeline: FaxTimelineEntry[];
   next?: { action: string; at: string };
 }
@@ -81,3 +115,7 @@ export interface FaxWorkflowResult {
   errorCode?: string;
   errorMessage?: string;
 }
+
+export type CancelFaxResult = { canceled: true } | { canceled: false; reason: string };
+export type RescheduleFaxResult =
+  { rescheduled: true; sendAt: string } | { rescheduled: false; reason: string };

