@@ -126,7 +126,7 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
       '--key',
       key,
       '--send-at',
-      '2099-01-01T00:00:00Z',
+      new Date(Date.now() + 86_400_000).toISOString(),
     ];
     const first = await run(...args);
     expect(first).toMatchObject({ code: 0, out: `Started: job ${key} (workflow fax-${key})` });
