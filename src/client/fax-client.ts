@@ -7,11 +7,13 @@ import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
 import { sendAtProblem } from '../domain/send-time';
-import { faxWorkflowId } from '../workflows/ids';
+import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../workflows/ids';
 import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../workflows/search-attributes';
 import { statusQuery } from '../workflows/signals';
+import type { SearchAttributePair } from '@temporalio/common';
 import type {
   CoverPageOptions,
+  FaxBroadcastInput,
   FaxPolicy,
   FaxWorkflowInput,
   FaxWorkflowResult,
@@ -20,12 +22,9 @@ import type {
 
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
-export interface StartFaxRequest {
-  to: string;
-  recipientName?: string;
+/** What every fax of a request shares. */
+export interface CommonFaxRequest {
   documents: DocumentInput[];
-  /** Submitting twice with the same key starts one workflow: the second call gets the first. */
-  idempotencyKey?: string;
   tenantId?: string;
   sendAt?: Date | string;
   coverIndex?: number;
@@ -35,6 +34,28 @@ export interface StartFaxRequest {
   coverPage?: CoverPageOptions;
   policy?: Partial<FaxPolicy>;
 }
+
+export interface StartFaxRequest extends CommonFaxRequest {
+  to: string;
+  recipientName?: string;
+  /** Submitting twice with the same key starts one workflow: the second call gets the first. */
+  idempotencyKey?: string;
+}
+
+export interface StartBroadcastRequest extends CommonFaxRequest {
+  recipients: { to: string; name?: string }[];
+  /** The broadcast id; recipient i's job id is `<key>.<i+1>`. */
+  idempotencyKey?: string;
+}
+
+export interface StartedBroadcast {
+  broadcastId: string;
+  workflowId: string;
+  started: boolean;
+  jobIds: string[];
+}
+
+export const MAX_BROADCAST_RECIPIENTS = 1000;
 
 export interface StartedFax {
   jobId: string;
@@ -58,27 +79,23 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
  * content-addressed, and starts one `FaxWorkflow` whose id derives from the idempotency key.
  */
 export function createFaxClient({ client, documents, taskQueue, defaultRegion }: FaxClientOptions) {
-  async function startFax(request: StartFaxRequest): Promise<StartedFax> {
-    const jobId = request.idempotencyKey ?? randomUUID();
-    if (!JOB_ID.test(jobId)) {
+  /** Checks and stores what every fax of a request shares: key, send time, documents. */
+  async function prepareCommon(request: CommonFaxRequest, key: string | undefined) {
+    const id = key ?? randomUUID();
+    if (!JOB_ID.test(id)) {
       throw new FaxValidationError(
         'INVALID_REQUEST',
-        `The idempotency key "${jobId}" is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
+        `The idempotency key "${id}" is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
       );
     }
-    const to = normalizeFaxNumber(request.to, defaultRegion);
     const sendAt = parseSendAt(request.sendAt);
     const loaded = await loadDocuments(request.documents);
-
     const refs = [];
     for (const doc of loaded) {
       refs.push(await documents.put(doc.bytes, { filename: doc.filename, contentType: doc.contentType }));
     }
-    const input: FaxWorkflowInput = {
-      jobId,
-      to,
+    const common = {
       documents: refs,
-      ...(request.recipientName && { recipientName: request.recipientName }),
       ...(request.tenantId && { tenantId: request.tenantId }),
       ...(sendAt && { sendAt }),
       ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
@@ -88,29 +105,83 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
       ...(request.coverPage && { coverPage: request.coverPage }),
       ...(request.policy && { policy: request.policy }),
     };
-    const workflowId = faxWorkflowId(jobId);
+    return { id, common };
+  }
+
+  /**
+   * One key, one workflow: a second submission, whether the first is running (conflict policy
+   * FAIL) or finished (reuse policy REJECT_DUPLICATE), is refused by the server and answered with
+   * the existing job, so the fax is never sent twice.
+   */
+  async function startOnce(
+    workflowType: string,
+    workflowId: string,
+    args: unknown[],
+    summary: string,
+    searchAttributes: SearchAttributePair[],
+  ): Promise<boolean> {
     try {
-      await client.workflow.start('FaxWorkflow', {
+      await client.workflow.start(workflowType, {
         taskQueue,
         workflowId,
-        args: [input],
-        // One key, one workflow: a second submission, whether the first is running (conflict
-        // policy FAIL) or finished (reuse policy REJECT_DUPLICATE), is refused by the server and
-        // answered below with the existing job, so the fax is never sent twice.
+        args,
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Fax to ${to}`,
-        typedSearchAttributes: [
-          { key: FaxStatusKey, value: 'Accepted' },
-          { key: FaxRecipientKey, value: to },
-          ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
-        ],
+        staticSummary: summary,
+        typedSearchAttributes: searchAttributes,
       });
-      return { jobId, workflowId, started: true };
+      return true;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { jobId, workflowId, started: false };
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
+  }
+
+  async function startFax(request: StartFaxRequest): Promise<StartedFax> {
+    const to = normalizeFaxNumber(request.to, defaultRegion);
+    const { id: jobId, common } = await prepareCommon(request, request.idempotencyKey);
+    const input: FaxWorkflowInput = {
+      ...common,
+      jobId,
+      to,
+      ...(request.recipientName && { recipientName: request.recipientName }),
+    };
+    const workflowId = faxWorkflowId(jobId);
+    const started = await startOnce('FaxWorkflow', workflowId, [input], `Fax to ${to}`, [
+      { key: FaxStatusKey, value: 'Accepted' },
+      { key: FaxRecipientKey, value: to },
+      ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
+    ]);
+    return { jobId, workflowId, started };
+  }
+
+  /**
+   * One document set to many recipients. Numbers are checked by each recipient's own workflow, so
+   * one bad number is one `Rejected` job in the report, not a refused broadcast.
+   */
+  async function startBroadcast(request: StartBroadcastRequest): Promise<StartedBroadcast> {
+    if (request.recipients.length === 0 || request.recipients.length > MAX_BROADCAST_RECIPIENTS) {
+      throw new FaxValidationError(
+        'INVALID_REQUEST',
+        `A broadcast has ${request.recipients.length} recipients; give 1 to ${MAX_BROADCAST_RECIPIENTS}.`,
+      );
+    }
+    const { id: broadcastId, common } = await prepareCommon(request, request.idempotencyKey);
+    const input: FaxBroadcastInput = { ...common, broadcastId, recipients: request.recipients };
+    const workflowId = broadcastWorkflowId(broadcastId);
+    const started = await startOnce(
+      'FaxBroadcastWorkflow',
+      workflowId,
+      [input],
+      `Fax broadcast to ${request.recipients.length} recipients`,
+      request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
+    );
+    return {
+      broadcastId,
+      workflowId,
+      started,
+      jobIds: request.recipients.map((_, i) => broadcastJobId(broadcastId, i)),
+    };
   }
 
   /** Live state from the workflow (query), plus the result once it has finished. */
@@ -130,7 +201,7 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
     }
   }
 
-  return { startFax, getFax };
+  return { startFax, startBroadcast, getFax };
 }
 
 export type FaxClient = ReturnType<typeof createFaxClient>;

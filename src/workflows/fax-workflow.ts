@@ -82,7 +82,7 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     // Covers the upload of up to 50 MB; past it the send is ambiguous and the retry looks before it sends.
     startToCloseTimeout: '3 minutes',
     retry: {
-      initialInterval: '10s',
+      initialInterval: policy.sendRetryInitialMs,
       backoffCoefficient: 2,
       maximumInterval: '5 minutes',
       nonRetryableErrorTypes: ['RingCentralRejected'],
@@ -293,24 +293,28 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
           mode === 'ringcentral' && sendAtMs !== undefined && sendAtMs > Date.now()
             ? new Date(sendAtMs).toISOString()
             : undefined;
-        const sent = await sending.sendFax.executeWithOptions(
-          { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
-          [
-            {
-              jobId: input.jobId,
-              attemptNo: state.attempt,
-              recipient: state.recipient,
-              ...(input.recipientName && { recipientName: input.recipientName }),
-              documents,
-              // Our own cover page replaces RingCentral's account default.
-              ...(input.coverPage
-                ? { coverIndex: 0 }
-                : input.coverIndex !== undefined && { coverIndex: input.coverIndex }),
-              ...(input.coverPageText !== undefined && { coverPageText: input.coverPageText }),
-              ...(input.faxResolution && { faxResolution: input.faxResolution }),
-              ...(sendTime && { sendTime }),
-            },
-          ],
+        // Not cancellable: once the request may have left, we must learn its message id, or a
+        // cancellation would leave a fax transmitting that nobody follows or records.
+        const sent = await CancellationScope.nonCancellable(() =>
+          sending.sendFax.executeWithOptions(
+            { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
+            [
+              {
+                jobId: input.jobId,
+                attemptNo: state.attempt,
+                recipient: state.recipient,
+                ...(input.recipientName && { recipientName: input.recipientName }),
+                documents,
+                // Our own cover page replaces RingCentral's account default.
+                ...(input.coverPage
+                  ? { coverIndex: 0 }
+                  : input.coverIndex !== undefined && { coverIndex: input.coverIndex }),
+                ...(input.coverPageText !== undefined && { coverPageText: input.coverPageText }),
+                ...(input.faxResolution && { faxResolution: input.faxResolution }),
+                ...(sendTime && { sendTime }),
+              },
+            ],
+          ),
         );
         state.messageId = sent.messageId;
         known = sent.status;
@@ -321,29 +325,14 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       }
 
       const outcome = await waitForFinalStatus();
-      if (outcome.kind === 'canceled') return await canceled();
       if (outcome.kind === 'rescheduled') {
         deadline = Math.max(deadline, (sendAtMs ?? 0) + policy.killAfterMs);
         setStatus('Scheduled', { note: `rescheduled to ${state.sendAt}` });
         continue;
       }
-      if (outcome.kind === 'sent-unconfirmed') return await finish('SentUnconfirmed');
-      if (outcome.kind === 'expired') {
-        return await finish('Expired', {
-          code: 'EXPIRED',
-          message: `No final status within the kill time (${formatMs(policy.killAfterMs)}).`,
-        });
-      }
-      if (outcome.status === 'Delivered') return await finish('Delivered');
-
-      failedAttempts += 1;
-      const code = outcome.faxErrorCode ?? outcome.status;
-      if (!isRedialable(outcome.faxErrorCode) || failedAttempts >= policy.maxAttempts) {
-        const why = isRedialable(outcome.faxErrorCode)
-          ? `after ${state.attempt} attempts`
-          : 'and redialling cannot help';
-        return await finish('Failed', { code, message: `The fax failed with ${code} ${why}.` });
-      }
+      const settled = await settle(outcome, true);
+      if (settled !== 'redial') return settled;
+      const code = (outcome.kind === 'final' && (outcome.faxErrorCode ?? outcome.status)) || 'Failed';
       const backoff = policy.redialBackoffMs * 2 ** (failedAttempts - 1);
       if (Date.now() + backoff >= deadline) {
         return await finish('Expired', {
@@ -368,7 +357,23 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     }
   } catch (err) {
     if (isCancellation(err)) {
-      // Cancelled from the Temporal UI or a client: record it, even though this scope is cancelled.
+      // Cancelled from the Temporal UI or a client. A fax already handed to RingCentral cannot be
+      // recalled: keep following it (uncancellable) and record how it really ended, without redials.
+      if (phase === 'in-flight' && state.messageId) {
+        return await CancellationScope.nonCancellable(async () => {
+          state.timeline.push({
+            at: nowIso(),
+            status: state.status,
+            note: 'cancellation requested after transmission started',
+          });
+          const outcome = await waitForFinalStatus();
+          const settled = await settle(outcome, false);
+          return settled === 'redial'
+            ? finish('Failed', { code: 'CANCELED', message: 'Canceled before a redial.' })
+            : settled;
+        });
+      }
+      // Before transmission: record it, even though this scope is cancelled, and end as cancelled.
       await CancellationScope.nonCancellable(() =>
         finish('Canceled', { code: 'CANCELED', message: 'The workflow was cancelled.' }),
       );
@@ -382,6 +387,40 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       return await finish('Failed', { code: errorCodeOf(err.cause), message: err.cause.message });
     }
     throw err;
+  }
+
+  /**
+   * Ends the job for an outcome, or answers 'redial' when the failure is worth another attempt
+   * (and `mayRedial`, attempts and the kill time allow it).
+   */
+  async function settle(outcome: WaitOutcome, mayRedial: boolean): Promise<FaxWorkflowResult | 'redial'> {
+    switch (outcome.kind) {
+      case 'canceled':
+      case 'rescheduled':
+        return canceled();
+      case 'sent-unconfirmed':
+        return finish('SentUnconfirmed');
+      case 'expired':
+        return finish('Expired', {
+          code: 'EXPIRED',
+          message: `No final status within the kill time (${formatMs(policy.killAfterMs)}).`,
+        });
+      case 'final':
+        break;
+    }
+    if (outcome.status === 'Delivered') return finish('Delivered');
+    failedAttempts += 1;
+    const code = outcome.faxErrorCode ?? outcome.status;
+    const worthIt = isRedialable(outcome.faxErrorCode);
+    if (!mayRedial || !worthIt || failedAttempts >= policy.maxAttempts) {
+      const why = !worthIt
+        ? 'and redialling cannot help'
+        : mayRedial
+          ? `after ${state.attempt} attempts`
+          : 'and the fax was canceled';
+      return finish('Failed', { code, message: `The fax failed with ${code} ${why}.` });
+    }
+    return 'redial';
   }
 
   /**

@@ -2,3 +2,12 @@
 export function faxWorkflowId(jobId: string): string {
   return `fax-${jobId}`;
 }
+
+export function broadcastWorkflowId(broadcastId: string): string {
+  return `broadcast-${broadcastId}`;
+}
+
+/** The job id of recipient `index` of a broadcast: stable, so a retried broadcast starts no twins. */
+export function broadcastJobId(broadcastId: string, index: number): string {
+  return `${broadcastId}.${index + 1}`;
+}

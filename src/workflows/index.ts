@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: everything exported here is a workflow type the worker serves.
 export { FaxWorkflow } from './fax-workflow';
+export { FaxBroadcastWorkflow } from './broadcast-workflow';

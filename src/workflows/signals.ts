@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CancelFaxResult, DeliveryStatusSignal, FaxWorkflowState, RescheduleFaxResult } from './types';
+import type {
+  CancelFaxResult,
+  DeliveryStatusSignal,
+  FaxBroadcastState,
+  FaxWorkflowState,
+  RescheduleFaxResult,
+} from './types';
 
 /** A RingCentral status for this job's current message, pushed by the webhook reconciler. */
 export const deliveryStatusSignal = defineSignal<[DeliveryStatusSignal]>('deliveryStatus');
@@ -15,3 +21,6 @@ export const cancelUpdate = defineUpdate<CancelFaxResult>('cancel');
 
 /** Moves the send time of a fax that has not been transmitted yet. */
 export const rescheduleUpdate = defineUpdate<RescheduleFaxResult, [sendAt: string]>('reschedule');
+
+/** Progress of a broadcast: how many recipients have finished, by status. */
+export const broadcastStatusQuery = defineQuery<FaxBroadcastState>('broadcastStatus');

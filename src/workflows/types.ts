@@ -63,6 +63,8 @@ export interface FaxPolicy {
   sentQuietPeriodMs: number;
   /** From the start of the workflow (or the send time, if later): give up as `Expired` after this. */
   killAfterMs: number;
+  /** First retry of a send that failed in transit (doubles up to 5 min). */
+  sendRetryInitialMs: number;
   /** Continue-as-new once a run's history has this many events (a status poll costs about 8). */
   continueAsNewAfterEvents: number;
 }
@@ -76,6 +78,7 @@ export const DEFAULT_POLICY: FaxPolicy = {
   sentQuietPeriodMs: 30 * 60_000,
   killAfterMs: 24 * 60 * 60_000,
   continueAsNewAfterEvents: 2_000,
+  sendRetryInitialMs: 10_000,
 };
 
 /** A status observation from outside the workflow (RingCentral webhook → reconciler). */
@@ -119,3 +122,26 @@ export interface FaxWorkflowResult {
 export type CancelFaxResult = { canceled: true } | { canceled: false; reason: string };
 export type RescheduleFaxResult =
   { rescheduled: true; sendAt: string } | { rescheduled: false; reason: string };
+
+/** One document set to many recipients; every other field applies to each recipient's fax. */
+export interface FaxBroadcastInput extends Omit<
+  FaxWorkflowInput,
+  'jobId' | 'to' | 'recipientName' | 'resume'
+> {
+  broadcastId: string;
+  recipients: { to: string; name?: string }[];
+}
+
+export interface FaxBroadcastState {
+  broadcastId: string;
+  total: number;
+  finished: number;
+  counts: Partial<Record<FaxJobStatus, number>>;
+}
+
+export interface FaxBroadcastResult extends FaxBroadcastState {
+  /** Delivered, or Sent and then silent (SentUnconfirmed). */
+  succeeded: number;
+  failed: number;
+  results: FaxWorkflowResult[];
+}

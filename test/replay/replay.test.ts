@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it, inject } from 'vitest';
 import { HISTORIES_DIR } from '../support/test-stack';
@@ -12,8 +13,34 @@ import { HISTORIES_DIR } from '../support/test-stack';
 const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
 
 describe('workflow replay', () => {
-  it('has the committed histories', () => {
-    expect(files).toEqual(expect.arrayContaining(['delivered.json', 'busy-then-delivered.json']));
+  it('has a committed history for every path', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'delivered.json',
+        'busy-then-delivered.json',
+        'invalid-number.json',
+        'rejected.json',
+        'scheduled-then-canceled.json',
+        'rescheduled.json',
+        'ambiguous-send-adopted.json',
+        'rate-limited.json',
+        'broadcast-partial-success.json',
+        'signal-delivered.json',
+      ]),
+    );
+  });
+
+  it('fails when the code no longer matches a history', async () => {
+    // The history of a workflow whose first activity had another name: today's code schedules
+    // prepareFaxJob instead, which replay must report as non-determinism.
+    const history = JSON.parse(await readFile(path.join(HISTORIES_DIR, 'delivered.json'), 'utf8')) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+    };
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
+    scheduled.activityTaskScheduledEventAttributes!.activityType!.name = 'validateDocuments';
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { code: inject('workflowCode') } }, history, 'mutated'),
+    ).rejects.toThrow(DeterminismViolationError);
   });
 
   it.each(files)('replays %s', async (file) => {

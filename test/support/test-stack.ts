@@ -28,6 +28,8 @@ import { tempDir, testDatabase } from './database';
 export interface TestStackOptions {
   simulator?: SimulatorOptions;
   budgets?: Partial<Record<RateGroup, number>>;
+  /** Our budgets' window; RingCentral's is 60 s, scaled here like the simulator's clock. */
+  budgetWindowMs?: number;
 }
 
 /**
@@ -42,7 +44,11 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
   const ringcentral = withRateBudgets(
     createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
-    (group) => admit(database.db, `${budgetKey}:${group}`, { limit: budgets[group], windowMs: 61_000 }),
+    (group) =>
+      admit(database.db, `${budgetKey}:${group}`, {
+        limit: budgets[group],
+        windowMs: opts.budgetWindowMs ?? 61_000,
+      }),
   );
   const documents = createLocalDocumentStore(await tempDir());
   const deps: ActivityDeps = {
@@ -88,6 +94,17 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       );
       await writeFile(path.join(HISTORIES_DIR, `${name}.json`), stdout);
     },
+    async setFaults(faults: Record<string, unknown>): Promise<void> {
+      const res = await fetch(`${simulator.url}/_sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+      if (!res.ok) throw new Error(`simulator refused faults: ${await res.text()}`);
+    },
+    async simStats(): Promise<Record<string, unknown>> {
+      return (await (await fetch(`${simulator.url}/_sim/stats`)).json()) as Record<string, unknown>;
+    },
     /** Every fax the simulator accepted (optionally to one number): the ground truth for duplicates. */
     async simFaxes(to?: string): Promise<SimFax[]> {
       const res = await fetch(`${simulator.url}/_sim/faxes${to ? `?to=${encodeURIComponent(to)}` : ''}`);
@@ -116,4 +133,5 @@ export const FAST_POLICY = {
   redialBackoffMs: 300,
   sentQuietPeriodMs: 3_000,
   killAfterMs: 60_000,
+  sendRetryInitialMs: 200,
 };

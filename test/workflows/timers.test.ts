@@ -132,6 +132,22 @@ describe('FaxWorkflow timers (time-skipping)', () => {
     });
   });
 
+  it('follows a fax to its real end when the workflow is cancelled after transmission started', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Sent' }, { status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, { policy: { pollInitialMs: 60_000 } });
+      while (!(await handle.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 20));
+      await handle.cancel();
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      expect(fake.recorded.map((r) => r.status)).toEqual(['Delivered']);
+      const state = await handle.query(statusQuery);
+      expect(state.timeline.map((e) => e.note)).toContain(
+        'cancellation requested after transmission started',
+      );
+    });
+  });
+
   it('with schedule "ringcentral", sends at once with sendTime and cancels by deleting the message', async () => {
     const fake = fakeActivities([[{ status: 'Queued' }]]);
     await withWorkers(fake, async (tq) => {

@@ -1,0 +1,80 @@
+import {
+  ChildWorkflowFailure,
+  executeChild,
+  setHandler,
+  workflowInfo,
+  ParentClosePolicy,
+} from '@temporalio/workflow';
+import type { FaxJobStatus } from '../domain/fax-status';
+import { FaxWorkflow } from './fax-workflow';
+import { broadcastJobId, faxWorkflowId } from './ids';
+import { FaxStatusKey, TenantIdKey } from './search-attributes';
+import { broadcastStatusQuery } from './signals';
+import type {
+  FaxBroadcastInput,
+  FaxBroadcastResult,
+  FaxBroadcastState,
+  FaxWorkflowInput,
+  FaxWorkflowResult,
+} from './types';
+
+/**
+ * One document set to many recipients: a child `FaxWorkflow` per recipient (each with its own
+ * validation, redials and record), and a report of partial success once every child has ended.
+ * Children are abandoned rather than cancelled if the broadcast itself is closed, so a fax in
+ * flight is still followed to its end.
+ */
+export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<FaxBroadcastResult> {
+  const results: (FaxWorkflowResult | undefined)[] = input.recipients.map(() => undefined);
+  const state = (): FaxBroadcastState => {
+    const counts: Partial<Record<FaxJobStatus, number>> = {};
+    for (const r of results) if (r) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    return {
+      broadcastId: input.broadcastId,
+      total: input.recipients.length,
+      finished: results.filter(Boolean).length,
+      counts,
+    };
+  };
+  setHandler(broadcastStatusQuery, state);
+
+  const { recipients, broadcastId, ...common } = input;
+  await Promise.all(
+    recipients.map(async (recipient, index) => {
+      const jobId = broadcastJobId(broadcastId, index);
+      const child: FaxWorkflowInput = {
+        ...common,
+        jobId,
+        to: recipient.to,
+        ...(recipient.name && { recipientName: recipient.name }),
+      };
+      try {
+        results[index] = await executeChild(FaxWorkflow, {
+          workflowId: faxWorkflowId(jobId),
+          args: [child],
+          taskQueue: workflowInfo().taskQueue,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: [
+            { key: FaxStatusKey, value: 'Accepted' },
+            ...(input.tenantId ? [{ key: TenantIdKey, value: input.tenantId }] : []),
+          ],
+        });
+      } catch (err) {
+        // A child that failed as a workflow (a bug, a termination) still counts in the report.
+        if (!(err instanceof ChildWorkflowFailure)) throw err;
+        results[index] = {
+          jobId,
+          status: 'Failed',
+          recipient: recipient.to,
+          attempts: 0,
+          errorCode: 'CHILD_FAILED',
+          errorMessage: err.cause?.message ?? err.message,
+        };
+      }
+    }),
+  );
+
+  const final = results as FaxWorkflowResult[];
+  const succeeded = final.filter((r) => r.status === 'Delivered' || r.status === 'SentUnconfirmed').length;
+  return { ...state(), succeeded, failed: final.length - succeeded, results: final };
+}
