@@ -4,6 +4,7 @@ import { updateFaxJobStatus } from '../db/fax-jobs';
 import { isForwardMove, isMessageFinal, type RingCentralMessageStatus } from '../domain/fax-status';
 import type { FaxMessage } from '../ringcentral/types';
 import type { ActivityDeps } from './deps';
+import { healthy } from './webhook-health';
 import { toApplicationFailure } from './failures';
 
 export interface CheckFaxStatusArgs {
@@ -19,6 +20,8 @@ export interface FaxStatusObservation {
   status: RingCentralMessageStatus;
   faxErrorCode?: string;
   pages?: number;
+  /** Status webhooks are flowing for this credential: the workflow may poll rarely. */
+  webhooksHealthy?: boolean;
 }
 
 /** Reads one fax's status from RingCentral's message store and records it if it moved forward. */
@@ -33,7 +36,7 @@ export function createCheckFaxStatus(deps: ActivityDeps) {
     }
     const observation = observe(message, args.recipient);
     await recordObservation(args, observation, 'poll');
-    return observation;
+    return { ...observation, webhooksHealthy: await healthy(deps) };
   };
 }
 

@@ -12,4 +12,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Region used to read national-format numbers, e.g. 'US'. */
   defaultRegion: string;
+  /** Names the RingCentral credential these activities use (see ringcentral/credential-key.ts). */
+  credentialKey: string;
+  /** Webhooks count as healthy while a notification arrived within this window. Default 10 min. */
+  webhookHealthWindowMs?: number;
 }

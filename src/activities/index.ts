@@ -1,4 +1,6 @@
 import { createCancelScheduledFax } from './cancel-scheduled-fax';
+import { createEnsureSubscription } from './ensure-subscription';
+import { createReconcileFaxStatuses } from './reconcile-fax-statuses';
 import { createCheckFaxStatus, createRecordObservation } from './check-fax-status';
 import type { ActivityDeps } from './deps';
 import { createPrepareFaxJob } from './prepare-fax-job';
@@ -17,6 +19,8 @@ export function createActivities(deps: ActivityDeps) {
     recordFaxObservation: createRecordObservation(deps),
     recordJobStatus: createRecordJobStatus(deps),
     cancelScheduledFax: createCancelScheduledFax(deps),
+    ensureSubscription: createEnsureSubscription(deps),
+    reconcileFaxStatuses: createReconcileFaxStatuses(deps),
   };
 }
 

@@ -26,7 +26,7 @@ export type PrepareFaxJobResult =
  * RingCentral would refuse spends a send from the rate-limited Heavy budget. Idempotent: a retry
  * re-reads the same bytes and writes the same row. A rejection is final and recorded as `Rejected`.
  */
-export function createPrepareFaxJob({ db, documents: store, defaultRegion }: ActivityDeps) {
+export function createPrepareFaxJob({ db, documents: store, defaultRegion, credentialKey }: ActivityDeps) {
   return async function prepareFaxJob(args: PrepareFaxJobArgs): Promise<PrepareFaxJobResult> {
     const fingerprint = createHash('sha256')
       .update(args.documents.map((d) => d.sha256).join(','))
@@ -35,6 +35,7 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion }: Act
       id: args.jobId,
       workflow_id: args.workflowId,
       tenant_id: args.tenantId ?? null,
+      credential_key: credentialKey,
       recipient: args.to,
       documents: JSON.stringify(args.documents),
       sha256: fingerprint,

@@ -6,6 +6,7 @@ import type { RingCentralMessageStatus } from '../domain/fax-status';
 import type { FaxMessage } from '../ringcentral/types';
 import type { DocumentRef } from '../storage/document-store';
 import type { ActivityDeps } from './deps';
+import { healthy } from './webhook-health';
 import { provesNotSent, toApplicationFailure } from './failures';
 import { RingCentralApiError } from '../ringcentral/errors';
 
@@ -26,6 +27,8 @@ export interface SendFaxResult {
   status: RingCentralMessageStatus;
   /** True when an earlier, unanswered execution had in fact sent the fax and we took its id. */
   adopted: boolean;
+  /** Status webhooks are flowing for this credential: the workflow may poll rarely. */
+  webhooksHealthy?: boolean;
 }
 
 /** Clock skew allowed between our `started_at` and RingCentral's `creationTime`. */
@@ -42,12 +45,18 @@ const SKEW_MS = 2 * 60_000;
  * claimed (a unique index on message_id makes the claim exclusive). Only when none exists does it
  * send again.
  */
-export function createSendFax({ db, ringcentral, documents, logger }: ActivityDeps) {
+export function createSendFax(deps: ActivityDeps) {
+  const { db, ringcentral, documents, logger } = deps;
   return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
     const { attempt, reopened } = await openFaxAttempt(db, args.jobId, args.attemptNo);
     if (attempt.message_id) {
       // A previous execution sent and recorded it, then died before reporting back to Temporal.
-      return { messageId: attempt.message_id, status: 'Queued', adopted: true };
+      return {
+        messageId: attempt.message_id,
+        status: 'Queued',
+        adopted: true,
+        webhooksHealthy: await healthy(deps),
+      };
     }
 
     // 'Sending' on a reopened row means an earlier execution may have reached RingCentral.
@@ -59,7 +68,12 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
           'adopted a fax sent by an unanswered attempt',
         );
         await record(args, found, true);
-        return { messageId: found.id, status: found.messageStatus, adopted: true };
+        return {
+          messageId: found.id,
+          status: found.messageStatus,
+          adopted: true,
+          webhooksHealthy: await healthy(deps),
+        };
       }
     } else if (reopened) {
       // The earlier execution provably sent nothing: this send starts the search window afresh.
@@ -102,7 +116,12 @@ export function createSendFax({ db, ringcentral, documents, logger }: ActivityDe
       throw failure;
     }
     await record(args, message, false);
-    return { messageId: message.id, status: message.messageStatus, adopted: false };
+    return {
+      messageId: message.id,
+      status: message.messageStatus,
+      adopted: false,
+      webhooksHealthy: await healthy(deps),
+    };
   };
 
   async function findUnclaimedFax(recipient: string, startedAt: Date): Promise<FaxMessage | undefined> {

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/2026-11-26T1200_initial';
 import * as rateLimits from './migrations/2026-11-26T1300_rate_limits';
 import * as webhooks from './migrations/2026-11-26T1400_webhooks';
+import * as jobCredential from './migrations/2026-11-26T1500_job_credential';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T1200_initial': initial,
   '2026-11-26T1300_rate_limits': rateLimits,
   '2026-11-26T1400_webhooks': webhooks,
+  '2026-11-26T1500_job_credential': jobCredential,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

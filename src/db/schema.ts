@@ -10,6 +10,8 @@ export interface FaxJobsTable {
   id: string;
   workflow_id: string;
   tenant_id: string | null;
+  /** The RingCentral credential that sends it (see ringcentral/credential-key.ts). */
+  credential_key: string | null;
   recipient: string;
   documents: ColumnType<DocumentRef[], string, string>;
   /** SHA-256 over the documents' hashes in order: one fingerprint for the whole document set. */

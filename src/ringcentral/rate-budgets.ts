@@ -22,7 +22,8 @@ export type AdmitFn = (
 
 /**
  * Wraps a client so that every call first takes a slot from its rate-limit group's shared budget
- * (fax send: Heavy; message delete: Medium; reads and lists: Light). Calls over budget fail fast
+ * (fax send: Heavy; message delete and subscription create/delete: Medium; reads, lists and
+ * subscription renew: Light). Calls over budget fail fast
  * with `RateBudgetExhaustedError` instead of earning a 429 and RingCentral's 60 s penalty.
  */
 export function withRateBudgets(client: RingCentralClient, admit: AdmitFn): RingCentralClient {
@@ -46,6 +47,22 @@ export function withRateBudgets(client: RingCentralClient, admit: AdmitFn): Ring
     async deleteMessage(id, opts) {
       await gate('Medium');
       return client.deleteMessage(id, opts);
+    },
+    async createSubscription(request) {
+      await gate('Medium');
+      return client.createSubscription(request);
+    },
+    async getSubscription(id) {
+      await gate('Light');
+      return client.getSubscription(id);
+    },
+    async renewSubscription(id) {
+      await gate('Light');
+      return client.renewSubscription(id);
+    },
+    async deleteSubscription(id) {
+      await gate('Medium');
+      return client.deleteSubscription(id);
     },
     close: () => client.close(),
   };

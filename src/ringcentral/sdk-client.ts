@@ -2,7 +2,14 @@ import { SDK } from '@ringcentral/sdk';
 import FormData from 'form-data';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError, RingCentralNetworkError } from './errors';
-import type { FaxMessage, FaxRecipientStatus, RingCentralClient, SendFaxRequest } from './types';
+import {
+  OUTBOUND_FAX_EVENT_FILTER,
+  type FaxMessage,
+  type FaxRecipientStatus,
+  type RingCentralClient,
+  type SendFaxRequest,
+  type Subscription,
+} from './types';
 
 export interface SdkClientOptions {
   serverUrl: string;
@@ -105,6 +112,44 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
         async () => undefined,
       );
     },
+    async createSubscription({ address, verificationToken, expiresInSeconds }) {
+      return call(
+        () =>
+          platform.post('/restapi/v1.0/subscription', {
+            eventFilters: [OUTBOUND_FAX_EVENT_FILTER],
+            deliveryMode: { transportType: 'WebHook', address, verificationToken },
+            expiresIn: expiresInSeconds,
+          }),
+        async (r) => toSubscription(await r.json()),
+      );
+    },
+    async getSubscription(id) {
+      try {
+        return await call(
+          () => platform.get(`/restapi/v1.0/subscription/${encodeURIComponent(id)}`),
+          async (r) => toSubscription(await r.json()),
+        );
+      } catch (err) {
+        if (err instanceof RingCentralApiError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+    async renewSubscription(id) {
+      return call(
+        () => platform.post(`/restapi/v1.0/subscription/${encodeURIComponent(id)}/renew`),
+        async (r) => toSubscription(await r.json()),
+      );
+    },
+    async deleteSubscription(id) {
+      try {
+        await call(
+          () => platform.delete(`/restapi/v1.0/subscription/${encodeURIComponent(id)}`),
+          async () => undefined,
+        );
+      } catch (err) {
+        if (!(err instanceof RingCentralApiError && err.status === 404)) throw err;
+      }
+    },
     async close() {
       // Ends the session so it does not count against the user's parallel-session limit.
       if (login) await platform.logout().catch(() => undefined);
@@ -130,6 +175,11 @@ export function buildFaxForm(request: SendFaxRequest): FormData {
     form.append('attachment', doc.content, { filename: doc.filename, contentType: doc.contentType });
   }
   return form;
+}
+
+function toSubscription(raw: unknown): Subscription {
+  const r = raw as { id: string; status: string; expirationTime: string };
+  return { id: String(r.id), status: r.status, expirationTime: r.expirationTime };
 }
 
 interface ListResponse {

@@ -12,7 +12,30 @@ export interface RingCentralClient {
   listOutboundFaxes(query: { dateFrom: Date; dateTo?: Date; perPage?: number }): Promise<FaxMessage[]>;
   /** Deletes (or with `purge`, purges) a message; cancels a fax still waiting for its `sendTime`. */
   deleteMessage(messageId: string, opts?: { purge?: boolean }): Promise<void>;
+  /** Creates a webhook subscription; RingCentral first checks the address with a Validation-Token handshake. */
+  createSubscription(request: CreateSubscriptionRequest): Promise<Subscription>;
+  /** The subscription, or undefined when RingCentral no longer has it (404). */
+  getSubscription(id: string): Promise<Subscription | undefined>;
+  renewSubscription(id: string): Promise<Subscription>;
+  deleteSubscription(id: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The event filter for our outbound faxes' status changes. */
+export const OUTBOUND_FAX_EVENT_FILTER =
+  '/restapi/v1.0/account/~/extension/~/message-store?type=Fax&direction=Outbound';
+
+export interface CreateSubscriptionRequest {
+  address: string;
+  verificationToken: string;
+  expiresInSeconds: number;
+}
+
+export interface Subscription {
+  id: string;
+  /** Active, Suspended, Blacklisted. */
+  status: string;
+  expirationTime: string;
 }
 
 export interface FaxDocument {

@@ -109,8 +109,10 @@ export class FaxStore {
     private readonly msPerPage: number,
     private readonly log: (line: string) => void,
   ) {
-    // RingCentral message ids are large numbers; start somewhere realistic.
-    this.nextId = 3_000_000_001;
+    // RingCentral message ids are large numbers, unique across the platform. Each simulator starts
+    // at its own random block of a million ids, so several simulators (parallel tests sharing one
+    // database) never hand out the same id, as RingCentral accounts never do.
+    this.nextId = 3_000_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000_000 + 1;
     this.nextAttachmentId = 5_000_000_001;
   }
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { admit } from '../db/rate-limiter';
+import { credentialKey } from '../ringcentral/credential-key';
 import { withRateBudgets } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
 import { openDatabase, type DatabaseHandle } from '../db/connection';
@@ -24,6 +24,8 @@ export interface RingCentralTarget {
 const RATE_WINDOW_MS = 61_000;
 
 export interface Dependencies {
+  /** Names this RingCentral credential (budgets, subscription, reconciler) without containing it. */
+  credentialKey: string;
   database: DatabaseHandle;
   ringcentral: RingCentralClient;
   documents: DocumentStore;
@@ -51,10 +53,7 @@ export async function buildDependencies(
   }
   // Every worker of one credential shares its budgets through Postgres; the key names the
   // credential without containing it.
-  const credential = createHash('sha256')
-    .update(`${target.serverUrl}|${target.clientId}|${target.jwt}`)
-    .digest('hex')
-    .slice(0, 16);
+  const credential = credentialKey(target);
   const ringcentral = withRateBudgets(createSdkRingCentralClient(target), (group) =>
     admit(database.db, `ringcentral:${credential}:${group}`, {
       limit: config.rateBudgets[group],
@@ -63,10 +62,18 @@ export async function buildDependencies(
   );
   const documents = documentStoreFor(config);
   return {
+    credentialKey: credential,
     database,
     ringcentral,
     documents,
-    activityDeps: { db: database.db, ringcentral, documents, logger, defaultRegion: config.defaultRegion },
+    activityDeps: {
+      db: database.db,
+      ringcentral,
+      documents,
+      logger,
+      defaultRegion: config.defaultRegion,
+      credentialKey: credential,
+    },
     async close() {
       await ringcentral.close();
       await database.close();

@@ -107,6 +107,8 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     resume?.sendAtMs ?? (input.sendAt ? Date.parse(input.sendAt) : undefined);
   let deadline = resume?.deadline ?? Infinity;
   let pendingSignal: DeliveryStatusSignal | undefined;
+  /** Status webhooks are flowing (as last reported by an activity): polling is only a safety net. */
+  let webhooksHealthy = false;
   let cancelRequested = false;
   let rescheduled = false;
   let cancelling: Promise<CancelFaxResult> | undefined;
@@ -318,6 +320,7 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         );
         state.messageId = sent.messageId;
         known = sent.status;
+        webhooksHealthy = sent.webhooksHealthy === true;
         pendingSignal = undefined;
         phase = 'in-flight';
         upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
@@ -461,8 +464,10 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
       // A fax RingCentral holds for its send time has nothing to report before then.
       const holdUntil = mode === 'ringcentral' && sendAtMs !== undefined ? sendAtMs : -Infinity;
       const quietEnds = sentAtMs === undefined ? Infinity : sentAtMs + policy.sentQuietPeriodMs;
+      // With healthy webhooks a signal will come; polling then only guards against a lost one.
+      const pollIn = webhooksHealthy ? Math.max(interval, policy.pollWithWebhooksMs) : interval;
       const wait = Math.min(
-        Math.max(interval, holdUntil - Date.now() + interval),
+        Math.max(pollIn, holdUntil - Date.now() + pollIn),
         deadline - Date.now(),
         quietEnds - Date.now(),
       );
@@ -498,6 +503,7 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
           ],
         );
         source = 'poll';
+        webhooksHealthy = observation.webhooksHealthy === true;
         interval = Math.min(interval * policy.pollGrowth, policy.pollMaxMs);
       }
 

@@ -11,3 +11,13 @@ export function broadcastWorkflowId(broadcastId: string): string {
 export function broadcastJobId(broadcastId: string, index: number): string {
   return `${broadcastId}.${index + 1}`;
 }
+
+/** One subscription keeper per RingCentral credential. */
+export function subscriptionWorkflowId(credentialKey: string): string {
+  return `ringcentral-subscription-${credentialKey}`;
+}
+
+/** One reconciler per RingCentral credential: signal-with-start finds it or starts it. */
+export function reconcileWorkflowId(credentialKey: string): string {
+  return `ringcentral-reconcile-${credentialKey}`;
+}

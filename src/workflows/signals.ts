@@ -3,6 +3,8 @@ import type {
   CancelFaxResult,
   DeliveryStatusSignal,
   FaxBroadcastState,
+  FaxesChangedSignal,
+  SubscriptionWorkflowState,
   FaxWorkflowState,
   RescheduleFaxResult,
 } from './types';
@@ -24,3 +26,9 @@ export const rescheduleUpdate = defineUpdate<RescheduleFaxResult, [sendAt: strin
 
 /** Progress of a broadcast: how many recipients have finished, by status. */
 export const broadcastStatusQuery = defineQuery<FaxBroadcastState>('broadcastStatus');
+
+/** RingCentral said outbound faxes changed (a webhook notification): reconcile soon. */
+export const faxesChangedSignal = defineSignal<[FaxesChangedSignal]>('faxesChanged');
+
+export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowState>('state');
+export const subscriptionCheckSignal = defineSignal('checkNow');

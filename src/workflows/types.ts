@@ -63,6 +63,8 @@ export interface FaxPolicy {
   sentQuietPeriodMs: number;
   /** From the start of the workflow (or the send time, if later): give up as `Expired` after this. */
   killAfterMs: number;
+  /** Poll interval while RingCentral webhooks are healthy: polling is only the safety net then. */
+  pollWithWebhooksMs: number;
   /** First retry of a send that failed in transit (doubles up to 5 min). */
   sendRetryInitialMs: number;
   /** Continue-as-new once a run's history has this many events (a status poll costs about 8). */
@@ -79,6 +81,7 @@ export const DEFAULT_POLICY: FaxPolicy = {
   killAfterMs: 24 * 60 * 60_000,
   continueAsNewAfterEvents: 2_000,
   sendRetryInitialMs: 10_000,
+  pollWithWebhooksMs: 10 * 60_000,
 };
 
 /** A status observation from outside the workflow (RingCentral webhook → reconciler). */
@@ -144,4 +147,37 @@ export interface FaxBroadcastResult extends FaxBroadcastState {
   succeeded: number;
   failed: number;
   results: FaxWorkflowResult[];
+}
+
+export interface SubscriptionWorkflowInput {
+  credentialKey: string;
+  /** Public URL of our webhook receiver. */
+  address: string;
+  subscriptionId?: string;
+  expiresInSeconds?: number;
+  renewBeforeMs?: number;
+  checkEveryMs?: number;
+}
+
+export interface SubscriptionWorkflowState {
+  credentialKey: string;
+  address: string;
+  subscriptionId?: string;
+  status?: string;
+  expiresAt?: string;
+  lastCheckAt?: string;
+  nextCheckAt?: string;
+  checks: number;
+  history: { at: string; action: string; subscriptionId: string; reason?: string }[];
+}
+
+export interface ReconcileWorkflowInput {
+  credentialKey: string;
+  coalesceMs?: number;
+  /** Set by continue-as-new when a reconcile was still due. */
+  pendingIds?: string[];
+}
+
+export interface FaxesChangedSignal {
+  newMessageIds?: string[];
 }

@@ -30,6 +30,7 @@ export async function makeActivityDeps(database: DatabaseHandle, ringcentral = n
     documents: createLocalDocumentStore(await tempDir()),
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',
+    credentialKey: `test-${randomUUID()}`,
   };
   return { deps, ringcentral };
 }

@@ -63,5 +63,19 @@ export class FakeRingCentral implements RingCentralClient {
     this.messages.delete(id);
   }
 
+  async createSubscription(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+
+  async getSubscription(): Promise<undefined> {
+    return undefined;
+  }
+
+  async renewSubscription(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+
+  async deleteSubscription(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

@@ -21,7 +21,11 @@ import {
   type SimulatorOptions,
 } from '../../src/simulator';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
+import { startApiServer, type ApiServer } from '../../src/api/server';
+import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
+import { ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
+import { reconcileWorkflowId } from '../../src/workflows/ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir, testDatabase } from './database';
 
@@ -30,6 +34,13 @@ export interface TestStackOptions {
   budgets?: Partial<Record<RateGroup, number>>;
   /** Our budgets' window; RingCentral's is 60 s, scaled here like the simulator's clock. */
   budgetWindowMs?: number;
+  /** Run the webhook receiver and keep a RingCentral subscription pointed at it. */
+  webhooks?: {
+    expiresInSeconds?: number;
+    renewBeforeMs?: number;
+    checkEveryMs?: number;
+    coalesceMs?: number;
+  };
 }
 
 /**
@@ -57,6 +68,7 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     documents,
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',
+    credentialKey: budgetKey,
   };
 
   const address = inject('temporalAddress');
@@ -74,6 +86,40 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const client = new Client({ connection });
   const faxClient = createFaxClient({ client, documents, taskQueue, defaultRegion: 'US' });
 
+  let api: ApiServer | undefined;
+  let apiPort = 0;
+  const apiDeps = {
+    db: database.db,
+    faxClient,
+    logger: pino({ level: 'silent' }),
+    onNotification: createNotificationProcessor({
+      db: database.db,
+      client,
+      taskQueue,
+      ...(opts.webhooks?.coalesceMs !== undefined && { coalesceMs: opts.webhooks.coalesceMs }),
+    }),
+  };
+  const startApi = async (): Promise<ApiServer> => {
+    api = await startApiServer(apiDeps, { host: '127.0.0.1', port: apiPort });
+    apiPort = Number(new URL(api.url).port);
+    return api;
+  };
+  let subscriptionWorkflowId: string | undefined;
+  if (opts.webhooks) {
+    await startApi();
+    subscriptionWorkflowId = (
+      await ensureSubscriptionWorkflow(client, taskQueue, {
+        credentialKey: budgetKey,
+        address: `${api!.url}/webhooks/ringcentral`,
+        ...(opts.webhooks.expiresInSeconds !== undefined && {
+          expiresInSeconds: opts.webhooks.expiresInSeconds,
+        }),
+        ...(opts.webhooks.renewBeforeMs !== undefined && { renewBeforeMs: opts.webhooks.renewBeforeMs }),
+        ...(opts.webhooks.checkEveryMs !== undefined && { checkEveryMs: opts.webhooks.checkEveryMs }),
+      })
+    ).workflowId;
+  }
+
   return {
     simulator,
     db: database.db,
@@ -81,6 +127,16 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     client,
     faxClient,
     taskQueue,
+    subscriptionWorkflowId,
+    /** The webhook receiver: stop it to make deliveries fail, start it again on the same port. */
+    api: {
+      url: () => api?.url,
+      stop: async () => {
+        await api?.close();
+        api = undefined;
+      },
+      start: startApi,
+    },
     /** Saves a finished workflow's history under test/histories/ when FAXFLOW_RECORD_HISTORIES=1. */
     async maybeRecordHistory(workflowId: string, name: string): Promise<void> {
       if (process.env.FAXFLOW_RECORD_HISTORIES !== '1') return;
@@ -111,6 +167,17 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       return ((await res.json()) as { faxes: SimFax[] }).faxes;
     },
     async stop() {
+      if (subscriptionWorkflowId) {
+        await client.workflow
+          .getHandle(subscriptionWorkflowId)
+          .terminate('test over')
+          .catch(() => undefined);
+        await client.workflow
+          .getHandle(reconcileWorkflowId(budgetKey))
+          .terminate('test over')
+          .catch(() => undefined);
+      }
+      await api?.close();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       await nativeConnection.close();
@@ -134,4 +201,5 @@ export const FAST_POLICY = {
   sentQuietPeriodMs: 3_000,
   killAfterMs: 60_000,
   sendRetryInitialMs: 200,
+  pollWithWebhooksMs: 2_000,
 };

@@ -42,6 +42,12 @@ export function fakeActivities(outcomes: Step[][]) {
     async recordJobStatus(args) {
       recorded.push({ status: args.status, ...(args.errorCode && { errorCode: args.errorCode }) });
     },
+    async ensureSubscription() {
+      throw new Error('not used by FaxWorkflow');
+    },
+    async reconcileFaxStatuses() {
+      throw new Error('not used by FaxWorkflow');
+    },
     async cancelScheduledFax(args) {
       canceledMessages.push(args.messageId);
       return { canceled: true };

@@ -1,0 +1,84 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import {
+  isForwardMove,
+  RINGCENTRAL_MESSAGE_STATUSES,
+  type RingCentralMessageStatus,
+} from '../domain/fax-status';
+import { deliveryStatusSignal } from '../workflows/signals';
+import { observe } from './check-fax-status';
+import type { ActivityDeps } from './deps';
+import { toApplicationFailure } from './failures';
+
+export interface ReconcileFaxStatusesArgs {
+  /** Message ids a notification announced as new (may not be recorded by a send yet). */
+  newMessageIds?: string[];
+}
+
+export interface ReconcileFaxStatusesResult {
+  pending: number;
+  listed: number;
+  signalled: number;
+  /** Announced ids no attempt has recorded yet: worth one more reconcile shortly. */
+  unmatchedNewIds: string[];
+}
+
+const IN_FLIGHT = ['Sending', 'Queued', 'Sent'];
+/** Clock skew allowed between our attempt start and RingCentral's creationTime. */
+const SKEW_MS = 2 * 60_000;
+
+/**
+ * Turns "faxes changed" into signals. A RingCentral notification carries no statuses, so this
+ * makes ONE list call for every outbound fax created since the oldest attempt still in flight,
+ * compares each with what Postgres knows, and signals `deliveryStatus` to each workflow whose fax
+ * moved forward. Duplicate, late or reordered notifications only cause a redundant comparison.
+ */
+export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: ActivityDeps) {
+  return async function reconcileFaxStatuses(
+    args: ReconcileFaxStatusesArgs,
+  ): Promise<ReconcileFaxStatusesResult> {
+    const pending = await db
+      .selectFrom('fax_attempts as a')
+      .innerJoin('fax_jobs as j', 'j.id', 'a.job_id')
+      .select(['a.message_id', 'a.status', 'a.started_at', 'j.workflow_id', 'j.recipient'])
+      .where('j.credential_key', '=', credentialKey)
+      .where('a.status', 'in', IN_FLIGHT)
+      .where('j.completed_at', 'is', null)
+      .execute();
+    const recorded = new Set(pending.map((p) => p.message_id).filter(Boolean));
+    const unmatchedNewIds = (args.newMessageIds ?? []).filter((id) => !recorded.has(id));
+    if (pending.length === 0) return { pending: 0, listed: 0, signalled: 0, unmatchedNewIds };
+
+    const oldest = Math.min(...pending.map((p) => p.started_at.getTime()));
+    let faxes;
+    try {
+      faxes = await ringcentral.listOutboundFaxes({ dateFrom: new Date(oldest - SKEW_MS) });
+    } catch (err) {
+      throw toApplicationFailure(err);
+    }
+    const byId = new Map(faxes.map((f) => [f.id, f]));
+    const client = Context.current().client;
+    let signalled = 0;
+    for (const attempt of pending) {
+      const fax = attempt.message_id ? byId.get(attempt.message_id) : undefined;
+      if (!fax) continue;
+      const observation = observe(fax, attempt.recipient);
+      const known = RINGCENTRAL_MESSAGE_STATUSES.includes(attempt.status as RingCentralMessageStatus)
+        ? (attempt.status as RingCentralMessageStatus)
+        : undefined;
+      if (!isForwardMove(known, observation.status)) continue;
+      try {
+        await client.workflow.getHandle(attempt.workflow_id).signal(deliveryStatusSignal, {
+          messageId: fax.id,
+          status: observation.status,
+          ...(observation.faxErrorCode && { faxErrorCode: observation.faxErrorCode }),
+        });
+        signalled++;
+      } catch (err) {
+        // The workflow finished meanwhile: nothing left to tell it.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    return { pending: pending.length, listed: faxes.length, signalled, unmatchedNewIds };
+  };
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listFaxEvents } from '../../src/db/fax-events';
+import { faxWorkflowId } from '../../src/workflows/ids';
+import { subscriptionCheckSignal, subscriptionStateQuery } from '../../src/workflows/signals';
+import type { FaxWorkflowResult, SubscriptionWorkflowState } from '../../src/workflows/types';
+import { uniqueJobId } from '../support/database';
+import { makeSamplePdf } from '../support/pdf-fixtures';
+import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';
+
+/**
+ * The simulator delivers real webhooks over loopback to our receiver; the SubscriptionWorkflow
+ * keeps the subscription alive. Simulated time runs 500x faster: a 1-hour subscription lasts 7.2 s.
+ */
+let stack: TestStack;
+
+async function subscriptionState(): Promise<SubscriptionWorkflowState> {
+  return stack.client.workflow.getHandle(stack.subscriptionWorkflowId!).query(subscriptionStateQuery);
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A fax whose polling would wait a minute: only a webhook can finish it within the test. */
+async function faxByWebhook(to = '+12025550123'): Promise<{ jobId: string; result: FaxWorkflowResult }> {
+  const jobId = uniqueJobId('hook');
+  await stack.faxClient.startFax({
+    to,
+    idempotencyKey: jobId,
+    documents: [{ bytes: await makeSamplePdf(1, jobId), filename: 'a.pdf' }],
+    policy: { ...FAST_POLICY, pollInitialMs: 60_000, pollMaxMs: 60_000, pollWithWebhooksMs: 60_000 },
+  });
+  const result = (await stack.client.workflow.getHandle(faxWorkflowId(jobId)).result()) as FaxWorkflowResult;
+  return { jobId, result };
+}
+
+describe('RingCentral webhooks end to end', () => {
+  beforeAll(async () => {
+    stack = await startTestStack({
+      webhooks: { expiresInSeconds: 3600, renewBeforeMs: 4_000, checkEveryMs: 1_000, coalesceMs: 100 },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('creates a subscription through the handshake and stores its token', async () => {
+    const state = await until('an active subscription', async () => {
+      const s = await subscriptionState();
+      return s.status === 'Active' && s;
+    });
+    const row = await stack.db
+      .selectFrom('ringcentral_subscriptions')
+      .selectAll()
+      .where('id', '=', state.subscriptionId!)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'Active', address: `${stack.api.url()}/webhooks/ringcentral` });
+    expect(row.verification_token.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('delivers a fax status by webhook, long before the next poll', async () => {
+    const started = Date.now();
+    const { jobId, result } = await faxByWebhook();
+    expect(result.status).toBe('Delivered');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const events = await listFaxEvents(stack.db, jobId);
+    expect(events.filter((e) => e.source === 'webhook').map((e) => e.status)).toContain('Delivered');
+    expect(events.filter((e) => e.source === 'poll')).toHaveLength(0);
+  });
+
+  it('refuses a notification without the verification token', async () => {
+    const { subscriptionId } = await subscriptionState();
+    const before = await stack.db
+      .selectFrom('webhook_notifications')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    const res = await fetch(`${stack.api.url()}/webhooks/ringcentral`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'verification-token': 'not-the-token' },
+      body: JSON.stringify({
+        uuid: 'x',
+        event: '/restapi/v1.0/account/1/extension/2/message-store',
+        timestamp: new Date().toISOString(),
+        subscriptionId,
+        body: {},
+      }),
+    });
+    expect(res.status).toBe(401);
+    const after = await stack.db
+      .selectFrom('webhook_notifications')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    expect(Number(after?.n)).toBe(Number(before?.n));
+  });
+
+  it('renews the subscription before it expires', async () => {
+    const state = await until('a renewal', async () => {
+      const s = await subscriptionState();
+      return s.history.some((h) => h.action === 'renewed') && s;
+    });
+    expect(state.history[0]).toMatchObject({ action: 'created' });
+    expect(Date.parse(state.expiresAt!)).toBeGreaterThan(Date.now());
+  });
+});
+
+describe('a receiver that keeps failing', () => {
+  beforeAll(async () => {
+    // A week-long subscription (20 minutes here): only the blacklisting can end it during the test.
+    stack = await startTestStack({ webhooks: { checkEveryMs: 60_000, coalesceMs: 100 } });
+    await until('an active subscription', async () => (await subscriptionState()).status === 'Active');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('replaces a blacklisted subscription and receives webhooks again', async () => {
+    const { subscriptionId: old } = await subscriptionState();
+    // The receiver goes away: deliveries fail until RingCentral blacklists the subscription
+    // (after 2 failures in a row here; RingCentral does not publish its number).
+    await stack.setFaults({ webhookBlacklistAfter: 2 });
+    await stack.api.stop();
+    const jobId = uniqueJobId('dark');
+    await stack.faxClient.startFax({
+      to: '+12025550177',
+      idempotencyKey: jobId,
+      documents: [{ bytes: await makeSamplePdf(3, jobId), filename: 'a.pdf' }],
+      policy: FAST_POLICY,
+    });
+    await stack.client.workflow.getHandle(faxWorkflowId(jobId)).result();
+    await until('the blacklisting', async () => {
+      const subs = (await (await fetch(`${stack.simulator.url}/_sim/subscriptions`)).json()) as
+        { subscriptions?: { id: string; status: string }[] } | { id: string; status: string }[];
+      const list = Array.isArray(subs) ? subs : (subs.subscriptions ?? []);
+      return list.find((s) => s.id === old)?.status === 'Blacklisted';
+    });
+    await stack.setFaults({});
+    await stack.api.start();
+    await stack.client.workflow.getHandle(stack.subscriptionWorkflowId!).signal(subscriptionCheckSignal);
+    const state = await until('a new subscription', async () => {
+      const s = await subscriptionState();
+      return s.subscriptionId !== old && s.status === 'Active' && s;
+    });
+    expect(state.history.at(-1)).toMatchObject({
+      action: 'recreated',
+      reason: 'the subscription is Blacklisted',
+    });
+    const oldRow = await stack.db
+      .selectFrom('ringcentral_subscriptions')
+      .select('status')
+      .where('id', '=', old!)
+      .executeTakeFirst();
+    expect(oldRow?.status).toBe('Blacklisted');
+    expect((await faxByWebhook('+12025550178')).result.status).toBe('Delivered');
+  });
+});
