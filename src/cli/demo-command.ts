@@ -20,7 +20,7 @@ export interface DemoOptions {
  */
 export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<number> {
   const config = loadConfig();
-  installTemporalRuntime();
+  installTemporalRuntime('ERROR');
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const started = Date.now();
   const stamp = (): string => `+${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(7);

@@ -18,6 +18,7 @@ export async function runDev(out: (line: string) => void): Promise<number> {
     out(
       `Temporal frontend: ${stack.temporalAddress} (other shells: TEMPORAL_ADDRESS=${stack.temporalAddress} faxflow send ...)`,
     );
+    if (stack.apiUrl) out(`HTTP API: ${stack.apiUrl} (POST /faxes, GET /faxes/:jobId)`);
     if (stack.simulatorUrl)
       out(
         `RingCentral simulator: ${stack.simulatorUrl} (faxes it accepted: ${stack.simulatorUrl}/_sim/faxes)`,

@@ -5,6 +5,7 @@ import { migrateToLatest } from '../db/migrate';
 import { runDemo } from './demo-command';
 import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
+import { runApi } from './api-command';
 import { runSend } from './send-command';
 import { runWorker } from '../workers/worker-main';
 
@@ -18,12 +19,13 @@ Usage:
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
   faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
                                  run the RingCentral simulator alone
+  faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
   faxflow help                   this text
 
 Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
+TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, FAXFLOW_PUBLIC_URL, FAXFLOW_API_HOST, FAXFLOW_API_PORT, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
 RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
 
 type Out = (line: string) => void;
@@ -50,6 +52,9 @@ export async function main(
       case 'worker':
         parse(rest, {});
         return await runWorker(out);
+      case 'api':
+        parse(rest, {});
+        return await runApi(out);
       case undefined:
       case 'help':
       case '--help':
@@ -58,7 +63,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, worker, simulator, migrate and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate and help.`,
         );
     }
   } catch (e) {

@@ -43,6 +43,16 @@ const envSchema = z.object({
       .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US or GB')
       .optional(),
   ),
+  FAXFLOW_PUBLIC_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
+  FAXFLOW_API_HOST: optionalString,
+  FAXFLOW_API_PORT: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a port number' })
+      .int('must be a port number')
+      .min(0, 'must be a port number from 0 to 65535')
+      .max(65_535, 'must be a port number from 0 to 65535')
+      .optional(),
+  ),
   RINGCENTRAL_HEAVY_PER_MINUTE: perMinute(),
   RINGCENTRAL_MEDIUM_PER_MINUTE: perMinute(),
   RINGCENTRAL_LIGHT_PER_MINUTE: perMinute(),
@@ -71,6 +81,10 @@ export interface Config {
   readonly ringcentral: RingCentralCredentials | undefined;
   readonly defaultRegion: string;
   readonly logLevel: string;
+  /** Where RingCentral reaches our webhook receiver from outside; unset means the API's local URL. */
+  readonly publicUrl: string | undefined;
+  readonly apiHost: string;
+  readonly apiPort: number;
   /** Calls per 60 s per RingCentral rate-limit group, shared by every worker of this credential. */
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
 }
@@ -116,6 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ringcentral,
     defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
     logLevel: e.LOG_LEVEL ?? 'info',
+    publicUrl: e.FAXFLOW_PUBLIC_URL?.replace(/\/+$/, ''),
+    apiHost: e.FAXFLOW_API_HOST ?? '127.0.0.1',
+    apiPort: e.FAXFLOW_API_PORT ?? 8080,
     rateBudgets: Object.freeze({
       Heavy: e.RINGCENTRAL_HEAVY_PER_MINUTE ?? 10,
       Medium: e.RINGCENTRAL_MEDIUM_PER_MINUTE ?? 40,

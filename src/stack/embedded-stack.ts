@@ -9,6 +9,9 @@ import type { Logger } from '../logger';
 import { buildDependencies, type Dependencies, type RingCentralTarget } from '../workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
 import { FAX_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import type { SimulatorOptions } from '../simulator';
+import { ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
+import { startApi } from './api-process';
 import { freePort } from './free-port';
 import { resolveTemporalCli } from './temporal-binary';
 
@@ -21,6 +24,10 @@ export interface StackOptions {
   uiPort?: number;
   /** Preferred Temporal frontend port (default: any free port). */
   temporalPort?: number;
+  /** Run the HTTP API and webhook receiver, and keep a RingCentral subscription pointed at it. Default true. */
+  api?: boolean;
+  /** Simulator options beyond the time scale (faults are set later through /_sim/faults). */
+  simulator?: SimulatorOptions;
   onProgress?: (line: string) => void;
 }
 
@@ -33,6 +40,8 @@ export interface Stack {
   uiUrl: string | undefined;
   temporalAddress: string;
   simulatorUrl: string | undefined;
+  /** The HTTP API (POST /faxes, webhooks) when started. */
+  apiUrl: string | undefined;
   deps: Dependencies;
   workers: Worker[];
   close(): Promise<void>;
@@ -101,7 +110,10 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       progress(`Using RingCentral at ${config.ringcentral.serverUrl}`);
     } else {
       const { startSimulator } = await import('../simulator');
-      const simulator = await startSimulator({ timeScale: opts.simulatorTimeScale ?? 0.005 });
+      const simulator = await startSimulator({
+        timeScale: opts.simulatorTimeScale ?? 0.005,
+        ...opts.simulator,
+      });
       closers.push(() => simulator.close());
       simulatorUrl = simulator.url;
       target = { serverUrl: simulator.url, ...simulator.credentials };
@@ -135,6 +147,21 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       taskQueue: config.taskQueue,
       defaultRegion: config.defaultRegion,
     });
+
+    let apiUrl: string | undefined;
+    if (opts.api !== false) {
+      const port = config.apiPort === 0 ? 0 : await freePort(config.apiPort);
+      const api = await startApi({ config, client, db: deps.database.db, faxClient, logger, port });
+      closers.push(() => api.close());
+      apiUrl = api.url;
+      progress(`HTTP API at ${api.url} (POST /faxes, GET /faxes/:id, POST /webhooks/ringcentral)`);
+      const address = `${config.publicUrl ?? api.url}/webhooks/ringcentral`;
+      await ensureSubscriptionWorkflow(client, config.taskQueue, {
+        credentialKey: deps.credentialKey,
+        address,
+      });
+      progress(`Keeping a RingCentral webhook subscription pointed at ${address}`);
+    }
     return {
       client,
       faxClient,
@@ -143,6 +170,7 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       uiUrl,
       temporalAddress,
       simulatorUrl,
+      apiUrl,
       deps,
       workers,
       close,

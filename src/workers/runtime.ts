@@ -6,7 +6,7 @@ let installed = false;
  * The Temporal SDK's process-wide runtime. We install it once, quiet (warnings and errors only),
  * and without its own signal handlers: our commands stop workers, Temporal and Postgres in order.
  */
-export function installTemporalRuntime(level: 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
+export function installTemporalRuntime(level: 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
   if (installed) return;
   Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
   installed = true;
