@@ -247,15 +247,22 @@ export class FaxStore {
     this.emit(fax, 'updated');
     for (const r of fax.recipients) {
       const steps = planFor(r.phoneNumber, pages, this.msPerPage, r.sendIndex);
-      for (const step of steps) {
+      // Each step is scheduled from the one before it, never all at once: under load, timers of
+      // nearly equal (scaled) delays can fire out of order, and a status must never go backwards.
+      const runFrom = (i: number, prevAtSimMs: number): void => {
+        const step = steps[i];
+        if (!step) return;
         const apply = (): void => {
           if (this.faxes.get(fax.id) !== fax) return;
           this.setRecipient(fax, r, step.status, step.faxErrorCode);
           this.afterRecipientChange(fax);
+          runFrom(i + 1, step.atSimMs);
         };
-        if (step.atSimMs === 0) apply();
-        else fax.cancelTimers.push(this.scheduler.afterSim(step.atSimMs, apply));
-      }
+        const delay = step.atSimMs - prevAtSimMs;
+        if (delay <= 0) apply();
+        else fax.cancelTimers.push(this.scheduler.afterSim(delay, apply));
+      };
+      runFrom(0, 0);
     }
   }
 
