@@ -33,7 +33,7 @@ import {
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    'time-scale': { type: 'string', default: '0.005' },
+    'time-scale': { type: 'string' },
     n: { type: 'string' },
     'coalesce-ms': { type: 'string' },
   },
@@ -45,37 +45,47 @@ if (!scenario || !SCENARIOS.includes(scenario)) {
   console.error(`usage: npx tsx bench/pipeline.ts ${SCENARIOS.join('|')} [--time-scale X] [--n N]`);
   process.exit(2);
 }
-const TIME_SCALE = Number(values['time-scale']);
 const N_OVERRIDE = values.n !== undefined ? Number(values.n) : undefined;
 const COALESCE_MS = values['coalesce-ms'] !== undefined ? Number(values['coalesce-ms']) : undefined;
-if (!(TIME_SCALE > 0 && TIME_SCALE <= 1)) throw new Error('--time-scale must be in (0, 1]');
 
-/** RingCentral's window is 60 s; ours is 61 s in production (src/workers/dependencies.ts), both scaled. */
-const SIM_WINDOW_MS = 60_000 * TIME_SCALE;
-const BUDGET_WINDOW_MS = 61_000 * TIME_SCALE;
+interface Timing {
+  scale: number;
+  /** RingCentral's rate-limit window (60 s) as the simulator runs it. */
+  simWindowMs: number;
+  /** Our budgets' window: 61 s in production (src/workers/dependencies.ts), scaled the same way. */
+  budgetWindowMs: number;
+  policy: FaxPolicy;
+}
 
-/** DEFAULT_POLICY with every duration multiplied by the simulator's time scale. */
-function scaledPolicy(scale: number): FaxPolicy {
+/** Everything RingCentral-timed, scaled: the simulator's clock, both windows, DEFAULT_POLICY's durations. */
+function timing(dflt: number): Timing {
+  const scale = values['time-scale'] !== undefined ? Number(values['time-scale']) : dflt;
+  if (!(scale > 0 && scale <= 1)) throw new Error('--time-scale must be in (0, 1]');
   const s = (ms: number) => Math.max(1, Math.round(ms * scale));
   return {
-    ...DEFAULT_POLICY,
-    redialBackoffMs: s(DEFAULT_POLICY.redialBackoffMs),
-    pollInitialMs: s(DEFAULT_POLICY.pollInitialMs),
-    pollMaxMs: s(DEFAULT_POLICY.pollMaxMs),
-    sentQuietPeriodMs: s(DEFAULT_POLICY.sentQuietPeriodMs),
-    killAfterMs: s(DEFAULT_POLICY.killAfterMs),
-    pollWithWebhooksMs: s(DEFAULT_POLICY.pollWithWebhooksMs),
-    sendRetryInitialMs: s(DEFAULT_POLICY.sendRetryInitialMs),
+    scale,
+    simWindowMs: 60_000 * scale,
+    budgetWindowMs: 61_000 * scale,
+    policy: {
+      ...DEFAULT_POLICY,
+      redialBackoffMs: s(DEFAULT_POLICY.redialBackoffMs),
+      pollInitialMs: s(DEFAULT_POLICY.pollInitialMs),
+      pollMaxMs: s(DEFAULT_POLICY.pollMaxMs),
+      sentQuietPeriodMs: s(DEFAULT_POLICY.sentQuietPeriodMs),
+      killAfterMs: s(DEFAULT_POLICY.killAfterMs),
+      pollWithWebhooksMs: s(DEFAULT_POLICY.pollWithWebhooksMs),
+      sendRetryInitialMs: s(DEFAULT_POLICY.sendRetryInitialMs),
+    },
   };
 }
-const POLICY = scaledPolicy(TIME_SCALE);
 
 const log = (line: string): void =>
   console.error(`[bench ${new Date().toISOString().slice(11, 23)}] ${line}`);
 
-function printSetup(extra: [string, string][] = []): void {
+function printSetup(t: Timing, extra: [string, string][] = []): void {
+  const POLICY = t.policy;
   printTable(
-    `Setup (time scale ${TIME_SCALE}: 1 simulated minute = ${fmt(60_000 * TIME_SCALE)} ms)`,
+    `Setup (time scale ${t.scale}: 1 simulated minute = ${fmt(t.simWindowMs)} ms)`,
     ['setting', 'value'],
     [
       ['FaxPolicy (DEFAULT_POLICY x time scale)', ''],
@@ -86,9 +96,9 @@ function printSetup(extra: [string, string][] = []): void {
       ['  pollWithWebhooksMs', String(POLICY.pollWithWebhooksMs)],
       ['  sentQuietPeriodMs / killAfterMs', `${POLICY.sentQuietPeriodMs} / ${POLICY.killAfterMs}`],
       ['  redialBackoffMs / sendRetryInitialMs', `${POLICY.redialBackoffMs} / ${POLICY.sendRetryInitialMs}`],
-      ['simulator rate-limit window (60 s scaled)', `${fmt(SIM_WINDOW_MS)} ms`],
-      ['our budget window (61 s scaled)', `${fmt(BUDGET_WINDOW_MS)} ms`],
-      ['1-page fax: render + transmit + deliver', `${fmt((2_000 + 60_000 + 5_000) * TIME_SCALE)} ms`],
+      ['simulator rate-limit window (60 s scaled)', `${fmt(t.simWindowMs)} ms`],
+      ['our budget window (61 s scaled)', `${fmt(t.budgetWindowMs)} ms`],
+      ['1-page fax: render + transmit + deliver', `${fmt((2_000 + 60_000 + 5_000) * t.scale)} ms`],
       ...extra,
     ],
   );
@@ -99,6 +109,7 @@ function printSetup(extra: [string, string][] = []): void {
 
 interface BatchOptions {
   n: number;
+  policy: FaxPolicy;
   /** Pause between two submissions (0: as fast as `submitConcurrency` allows). */
   submitGapMs: number;
   submitConcurrency: number;
@@ -168,7 +179,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
           to: recipients[i]!,
           documents: [{ bytes: pdf, filename: 'bench.pdf' }],
           idempotencyKey: jobIds[i]!,
-          policy: POLICY,
+          policy: opts.policy,
         });
         if (opts.submitGapMs > 0) await new Promise((r) => setTimeout(r, opts.submitGapMs));
       }
@@ -276,7 +287,8 @@ async function trace(
   t0: number,
 ): Promise<void> {
   const lines: [number, string][] = [];
-  for (const h of simById.get(o.messageId ?? '')?.history ?? []) lines.push([Date.parse(h.at), `sim ${h.status}`]);
+  for (const h of simById.get(o.messageId ?? '')?.history ?? [])
+    lines.push([Date.parse(h.at), `sim ${h.status}`]);
   const events = await base.database.handle.db
     .selectFrom('fax_events')
     .select(['status', 'source', 'observed_at'])
@@ -323,6 +335,21 @@ function maxInWindow(times: number[], windowMs: number): number {
   return best;
 }
 
+/** The simulator's own limiter replayed over the accepted sends: the most any of its fixed windows saw. */
+function maxInSimulatorWindows(times: number[], windowMs: number): number {
+  let best = 0;
+  let start = -Infinity;
+  let count = 0;
+  for (const at of times) {
+    if (at - start >= windowMs) {
+      start = at;
+      count = 0;
+    }
+    best = Math.max(best, ++count);
+  }
+  return best;
+}
+
 function exactlyOnce(r: BatchResult): string {
   const counts = [...r.perNumber.values()];
   const once = counts.filter((c) => c === 1).length;
@@ -338,7 +365,8 @@ const BUDGETS: Record<RateGroup, number> = { ...DEFAULT_BUDGETS };
 
 async function happy(base: BenchBase): Promise<void> {
   const n = N_OVERRIDE ?? 20;
-  printSetup([
+  const t = timing(0.005);
+  printSetup(t, [
     ['mode', 'polling only (no API, no webhooks)'],
     ['faxes', `${n} x 1 page, distinct +1202555xxxx numbers, one every 50 ms`],
     [
@@ -349,14 +377,15 @@ async function happy(base: BenchBase): Promise<void> {
   ]);
   const pipe = await startPipeline(base, {
     label: 'happy',
-    timeScale: TIME_SCALE,
+    timeScale: t.scale,
     rateLimits: true,
     budgets: BUDGETS,
-    budgetWindowMs: BUDGET_WINDOW_MS,
+    budgetWindowMs: t.budgetWindowMs,
   });
   try {
     const r = await runBatch(base, pipe, {
       n,
+      policy: t.policy,
       submitGapMs: 50,
       submitConcurrency: 1,
       timeoutMs: 120_000,
@@ -424,7 +453,9 @@ async function happy(base: BenchBase): Promise<void> {
 async function rate(base: BenchBase): Promise<void> {
   const n = N_OVERRIDE ?? 100;
   const budgets = { ...BUDGETS, Heavy: 10 };
-  printSetup([
+  // At 0.005 the budget (33 sends/s) is not what limits 2 cores: see docs/benchmarks.md.
+  const t = timing(0.05);
+  printSetup(t, [
     ['mode', 'polling only'],
     ['faxes', `${n} x 1 page, distinct numbers, all submitted at once`],
     [
@@ -435,14 +466,15 @@ async function rate(base: BenchBase): Promise<void> {
   ]);
   const pipe = await startPipeline(base, {
     label: 'rate',
-    timeScale: TIME_SCALE,
+    timeScale: t.scale,
     rateLimits: true,
     budgets,
-    budgetWindowMs: BUDGET_WINDOW_MS,
+    budgetWindowMs: t.budgetWindowMs,
   });
   try {
     const r = await runBatch(base, pipe, {
       n,
+      policy: t.policy,
       submitGapMs: 0,
       submitConcurrency: 8,
       timeoutMs: 180_000,
@@ -451,28 +483,32 @@ async function rate(base: BenchBase): Promise<void> {
     const sends = r.simFaxCreatedAt;
     const spanMs = sends.length > 1 ? sends[sends.length - 1]! - sends[0]! : NaN;
     // Sends after the first window, spread over the windows that followed it.
-    const achieved = sends.length > 1 ? ((sends.length - 1) / spanMs) * SIM_WINDOW_MS : NaN;
+    const achieved = sends.length > 1 ? ((sends.length - 1) / spanMs) * t.simWindowMs : NaN;
     const sendRetries = sumCounts(r.perFax.values()).activityRetries;
     printTable(
-      `rate: ${n} faxes queued at once, Heavy budget ${budgets.Heavy} per ${fmt(BUDGET_WINDOW_MS)} ms`,
+      `rate: ${n} faxes queued at once, Heavy budget ${budgets.Heavy} per ${fmt(t.budgetWindowMs)} ms`,
       ['figure', 'value'],
       [
         ['faxes Delivered', `${r.delivered.length}/${r.n}`],
         ['total wall time (first submit -> last job final)', `${fmt(r.wallMs / 1000)} s`],
         ['  of which submitting', `${fmt(r.submitMs / 1000)} s`],
         ['fax sends accepted by the simulator', sends.length],
-        ['first -> last accepted send', `${fmt(spanMs)} ms = ${fmt(spanMs / SIM_WINDOW_MS)} windows`],
+        ['first -> last accepted send', `${fmt(spanMs)} ms = ${fmt(spanMs / t.simWindowMs)} windows`],
         [
-          `achieved sends per ${fmt(SIM_WINDOW_MS)} ms window (mean)`,
+          `achieved sends per ${fmt(t.simWindowMs)} ms window (mean)`,
           `${fmt(achieved)} (budget ${budgets.Heavy})`,
         ],
         [
-          `max sends in any ${fmt(SIM_WINDOW_MS)} ms window`,
-          `${maxInWindow(sends, SIM_WINDOW_MS)} (limit 10)`,
+          `max sends in any ${fmt(t.simWindowMs)} ms window`,
+          `${maxInWindow(sends, t.simWindowMs)} (limit 10)`,
+        ],
+        [
+          `max sends in one of the simulator's windows (replayed)`,
+          `${maxInSimulatorWindows(sends, t.simWindowMs)} (limit 10)`,
         ],
         [
           `ideal wall time for the sends alone`,
-          `>= ${fmt(Math.ceil(n / budgets.Heavy - 1) * BUDGET_WINDOW_MS)} ms`,
+          `>= ${fmt(Math.ceil(n / budgets.Heavy - 1) * t.budgetWindowMs)} ms`,
         ],
         ['429s returned by the simulator', r.rateLimited429],
         ['Heavy calls reaching the simulator', r.callsByGroup.Heavy ?? 0],
@@ -490,7 +526,8 @@ async function rate(base: BenchBase): Promise<void> {
 async function webhooks(base: BenchBase): Promise<void> {
   const n = N_OVERRIDE ?? 200;
   const coalesceMs = COALESCE_MS ?? 1_000;
-  printSetup([
+  const t = timing(0.005);
+  printSetup(t, [
     ['faxes per mode', `${n} x 1 page, distinct numbers, all submitted at once`],
     [
       'budgets (per scaled window)',
@@ -507,15 +544,16 @@ async function webhooks(base: BenchBase): Promise<void> {
   for (const mode of ['webhook', 'polling'] as const) {
     const pipe = await startPipeline(base, {
       label: mode,
-      timeScale: TIME_SCALE,
+      timeScale: t.scale,
       rateLimits: true,
       budgets: BUDGETS,
-      budgetWindowMs: BUDGET_WINDOW_MS,
+      budgetWindowMs: t.budgetWindowMs,
       ...(mode === 'webhook' && { webhooks: { coalesceMs } }),
     });
     try {
       const r = await runBatch(base, pipe, {
         n,
+        policy: t.policy,
         submitGapMs: 0,
         submitConcurrency: 8,
         timeoutMs: 150_000,

@@ -1,5 +1,9 @@
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
+// Also installs the BIGINT type parser every faxflow pool relies on.
+import type { DatabaseHandle } from '../../src/db/connection';
+import '../../src/db/connection';
+import type { Database } from '../../src/db/schema';
 import { migrateToLatest } from '../../src/db/migrate';
 
 export interface ScratchDatabase {
@@ -20,7 +24,12 @@ export async function createScratchDatabase(label = 'faxflow_bench'): Promise<Sc
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   // Workers, the webhook receiver and the rate budgets share one pool, as in one worker process.
-  const handle = connectPostgres(url.toString(), { max: 20 });
+  // Our own pool (rather than connectPostgres) so that a connection the final DROP ... WITH (FORCE)
+  // terminates while the pool is ending is an ignored error, not an unhandled 'error' event.
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 20 });
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const handle: DatabaseHandle = { db, kind: 'postgres', close: () => db.destroy() };
   let dropped = false;
   const drop = async (): Promise<void> => {
     if (dropped) return;

@@ -3,6 +3,7 @@ import * as initial from './migrations/2026-11-26T1200_initial';
 import * as rateLimits from './migrations/2026-11-26T1300_rate_limits';
 import * as webhooks from './migrations/2026-11-26T1400_webhooks';
 import * as jobCredential from './migrations/2026-11-26T1500_job_credential';
+import * as notificationUuid from './migrations/2026-11-26T1600_notification_uuid';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T1300_rate_limits': rateLimits,
   '2026-11-26T1400_webhooks': webhooks,
   '2026-11-26T1500_job_credential': jobCredential,
+  '2026-11-26T1600_notification_uuid': notificationUuid,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

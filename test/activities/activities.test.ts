@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
@@ -58,6 +59,44 @@ describe('prepareFaxJob', () => {
       recipient: '+12025550123',
       pages: 2,
       workflow_id: `fax-${jobId}`,
+    });
+  });
+
+  it('puts our own cover page in front, counted in the pages', async () => {
+    const { activities, pdf, deps } = await setup();
+    const jobId = uniqueJobId();
+    const result = await runActivity(activities.prepareFaxJob, {
+      jobId,
+      workflowId: faxWorkflowId(jobId),
+      submittedAt: '2026-11-26T12:00:00.000Z',
+      to: '+12025550123',
+      recipientName: 'Dr. Jane Roe',
+      documents: [pdf],
+      coverPage: { from: 'Acme Clinic', note: 'Lab results attached.', confidential: true },
+    });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.pages).toBe(3);
+    expect(result.documents.map((d) => d.filename)).toEqual(['cover.pdf', 'letter _1.pdf']);
+    const cover = await PDFDocument.load(await deps.documents.get(result.documents[0]!.sha256));
+    expect(cover.getPageCount()).toBe(1);
+    expect(cover.getCreationDate()?.toISOString()).toBe('2026-11-26T12:00:00.000Z');
+  });
+
+  it('refuses a send time in the past', async () => {
+    const { activities, pdf } = await setup();
+    const jobId = uniqueJobId();
+    const result = await runActivity(activities.prepareFaxJob, {
+      jobId,
+      workflowId: faxWorkflowId(jobId),
+      submittedAt: '2026-11-26T12:00:00.000Z',
+      sendAt: '2026-11-25T12:00:00.000Z',
+      to: '+12025550123',
+      documents: [pdf],
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      code: 'INVALID_REQUEST',
+      message: expect.stringContaining('is in the past'),
     });
   });
 

@@ -101,6 +101,23 @@ describe('POST /faxes', () => {
     expect([...doc.bytes]).toEqual([0xfb, 0xff]);
   });
 
+  it('passes the scheduling mode and our own cover page through', async () => {
+    const res = await postFax(
+      faxBody({
+        schedule: 'ringcentral',
+        coverPage: { from: 'Dr. Who', note: 'Results attached', confidential: true },
+      }),
+    );
+    expect(res.statusCode).toBe(202);
+    expect(faxClient.started[0]).toMatchObject({
+      schedule: 'ringcentral',
+      coverPage: { from: 'Dr. Who', note: 'Results attached', confidential: true },
+    });
+    const bad = await postFax(faxBody({ schedule: 'tomorrow' }));
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/schedule/);
+  });
+
   it('no key at all: startFax gets none (it generates one)', async () => {
     const res = await postFax(faxBody());
     expect(res.statusCode).toBe(202);

@@ -97,6 +97,18 @@ describe('notifications', () => {
     });
   });
 
+  it('stores and hands on a redelivered notification (same uuid) only once', async () => {
+    const payload = notificationFor(sub.id);
+    const next = notifications.next();
+    const first = await post({ ...JSON_CT, 'verification-token': sub.token }, JSON.stringify(payload));
+    await next;
+    const again = await post({ ...JSON_CT, 'verification-token': sub.token }, JSON.stringify(payload));
+    expect([first.statusCode, again.statusCode]).toEqual([200, 200]);
+    expect(await rowsFor(database.db, sub.id)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(notifications.calls).toHaveLength(1);
+  });
+
   it('accepts the token under the Validation-Token name', async () => {
     const payload = notificationFor(sub.id);
     const next = notifications.next();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { listFaxEvents } from '../../src/db/fax-events';
 import { broadcastWorkflowId, faxWorkflowId } from '../../src/workflows/ids';
-import { rescheduleUpdate, statusQuery } from '../../src/workflows/signals';
+import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/workflows/signals';
 import type { FaxBroadcastResult, FaxWorkflowResult } from '../../src/workflows/types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
@@ -126,6 +126,28 @@ describe('the pipeline under faults', () => {
       [`${broadcastId}.4`, 'Delivered'],
     ]);
     await stack.maybeRecordHistory(handle.workflowId, 'broadcast-partial-success');
+  });
+
+  it('with schedule "ringcentral", hands RingCentral the send time and cancels by deleting the message', async () => {
+    const jobId = uniqueJobId('rcsched');
+    const sendAt = new Date(Date.now() + 3600_000);
+    await stack.faxClient.startFax({
+      to: '+12025550166',
+      idempotencyKey: jobId,
+      sendAt,
+      schedule: 'ringcentral',
+      documents: [{ bytes: await makeSamplePdf(1), filename: 'a.pdf' }],
+      policy: FAST_POLICY,
+    });
+    const handle = stack.client.workflow.getHandle(faxWorkflowId(jobId));
+    while (!(await handle.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 50));
+    const [held] = await stack.simFaxes('+12025550166');
+    expect(held).toMatchObject({ sendTime: sendAt.toISOString(), messageStatus: 'Queued' });
+    expect(await handle.executeUpdate(cancelUpdate)).toEqual({ canceled: true });
+    expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Canceled');
+    const [after] = await stack.simFaxes('+12025550166');
+    expect(after).toMatchObject({ cancelled: true });
+    expect(after!.history.map((h) => h.status)).not.toContain('Sent');
   });
 
   it('sends a rescheduled fax at its new time', async () => {

@@ -33,6 +33,14 @@ export const startFaxBodySchema = z.strictObject({
   coverPageText: z.string().max(1024).optional(),
   coverIndex: z.number().int().min(0).max(13).optional(),
   faxResolution: z.enum(['High', 'Low']).optional(),
+  schedule: z.enum(['timer', 'ringcentral']).optional(),
+  coverPage: z
+    .strictObject({
+      from: z.string().max(256).optional(),
+      note: z.string().max(1024).optional(),
+      confidential: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 export type StartFaxBody = z.infer<typeof startFaxBodySchema>;
@@ -83,6 +91,14 @@ export const faxRoutes: FastifyPluginAsync<FaxRoutesOptions> = async (app, opts)
       ...(body.sendAt !== undefined && { sendAt: body.sendAt }),
       ...(body.tenantId !== undefined && { tenantId: body.tenantId }),
       ...(body.coverPageText !== undefined && { coverPageText: body.coverPageText }),
+      ...(body.schedule !== undefined && { schedule: body.schedule }),
+      ...(body.coverPage !== undefined && {
+        coverPage: {
+          ...(body.coverPage.from !== undefined && { from: body.coverPage.from }),
+          ...(body.coverPage.note !== undefined && { note: body.coverPage.note }),
+          ...(body.coverPage.confidential !== undefined && { confidential: body.coverPage.confidential }),
+        },
+      }),
       ...(body.coverIndex !== undefined && { coverIndex: body.coverIndex }),
       ...(body.faxResolution !== undefined && { faxResolution: body.faxResolution }),
     };

@@ -189,8 +189,17 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
           uuid: notification.uuid,
           body: JSON.stringify(json),
         })
+        // A redelivery of a notification we already hold: acknowledge it, process it once.
+        .onConflict((oc) => oc.columns(['subscription_id', 'uuid']).where('uuid', 'is not', null).doNothing())
         .returning('id')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!row) {
+        request.log.info(
+          { subscriptionId: subscription.id, uuid: notification.uuid },
+          'duplicate notification ignored',
+        );
+        return reply.code(200).send({ ok: true, duplicate: true });
+      }
       notificationId = Number(row.id);
     } catch (err) {
       request.log.error({ err }, 'storing a webhook notification failed');
