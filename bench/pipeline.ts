@@ -249,7 +249,10 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
     };
   });
 
-  if (process.env.BENCH_TRACE) await trace(base, outcomes[0]!, simById, t0);
+  if (process.env.BENCH_TRACE) {
+    await trace(base, outcomes[0]!, simById, t0);
+    for (const id of pipe.sharedWorkflowIds) await traceShared(base, id, t0);
+  }
   const perFax = await countWorkflows(base.client, workflowIds);
   let shared: ActionCounts | undefined;
   if (pipe.sharedWorkflowIds.length > 0) {
@@ -305,6 +308,27 @@ async function trace(
   lines.sort((a, b) => a[0] - b[0]);
   console.error(`trace ${o.jobId}:`);
   for (const [ms, what] of lines) console.error(`  +${String(ms - t0).padStart(6)} ms  ${what}`);
+}
+
+/** BENCH_TRACE=1: a shared workflow's history, signals counted per second, other events listed. */
+async function traceShared(base: BenchBase, workflowId: string, t0: number): Promise<void> {
+  const history = await base.client.workflow.getHandle(workflowId).fetchHistory();
+  console.error(`trace ${workflowId}:`);
+  let signals = 0;
+  let wfts = 0;
+  for (const e of history.events ?? []) {
+    const t = e.eventTime;
+    const ms = t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
+    const kind = (Object.keys(e).find((k) => k.endsWith('EventAttributes')) ?? '?').replace('EventAttributes', '');
+    if (kind === 'workflowExecutionSignaled') signals++;
+    else if (kind.startsWith('workflowTask')) {
+      wfts++;
+      if (kind === 'workflowTaskFailed' || kind === 'workflowTaskTimedOut')
+        console.error(`  +${String(ms - t0).padStart(6)} ms  ${kind}`);
+    } else {
+      console.error(`  +${String(ms - t0).padStart(6)} ms  ${kind} (signals so far ${signals}, wft events ${wfts})`);
+    }
+  }
 }
 
 const sum = (r: Record<string, number>, keep: (k: string) => boolean = () => true): number =>

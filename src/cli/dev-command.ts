@@ -6,7 +6,7 @@ import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 /** `faxflow dev`: the embedded stack, kept running until Ctrl-C. Temporal history persists. */
 export async function runDev(out: (line: string) => void): Promise<number> {
   const config = loadConfig();
-  installTemporalRuntime();
+  installTemporalRuntime('ERROR');
   const logger = createLogger(config.logLevel);
   const stack = await startStack(config, logger, {
     persistTemporal: true,

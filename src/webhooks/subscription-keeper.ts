@@ -1,11 +1,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { subscriptionWorkflowId } from '../workflows/ids';
-import { subscriptionStateQuery } from '../workflows/signals';
+import { subscriptionCheckSignal, subscriptionStateQuery } from '../workflows/signals';
 import type { SubscriptionWorkflowInput } from '../workflows/types';
 
 /**
  * Makes sure the credential's SubscriptionWorkflow runs with today's receiver address. A running
- * one with another address (the public URL changed) is replaced; otherwise it is left alone.
+ * one with another address (the public URL changed) is replaced; otherwise it is asked to check now.
  */
 export async function ensureSubscriptionWorkflow(
   client: Client,
@@ -18,7 +18,12 @@ export async function ensureSubscriptionWorkflow(
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') {
       const state = await handle.query(subscriptionStateQuery);
-      if (state.address === input.address) return { workflowId, started: false };
+      if (state.address === input.address) {
+        // We (re)started: have it look at once rather than at its next regular check, in case the
+        // subscription died while we were away (RingCentral, or a simulator, may have dropped it).
+        await handle.signal(subscriptionCheckSignal);
+        return { workflowId, started: false };
+      }
       await handle.terminate(`receiver address changed from ${state.address} to ${input.address}`);
     }
   } catch (err) {
