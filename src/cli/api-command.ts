@@ -1,5 +1,4 @@
 import { Client, Connection } from '@temporalio/client';
-import { createFaxClient } from '../client/fax-client';
 import { ConfigError, loadConfig } from '../config/config';
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
@@ -7,7 +6,7 @@ import { createLogger } from '../logger';
 import { credentialKey } from '../ringcentral/credential-key';
 import { startApi } from '../stack/api-process';
 import { ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
-import { documentStoreFor } from '../workers/dependencies';
+import { faxClientFor } from '../workers/dependencies';
 import { untilInterrupted } from '../workers/runtime';
 
 /**
@@ -34,12 +33,7 @@ export async function runApi(out: (line: string) => void): Promise<number> {
     await migrateToLatest(database.db);
     connection = await Connection.connect({ address: config.temporalAddress });
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    const faxClient = createFaxClient({
-      client,
-      documents: documentStoreFor(config),
-      taskQueue: config.taskQueue,
-      defaultRegion: config.defaultRegion,
-    });
+    const faxClient = faxClientFor(config, client);
     const api = await startApi({ config, client, db: database.db, faxClient, logger });
     try {
       const address = `${config.publicUrl ?? api.url}/webhooks/ringcentral`;

@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { createFaxClient } from '../client/fax-client';
 import { loadConfig } from '../config/config';
-import { documentStoreFor } from '../workers/dependencies';
+import { faxClientFor } from '../workers/dependencies';
 import type { FaxWorkflowResult } from '../workflows/types';
 import { UsageError } from './errors';
 
@@ -28,12 +27,7 @@ export async function runSend(opts: SendOptions, out: (line: string) => void): P
   }
   try {
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    const faxes = createFaxClient({
-      client,
-      documents: documentStoreFor(config),
-      taskQueue: config.taskQueue,
-      defaultRegion: config.defaultRegion,
-    });
+    const faxes = faxClientFor(config, client);
     const started = await faxes.startFax({
       to: opts.to,
       documents: opts.files.map((path) => ({ path })),

@@ -3,10 +3,15 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createFaxClient, type FaxClient } from '../client/fax-client';
+import type { FaxClient } from '../client/fax-client';
 import type { Config } from '../config/config';
 import type { Logger } from '../logger';
-import { buildDependencies, type Dependencies, type RingCentralTarget } from '../workers/dependencies';
+import {
+  buildDependencies,
+  faxClientFor,
+  type Dependencies,
+  type RingCentralTarget,
+} from '../workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
 import { FAX_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SimulatorOptions } from '../simulator';
@@ -141,12 +146,7 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
     });
     progress(`Workers polling task queue ${config.taskQueue}`);
 
-    const faxClient = createFaxClient({
-      client,
-      documents: deps.documents,
-      taskQueue: config.taskQueue,
-      defaultRegion: config.defaultRegion,
-    });
+    const faxClient = faxClientFor(config, client, deps.documents);
 
     let apiUrl: string | undefined;
     if (opts.api !== false) {

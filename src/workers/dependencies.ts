@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { createFaxClient, type FaxClient } from '../client/fax-client';
 import { admit } from '../db/rate-limiter';
 import { credentialKey } from '../ringcentral/credential-key';
 import { withRateBudgets } from '../ringcentral/rate-budgets';
@@ -35,6 +37,20 @@ export interface Dependencies {
 
 export function documentStoreFor(config: Pick<Config, 'dataDir'>): DocumentStore {
   return createLocalDocumentStore(path.join(config.dataDir, 'documents'));
+}
+
+/** The upstream client as configured: documents in the data folder, workflows on the task queue. */
+export function faxClientFor(
+  config: Config,
+  client: Client,
+  documents = documentStoreFor(config),
+): FaxClient {
+  return createFaxClient({
+    client,
+    documents,
+    taskQueue: config.taskQueue,
+    defaultRegion: config.defaultRegion,
+  });
 }
 
 /** The composition root: every long-lived dependency is built here, once per process. */
