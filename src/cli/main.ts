@@ -17,7 +17,7 @@ Usage:
   faxflow dev                    run the embedded stack until Ctrl-C (Temporal UI on :8233)
   faxflow send FILE... --to NUMBER [--send-at ISO] [--key IDEMPOTENCY_KEY] [--cover-text TEXT] [--wait]
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
-  faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
+  faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits] [--scenario calm|flaky|lossy-webhooks|ambiguous]
                                  run the RingCentral simulator alone
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
@@ -149,6 +149,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     host: { type: 'string' },
     'time-scale': { type: 'string' },
     'no-rate-limits': { type: 'boolean' },
+    scenario: { type: 'string' },
   });
   const port = intOption(values.port ?? process.env.SIMULATOR_PORT, 'port', 8787, 0, 65_535);
   const scaleText = values['time-scale'] ?? process.env.SIMULATOR_TIME_SCALE;
@@ -156,15 +157,29 @@ async function simulator(args: string[], out: Out): Promise<number> {
   if (!(timeScale > 0 && timeScale <= 1000)) {
     throw new UsageError(`--time-scale must be a number above 0 and at most 1000, not "${scaleText}".`);
   }
-  const { startSimulator } = await import('../simulator');
+  const { startSimulator, scenarioFaults } = await import('../simulator');
   const { untilInterrupted } = await import('../workers/runtime');
+  const scenario = values.scenario ?? process.env.SIMULATOR_SCENARIO ?? 'calm';
+  let faults;
+  try {
+    faults = scenarioFaults(scenario);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const sim = await startSimulator({
     port,
     timeScale,
     rateLimits: !values['no-rate-limits'],
     ...(values.host && { host: values.host }),
   });
-  out(`RingCentral simulator listening on ${sim.url} (time scale ${timeScale})`);
+  if (scenario !== 'calm') {
+    await fetch(`${sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(faults),
+    });
+  }
+  out(`RingCentral simulator listening on ${sim.url} (time scale ${timeScale}, scenario ${scenario})`);
   out(
     `Credentials: client id ${sim.credentials.clientId}, JWT ${sim.credentials.jwt}; faxes: ${sim.url}/_sim/faxes`,
   );

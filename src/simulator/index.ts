@@ -9,6 +9,7 @@ export type { SimulatorOptions, SimulatorUser } from './options';
 export { MAGIC } from './outcomes';
 export type { SimFax } from './sim-control';
 export type { FaultConfig } from './faults';
+export { SCENARIOS, scenarioFaults } from './scenarios';
 
 export interface SimulatorHandle {
   /** e.g. http://127.0.0.1:PORT */

@@ -101,6 +101,13 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
     expect(far).toMatchObject({ code: 2, err: expect.stringContaining('is more than a year ahead') });
   });
 
+  it('refuses an unknown simulator scenario, naming the known ones', async () => {
+    expect(await run('simulator', '--port', '0', '--scenario', 'stormy')).toMatchObject({
+      code: 2,
+      err: 'faxflow: Unknown simulator scenario "stormy"; the scenarios are calm, flaky, lossy-webhooks, ambiguous.',
+    });
+  });
+
   it('refuses unknown commands and options with the list of what exists', async () => {
     expect(await run('fax')).toMatchObject({
       code: 2,

@@ -181,3 +181,12 @@ describe('fault injection', () => {
     });
   });
 });
+
+describe('named scenarios', () => {
+  it('are valid fault configurations that the simulator applies', async () => {
+    const { SCENARIOS, scenarioFaults } = await import('../../src/simulator/scenarios');
+    for (const name of Object.keys(SCENARIOS)) expect(() => scenarioFaults(name)).not.toThrow();
+    expect(scenarioFaults('flaky')).toMatchObject({ error503Rate: 0.1, ambiguousSendRate: 0.05 });
+    expect(() => scenarioFaults('stormy')).toThrow(/the scenarios are calm, flaky/);
+  });
+});
