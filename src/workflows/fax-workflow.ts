@@ -288,6 +288,9 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
 
     for (let sendNow = !resume; ; sendNow = true) {
       if (sendNow) {
+        // A reschedule that came before this send is honoured by it (sendAt/sendTime already moved);
+        // it must not also end the wait that follows and cause a second send.
+        rescheduled = false;
         state.attempt += 1;
         phase = 'sending';
         setStatus('Sending');

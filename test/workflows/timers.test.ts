@@ -108,6 +108,25 @@ describe('FaxWorkflow timers (time-skipping)', () => {
     });
   });
 
+  it('sends once when a fax is rescheduled before its first send (RingCentral sendTime)', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, {
+        schedule: 'ringcentral',
+        sendAt: new Date((await env.currentTimeMs()) + 2 * HOUR).toISOString(),
+      });
+      const newSendAt = new Date((await env.currentTimeMs()) + 3 * HOUR).toISOString();
+      // Sent while the workflow may still be validating: the first send must carry the new time.
+      expect(await handle.executeUpdate(rescheduleUpdate, { args: [newSendAt] })).toMatchObject({
+        rescheduled: true,
+      });
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
+      expect(fake.sends.length).toBeLessThanOrEqual(2);
+      expect(fake.sends.at(-1)).toEqual({ attemptNo: fake.sends.length, sendTime: newSendAt });
+      if (fake.sends.length === 2) expect(fake.canceledMessages).toEqual(['m1']);
+    });
+  });
+
   it('cancels before transmission, and refuses once transmission started', async () => {
     const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Sent' }, { status: 'Sent' }]]);
     await withWorkers(fake, async (tq) => {
