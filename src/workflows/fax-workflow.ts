@@ -365,6 +365,14 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     if (isCancellation(err)) {
       // Cancelled from the Temporal UI or a client. A fax already handed to RingCentral cannot be
       // recalled: keep following it (uncancellable) and record how it really ended, without redials.
+      if (heldByRingCentral()) {
+        // RingCentral still holds it for its send time: deleting the message cancels it for real.
+        const held = await CancellationScope.nonCancellable(() => cancelHeldMessage());
+        if (held.canceled) {
+          await CancellationScope.nonCancellable(() => canceled());
+          throw err;
+        }
+      }
       if (phase === 'in-flight' && state.messageId) {
         return await CancellationScope.nonCancellable(async () => {
           state.timeline.push({

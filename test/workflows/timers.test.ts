@@ -181,6 +181,21 @@ describe('FaxWorkflow timers (time-skipping)', () => {
     });
   });
 
+  it('deletes the held message when the workflow is cancelled from the UI (RingCentral sendTime)', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, {
+        schedule: 'ringcentral',
+        sendAt: new Date((await env.currentTimeMs()) + 5 * HOUR).toISOString(),
+      });
+      while (!(await handle.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 20));
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      expect(fake.canceledMessages).toEqual(['m1']);
+      expect(fake.recorded.at(-1)).toMatchObject({ status: 'Canceled' });
+    });
+  });
+
   it('redials a busy line after 5 and then 10 minutes', async () => {
     const busy = [{ status: 'DeliveryFailed' as const, faxErrorCode: 'LineBusy' }];
     const fake = fakeActivities([busy, busy, [{ status: 'Delivered' }]]);
