@@ -77,6 +77,16 @@ describe('FaxWorkflow against the simulator', () => {
       status: 'Failed',
       error_code: 'InvalidNumber',
     });
+
+    // What an operator types into the Temporal UI's list filter finds it (visibility lags a little).
+    const query = `FaxStatus = "Failed" AND FaxRecipient = "+15550000003" AND TaskQueue = "${stack.taskQueue}"`;
+    let found: string[] = [];
+    for (let i = 0; i < 50 && !found.includes(faxWorkflowId(jobId)); i++) {
+      found = [];
+      for await (const wf of stack.client.workflow.list({ query })) found.push(wf.workflowId);
+      if (!found.includes(faxWorkflowId(jobId))) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(found).toContain(faxWorkflowId(jobId));
   });
 
   it('stops after maxAttempts when the line never answers', async () => {
