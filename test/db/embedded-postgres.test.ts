@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres, type DatabaseHandle } from '../../src/db/connection';
+import { insertFaxJob, findFaxJob, updateFaxJobStatus } from '../../src/db/fax-jobs';
+import { migrateToLatest } from '../../src/db/migrate';
+import { admit } from '../../src/db/rate-limiter';
+import { tempDir } from '../support/database';
+
+/**
+ * The embedded database a newcomer gets without DATABASE_URL: PGlite behind pglite-socket, driven
+ * by the same pg driver, kysely dialect, migrations and repositories as a real server.
+ */
+let database: DatabaseHandle;
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('faxflow-pglite-');
+  database = await startEmbeddedPostgres(dir);
+}, 120_000);
+afterAll(async () => {
+  await database?.close();
+});
+
+describe('embedded Postgres', () => {
+  it('runs every migration, once', async () => {
+    const applied = await migrateToLatest(database.db);
+    expect(applied[0]).toBe('2026-11-26T1200_initial');
+    expect(await migrateToLatest(database.db)).toEqual([]);
+  });
+
+  it('serves the repositories, including the final-status guard', async () => {
+    await insertFaxJob(database.db, {
+      id: 'embedded-1',
+      workflow_id: 'fax-embedded-1',
+      tenant_id: null,
+      credential_key: null,
+      recipient: '+12025550123',
+      documents: JSON.stringify([]),
+      sha256: 'a'.repeat(64),
+      size_bytes: 10,
+      pages: 1,
+      status: 'Accepted',
+      message_id: null,
+      send_at: null,
+      error_code: null,
+      error_message: null,
+      completed_at: null,
+    });
+    expect(await updateFaxJobStatus(database.db, 'embedded-1', { status: 'Delivered' })).toBe(true);
+    expect(await updateFaxJobStatus(database.db, 'embedded-1', { status: 'Failed' })).toBe(false);
+    expect(await findFaxJob(database.db, 'embedded-1')).toMatchObject({ status: 'Delivered' });
+  });
+
+  it('keeps rate budgets (advisory locks work on PGlite too)', async () => {
+    const budget = { limit: 2, windowMs: 60_000 };
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await admit(database.db, 'embedded-test', budget));
+    expect(results.map((r) => r.admitted)).toEqual([true, true, false]);
+  });
+});
