@@ -6,6 +6,7 @@ import {
   type RingCentralMessageStatus,
 } from '../domain/fax-status';
 import { deliveryStatusSignal } from '../workflows/signals';
+import type { DeliveryStatusSignal } from '../workflows/types';
 import { observe } from './check-fax-status';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
@@ -26,6 +27,8 @@ export interface ReconcileFaxStatusesResult {
 const IN_FLIGHT = ['Sending', 'Queued', 'Sent'];
 /** Clock skew allowed between our attempt start and RingCentral's creationTime. */
 const SKEW_MS = 2 * 60_000;
+/** Signals in flight at once while reconciling. */
+const SIGNAL_CONCURRENCY = 16;
 
 /**
  * Turns "faxes changed" into signals. A RingCentral notification carries no statuses, so this
@@ -58,7 +61,7 @@ export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: A
     }
     const byId = new Map(faxes.map((f) => [f.id, f]));
     const client = Context.current().client;
-    let signalled = 0;
+    const moved: { workflowId: string; signal: DeliveryStatusSignal }[] = [];
     for (const attempt of pending) {
       const fax = attempt.message_id ? byId.get(attempt.message_id) : undefined;
       if (!fax) continue;
@@ -67,18 +70,32 @@ export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: A
         ? (attempt.status as RingCentralMessageStatus)
         : undefined;
       if (!isForwardMove(known, observation.status)) continue;
-      try {
-        await client.workflow.getHandle(attempt.workflow_id).signal(deliveryStatusSignal, {
+      moved.push({
+        workflowId: attempt.workflow_id,
+        signal: {
           messageId: fax.id,
           status: observation.status,
           ...(observation.faxErrorCode && { faxErrorCode: observation.faxErrorCode }),
-        });
-        signalled++;
-      } catch (err) {
-        // The workflow finished meanwhile: nothing left to tell it.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
+        },
+      });
     }
+    // One signal after another costs a round trip each, which for a burst of changes alone took
+    // seconds (bench/pipeline.ts webhooks): send them SIGNAL_CONCURRENCY at a time.
+    let signalled = 0;
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      while (next < moved.length) {
+        const { workflowId, signal } = moved[next++]!;
+        try {
+          await client.workflow.getHandle(workflowId).signal(deliveryStatusSignal, signal);
+          signalled++;
+        } catch (err) {
+          // The workflow finished meanwhile: nothing left to tell it.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, moved.length) }, sender));
     return { pending: pending.length, listed: faxes.length, signalled, unmatchedNewIds };
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import {
   buildDependencies,
   faxClientFor,
+  RATE_WINDOW_MS,
   type Dependencies,
   type RingCentralTarget,
 } from '../workers/dependencies';
@@ -31,6 +32,11 @@ export interface StackOptions {
   temporalPort?: number;
   /** Run the HTTP API and webhook receiver, and keep a RingCentral subscription pointed at it. Default true. */
   api?: boolean;
+  /**
+   * Our rate budgets' window. Default: 61 s against RingCentral; against the simulator, 61 s times
+   * its time scale, so our budgets and the simulator's limits count the same scaled minute.
+   */
+  budgetWindowMs?: number;
   /** Simulator options beyond the time scale (faults are set later through /_sim/faults). */
   simulator?: SimulatorOptions;
   onProgress?: (line: string) => void;
@@ -110,6 +116,7 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
 
     let target: RingCentralTarget;
     let simulatorUrl: string | undefined;
+    let rateWindowMs = opts.budgetWindowMs;
     if (config.ringcentral) {
       target = config.ringcentral;
       progress(`Using RingCentral at ${config.ringcentral.serverUrl}`);
@@ -121,6 +128,7 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       });
       closers.push(() => simulator.close());
       simulatorUrl = simulator.url;
+      rateWindowMs ??= RATE_WINDOW_MS * (opts.simulator?.timeScale ?? opts.simulatorTimeScale ?? 0.005);
       target = { serverUrl: simulator.url, ...simulator.credentials };
       progress(`Started the RingCentral simulator at ${simulator.url}`);
     }
@@ -130,7 +138,9 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
         ? 'Connecting to PostgreSQL'
         : `Starting embedded Postgres in ${path.join(config.dataDir, 'pgdata')}`,
     );
-    const deps = await buildDependencies(config, target, logger);
+    const deps = await buildDependencies(config, target, logger, {
+      ...(rateWindowMs !== undefined && { rateWindowMs }),
+    });
     closers.push(() => deps.close());
 
     const workers = await createFaxWorkers({

@@ -23,7 +23,7 @@ export interface RingCentralTarget {
 }
 
 /** RingCentral's window is 60 s; one more second absorbs network delay between us and its counter. */
-const RATE_WINDOW_MS = 61_000;
+export const RATE_WINDOW_MS = 61_000;
 
 export interface Dependencies {
   /** Names this RingCentral credential (budgets, subscription, reconciler) without containing it. */
@@ -58,6 +58,7 @@ export async function buildDependencies(
   config: Config,
   target: RingCentralTarget,
   logger: Logger,
+  opts: { rateWindowMs?: number } = {},
 ): Promise<Dependencies> {
   const database = await openDatabase(config);
   try {
@@ -73,7 +74,7 @@ export async function buildDependencies(
   const ringcentral = withRateBudgets(createSdkRingCentralClient(target), (group) =>
     admit(database.db, `ringcentral:${credential}:${group}`, {
       limit: config.rateBudgets[group],
-      windowMs: RATE_WINDOW_MS,
+      windowMs: opts.rateWindowMs ?? RATE_WINDOW_MS,
     }),
   );
   const documents = documentStoreFor(config);
