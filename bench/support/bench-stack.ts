@@ -158,10 +158,13 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
     const ringcentral = withRateBudgets(
       createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
       async (group) => {
-        const admission = await admit(db, `ringcentral:${credentialKey}:${group}`, {
-          limit: opts.budgets[group],
-          windowMs: opts.budgetWindowMs,
-        });
+        // As the worker's composition root does: wait up to a minute (sends) or 20 s for a reserved slot.
+        const admission = await admit(
+          db,
+          `ringcentral:${credentialKey}:${group}`,
+          { limit: opts.budgets[group], windowMs: opts.budgetWindowMs },
+          { maxWaitMs: group === 'Heavy' ? 60_000 : 20_000 },
+        );
         budgetCounts[group][admission.admitted ? 'admitted' : 'refused']++;
         return admission;
       },

@@ -7,43 +7,64 @@ export interface RateBudget {
   windowMs: number;
 }
 
-export type Admission = { admitted: true } | { admitted: false; retryInMs: number };
+/**
+ * `admitted`: the call has a slot `waitMs` from now (0: at once), already counted in the budget.
+ * Otherwise no slot is free within the caller's patience; ask again in `retryInMs`.
+ */
+export type Admission = { admitted: true; waitMs: number } | { admitted: false; retryInMs: number };
 
 /**
  * A sliding-window budget shared by every worker through Postgres. RingCentral counts calls per
  * user and app in 60 s windows and punishes the 11th fax send with a 60 s penalty that each further
  * call restarts, so a token bucket (which lets a burst and the refill land in the same window) is
- * not safe: we admit a call only while fewer than `limit` calls were admitted in the last window.
+ * not safe: a call gets a slot only where fewer than `limit` calls fall in any window.
+ *
+ * Slots are handed out in order, into the future when the window is full: a caller willing to wait
+ * up to `maxWaitMs` gets a reserved time and waits for it, instead of every waiting caller retrying
+ * at the same instant the next slot frees (a thundering herd that, with Temporal, bills a retry each).
  *
  * The check-and-insert runs under a transaction-scoped advisory lock on the bucket, and uses the
  * database's clock, so workers on different machines agree without synchronised clocks.
  */
-export async function admit(db: Kysely<Database>, bucket: string, budget: RateBudget): Promise<Admission> {
+export async function admit(
+  db: Kysely<Database>,
+  bucket: string,
+  budget: RateBudget,
+  opts: { maxWaitMs?: number } = {},
+): Promise<Admission> {
+  const maxWaitMs = opts.maxWaitMs ?? 0;
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext(${bucket}))`.execute(trx);
-    const window = sql<Date>`clock_timestamp() - ${budget.windowMs} * interval '1 millisecond'`;
+    const { rows } = await sql<{
+      now: number;
+    }>`select extract(epoch from clock_timestamp()) * 1000 as now`.execute(trx);
+    const now = Number(rows[0]!.now);
     await trx
       .deleteFrom('rate_limit_events')
       .where('bucket', '=', bucket)
-      .where('at', '<=', window)
+      .where('at', '<=', sql<Date>`to_timestamp(${(now - budget.windowMs) / 1000})`)
       .execute();
+    // The last `limit` slots given out (reservations may lie in the future), newest first.
     const recent = await trx
       .selectFrom('rate_limit_events')
-      .select(
-        sql<number>`extract(epoch from (at + ${budget.windowMs} * interval '1 millisecond' - clock_timestamp())) * 1000`.as(
-          'freesInMs',
-        ),
-      )
+      .select(sql<number>`extract(epoch from at) * 1000`.as('atMs'))
       .where('bucket', '=', bucket)
       .orderBy('at', 'desc')
       .limit(budget.limit)
       .execute();
-    if (recent.length < budget.limit) {
-      await trx.insertInto('rate_limit_events').values({ bucket }).execute();
-      return { admitted: true };
-    }
-    // The oldest of the last `limit` calls leaves the window first.
-    const oldest = recent[recent.length - 1]!;
-    return { admitted: false, retryInMs: Math.max(1, Math.ceil(Number(oldest.freesInMs))) };
+    const times = recent.map((r) => Number(r.atMs));
+    // Fewer than `limit` slots in the live horizon: no window can be full, so now is fine. Otherwise
+    // the new slot goes after the newest one and a full window after the `limit`-th newest.
+    const at =
+      times.length < budget.limit
+        ? now
+        : Math.max(now, times[0]!, times[times.length - 1]! + budget.windowMs);
+    const waitMs = Math.max(0, Math.ceil(at - now));
+    if (waitMs > maxWaitMs) return { admitted: false, retryInMs: Math.max(1, waitMs - maxWaitMs) };
+    await trx
+      .insertInto('rate_limit_events')
+      .values({ bucket, at: sql<Date>`to_timestamp(${at / 1000})` as unknown as Date })
+      .execute();
+    return { admitted: true, waitMs };
   });
 }

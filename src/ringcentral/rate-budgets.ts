@@ -18,7 +18,7 @@ export class RateBudgetExhaustedError extends Error {
 
 export type AdmitFn = (
   group: RateGroup,
-) => Promise<{ admitted: true } | { admitted: false; retryInMs: number }>;
+) => Promise<{ admitted: true; waitMs: number } | { admitted: false; retryInMs: number }>;
 
 /**
  * Wraps a client so that every call first takes a slot from its rate-limit group's shared budget
@@ -30,6 +30,8 @@ export function withRateBudgets(client: RingCentralClient, admit: AdmitFn): Ring
   const gate = async (group: RateGroup): Promise<void> => {
     const admission = await admit(group);
     if (!admission.admitted) throw new RateBudgetExhaustedError(group, admission.retryInMs);
+    // A slot reserved a little ahead: wait for it here rather than give it back.
+    if (admission.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, admission.waitMs));
   };
   return {
     async sendFax(request) {

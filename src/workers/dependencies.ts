@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createFaxClient, type FaxClient } from '../client/fax-client';
 import { admit } from '../db/rate-limiter';
 import { credentialKey } from '../ringcentral/credential-key';
-import { withRateBudgets } from '../ringcentral/rate-budgets';
+import { withRateBudgets, type RateGroup } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
 import { openDatabase, type DatabaseHandle } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
@@ -24,6 +24,12 @@ export interface RingCentralTarget {
 
 /** RingCentral's window is 60 s; one more second absorbs network delay between us and its counter. */
 export const RATE_WINDOW_MS = 61_000;
+
+/**
+ * How far ahead an activity may hold a reserved slot and wait for it, well inside its
+ * start-to-close timeout (sends: 3 min; reads: 1 min). Beyond that it retries later.
+ */
+const MAX_SLOT_WAIT_MS: Record<RateGroup, number> = { Heavy: 60_000, Medium: 20_000, Light: 20_000 };
 
 export interface Dependencies {
   /** Names this RingCentral credential (budgets, subscription, reconciler) without containing it. */
@@ -72,10 +78,12 @@ export async function buildDependencies(
   // credential without containing it.
   const credential = credentialKey(target);
   const ringcentral = withRateBudgets(createSdkRingCentralClient(target), (group) =>
-    admit(database.db, `ringcentral:${credential}:${group}`, {
-      limit: config.rateBudgets[group],
-      windowMs: opts.rateWindowMs ?? RATE_WINDOW_MS,
-    }),
+    admit(
+      database.db,
+      `ringcentral:${credential}:${group}`,
+      { limit: config.rateBudgets[group], windowMs: opts.rateWindowMs ?? RATE_WINDOW_MS },
+      { maxWaitMs: MAX_SLOT_WAIT_MS[group] },
+    ),
   );
   const documents = documentStoreFor(config);
   return {

@@ -25,6 +25,24 @@ describe('shared rate budgets', () => {
     expect((await admit(database.db, bucket, budget)).admitted).toBe(true);
   });
 
+  it('hands out future slots in order to callers willing to wait, never more than the limit per window', async () => {
+    const bucket = `t-${randomUUID()}`;
+    const budget = { limit: 2, windowMs: 500 };
+    const admissions = await Promise.all(
+      Array.from({ length: 6 }, () => admit(database.db, bucket, budget, { maxWaitMs: 1_200 })),
+    );
+    const waits = admissions.map((a) => (a.admitted ? a.waitMs : -1)).sort((a, b) => a - b);
+    expect(waits.slice(0, 2)).toEqual([0, 0]);
+    expect(waits[2]).toBeGreaterThan(400);
+    expect(waits[3]).toBeLessThanOrEqual(520);
+    expect(waits[4]).toBeGreaterThan(900);
+    expect(waits[5]).toBeLessThanOrEqual(1_040);
+    // The next slot would be ~1.5 s away: more than this caller waits, so it is told when to ask again.
+    const later = await admit(database.db, bucket, budget, { maxWaitMs: 1_200 });
+    expect(later.admitted).toBe(false);
+    expect(!later.admitted && later.retryInMs).toBeGreaterThan(0);
+  });
+
   it('holds across many concurrent callers (as across workers): never more than the limit in a window', async () => {
     const bucket = `t-${randomUUID()}`;
     const budget = { limit: 10, windowMs: 60_000 };

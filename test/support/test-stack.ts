@@ -56,10 +56,12 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const ringcentral = withRateBudgets(
     createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
     (group) =>
-      admit(database.db, `${budgetKey}:${group}`, {
-        limit: budgets[group],
-        windowMs: opts.budgetWindowMs ?? 61_000,
-      }),
+      admit(
+        database.db,
+        `${budgetKey}:${group}`,
+        { limit: budgets[group], windowMs: opts.budgetWindowMs ?? 61_000 },
+        { maxWaitMs: group === 'Heavy' ? 60_000 : 20_000 },
+      ),
   );
   const documents = createLocalDocumentStore(await tempDir());
   const deps: ActivityDeps = {
