@@ -6,35 +6,63 @@ import { reconcileWorkflowId } from '../workflows/ids';
 import { faxesChangedSignal } from '../workflows/signals';
 import type { ReconcileWorkflowInput } from '../workflows/types';
 
+interface Batch {
+  notificationIds: number[];
+  newMessageIds: Set<string>;
+  done: Promise<void>;
+}
+
 /**
- * What happens to a stored notification: its credential's reconciler is told "faxes changed"
+ * What happens to stored notifications: their credential's reconciler is told "faxes changed"
  * (signal-with-start: started if it is not running), and only once Temporal has taken the signal
- * is the row marked processed. A crash in between leaves it unprocessed, to be redelivered at
+ * are the rows marked processed. A crash in between leaves them unprocessed, to be redelivered at
  * start-up; a redelivered signal only causes one more comparison.
+ *
+ * Notifications arriving within `batchMs` of each other share one signal: RingCentral sends several
+ * per fax (new, rendered, Sent, Delivered), and each signal is a Temporal action and a history event.
  */
 export function createNotificationProcessor(deps: {
   db: Kysely<Database>;
   client: Client;
   taskQueue: string;
   coalesceMs?: number;
+  batchMs?: number;
 }): NotificationHandler {
-  return async (notification: StoredNotification) => {
+  const batchMs = deps.batchMs ?? 100;
+  const batches = new Map<string, Batch>();
+
+  const flush = async (credentialKey: string, batch: Batch): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, batchMs));
+    batches.delete(credentialKey);
     const input: ReconcileWorkflowInput = {
-      credentialKey: notification.credentialKey,
+      credentialKey,
       ...(deps.coalesceMs !== undefined && { coalesceMs: deps.coalesceMs }),
     };
     await deps.client.workflow.signalWithStart('ReconcileWorkflow', {
-      workflowId: reconcileWorkflowId(notification.credentialKey),
+      workflowId: reconcileWorkflowId(credentialKey),
       taskQueue: deps.taskQueue,
       args: [input],
       signal: faxesChangedSignal,
-      signalArgs: [{ newMessageIds: newMessageIds(notification.body) }],
+      signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
     });
     await deps.db
       .updateTable('webhook_notifications')
       .set({ processed_at: new Date() })
-      .where('id', '=', notification.notificationId)
+      .where('id', 'in', batch.notificationIds)
       .execute();
+  };
+
+  return async (notification: StoredNotification) => {
+    let batch = batches.get(notification.credentialKey);
+    if (!batch) {
+      const fresh: Batch = { notificationIds: [], newMessageIds: new Set(), done: Promise.resolve() };
+      fresh.done = flush(notification.credentialKey, fresh);
+      batches.set(notification.credentialKey, fresh);
+      batch = fresh;
+    }
+    batch.notificationIds.push(notification.notificationId);
+    for (const id of newMessageIds(notification.body)) batch.newMessageIds.add(id);
+    await batch.done;
   };
 }
 

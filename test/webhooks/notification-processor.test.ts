@@ -1,0 +1,83 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
+import { testDatabase, uniqueJobId } from '../support/database';
+
+let database: DatabaseHandle;
+beforeAll(() => {
+  database = testDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+function fakeClient(fail = false) {
+  const calls: { workflowId: string; signalArgs: unknown[] }[] = [];
+  const client = {
+    workflow: {
+      signalWithStart: async (_type: string, opts: { workflowId: string; signalArgs: unknown[] }) => {
+        if (fail) throw new Error('Temporal is down');
+        calls.push({ workflowId: opts.workflowId, signalArgs: opts.signalArgs });
+      },
+    },
+  } as unknown as Client;
+  return { client, calls };
+}
+
+async function store(subscriptionId: string, newIds: number[]): Promise<number> {
+  const body = {
+    uuid: uniqueJobId('n'),
+    body: { changes: [{ type: 'Fax', newCount: newIds.length, newMessageIds: newIds }] },
+  };
+  const row = await database.db
+    .insertInto('webhook_notifications')
+    .values({ subscription_id: subscriptionId, uuid: body.uuid, body: JSON.stringify(body) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+describe('notification processor', () => {
+  it('turns a burst of notifications into one signal carrying every new id, then marks them processed', async () => {
+    const { client, calls } = fakeClient();
+    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 50 });
+    const sub = uniqueJobId('sub');
+    const ids = await Promise.all([store(sub, [1]), store(sub, [2, 3]), store(sub, [])]);
+    await Promise.all(
+      ids.map(async (id, i) =>
+        process({
+          notificationId: id,
+          subscriptionId: sub,
+          credentialKey: 'cred-a',
+          body: { body: { changes: [{ newMessageIds: [[1], [2, 3], []][i] }] } },
+        }),
+      ),
+    );
+    expect(calls).toEqual([
+      { workflowId: 'ringcentral-reconcile-cred-a', signalArgs: [{ newMessageIds: ['1', '2', '3'] }] },
+    ]);
+    const rows = await database.db
+      .selectFrom('webhook_notifications')
+      .select('processed_at')
+      .where('id', 'in', ids)
+      .execute();
+    expect(rows.every((r) => r.processed_at instanceof Date)).toBe(true);
+  });
+
+  it('leaves the rows unprocessed when Temporal does not take the signal', async () => {
+    const { client } = fakeClient(true);
+    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 10 });
+    const sub = uniqueJobId('sub');
+    const id = await store(sub, [9]);
+    await expect(
+      process({ notificationId: id, subscriptionId: sub, credentialKey: 'cred-b', body: {} }),
+    ).rejects.toThrow('Temporal is down');
+    const row = await database.db
+      .selectFrom('webhook_notifications')
+      .select('processed_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    expect(row?.processed_at).toBeNull();
+  });
+});
