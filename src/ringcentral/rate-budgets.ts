@@ -16,6 +16,20 @@ export class RateBudgetExhaustedError extends Error {
   }
 }
 
+type GatedCall = Exclude<keyof RingCentralClient, 'close'>;
+
+/** RingCentral's rate-limit group of each call we make. */
+export const RATE_GROUP_OF: Record<GatedCall, RateGroup> = {
+  sendFax: 'Heavy',
+  getMessage: 'Light',
+  listOutboundFaxes: 'Light',
+  deleteMessage: 'Medium',
+  createSubscription: 'Medium',
+  getSubscription: 'Light',
+  renewSubscription: 'Light',
+  deleteSubscription: 'Medium',
+};
+
 export type AdmitFn = (
   group: RateGroup,
 ) => Promise<{ admitted: true; waitMs: number } | { admitted: false; retryInMs: number }>;
@@ -33,39 +47,22 @@ export function withRateBudgets(client: RingCentralClient, admit: AdmitFn): Ring
     // A slot reserved a little ahead: wait for it here rather than give it back.
     if (admission.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, admission.waitMs));
   };
+  const gated = <K extends GatedCall>(name: K): RingCentralClient[K] => {
+    const call = client[name] as (...args: unknown[]) => Promise<unknown>;
+    return (async (...args: unknown[]) => {
+      await gate(RATE_GROUP_OF[name]);
+      return call.apply(client, args);
+    }) as RingCentralClient[K];
+  };
   return {
-    async sendFax(request) {
-      await gate('Heavy');
-      return client.sendFax(request);
-    },
-    async getMessage(id) {
-      await gate('Light');
-      return client.getMessage(id);
-    },
-    async listOutboundFaxes(query) {
-      await gate('Light');
-      return client.listOutboundFaxes(query);
-    },
-    async deleteMessage(id, opts) {
-      await gate('Medium');
-      return client.deleteMessage(id, opts);
-    },
-    async createSubscription(request) {
-      await gate('Medium');
-      return client.createSubscription(request);
-    },
-    async getSubscription(id) {
-      await gate('Light');
-      return client.getSubscription(id);
-    },
-    async renewSubscription(id) {
-      await gate('Light');
-      return client.renewSubscription(id);
-    },
-    async deleteSubscription(id) {
-      await gate('Medium');
-      return client.deleteSubscription(id);
-    },
+    sendFax: gated('sendFax'),
+    getMessage: gated('getMessage'),
+    listOutboundFaxes: gated('listOutboundFaxes'),
+    deleteMessage: gated('deleteMessage'),
+    createSubscription: gated('createSubscription'),
+    getSubscription: gated('getSubscription'),
+    renewSubscription: gated('renewSubscription'),
+    deleteSubscription: gated('deleteSubscription'),
     close: () => client.close(),
   };
 }
