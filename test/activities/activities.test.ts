@@ -137,17 +137,22 @@ describe('prepareFaxJob', () => {
   });
 });
 
+/** A validated job and the arguments of its first send attempt. */
+async function readyToSend(activities: ReturnType<typeof createActivities>, pdf: DocumentRef) {
+  const { jobId, result } = await prepared(activities, pdf);
+  if (!result.ok) throw new Error(`fixture: ${result.message}`);
+  return {
+    jobId,
+    recipient: result.recipient,
+    args: { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents },
+  };
+}
+
 describe('sendFax', () => {
   it('sends once and records the attempt, the job and an event', async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
-    const sent = await runActivity(activities.sendFax, {
-      jobId,
-      attemptNo: 1,
-      recipient: result.recipient,
-      documents: result.documents,
-    });
+    const { jobId, args } = await readyToSend(activities, pdf);
+    const sent = await runActivity(activities.sendFax, args);
     expect(sent).toMatchObject({ status: 'Queued', adopted: false });
     expect(rc.sent).toHaveLength(1);
     expect(rc.sent[0]!.request.documents[0]).toMatchObject({
@@ -166,9 +171,7 @@ describe('sendFax', () => {
 
   it('adopts a fax that an unanswered execution sent, instead of sending it twice', async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
-    const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
+    const { jobId, args } = await readyToSend(activities, pdf);
     // RingCentral accepts the fax, but the connection drops before we hear back.
     rc.failNextSend(new RingCentralNetworkError('socket hang up', true), { butAccept: true });
     await expect(runActivity(activities.sendFax, args)).rejects.toBeInstanceOf(ApplicationFailure);
@@ -183,9 +186,7 @@ describe('sendFax', () => {
 
   it('looks before resending after a 5xx, and sends when RingCentral has nothing', async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
-    const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
+    const { args } = await readyToSend(activities, pdf);
     rc.failNextSend(new RingCentralApiError(503, 'CMN-211', 'Service temporarily unavailable'));
     await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({
       type: 'RingCentralUnavailable',
@@ -198,9 +199,7 @@ describe('sendFax', () => {
 
   it('resends without looking when the earlier error proves nothing was sent', async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
-    const args = { jobId, attemptNo: 1, recipient: result.recipient, documents: result.documents };
+    const { jobId, args } = await readyToSend(activities, pdf);
     rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 1, 'Heavy'));
     await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({
       type: 'RingCentralRateLimited',
@@ -215,32 +214,21 @@ describe('sendFax', () => {
 
   it("turns a 429 into a retry after RingCentral's Retry-After", async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
+    const { args } = await readyToSend(activities, pdf);
     rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 17, 'Heavy'));
-    const err = await runActivity(activities.sendFax, {
-      jobId,
-      attemptNo: 1,
-      recipient: result.recipient,
-      documents: result.documents,
-    }).catch((e: unknown) => e);
+    const err = await runActivity(activities.sendFax, args).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'RingCentralRateLimited', nextRetryDelay: '17s', nonRetryable: false });
   });
 
   it('fails for good on a 4xx RingCentral will repeat, and records why', async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
+    const { jobId, args } = await readyToSend(activities, pdf);
     rc.failNextSend(new RingCentralApiError(403, 'MSG-340', 'Outbound fax is not allowed'));
-    await expect(
-      runActivity(activities.sendFax, {
-        jobId,
-        attemptNo: 1,
-        recipient: result.recipient,
-        documents: result.documents,
-      }),
-    ).rejects.toMatchObject({ type: 'RingCentralRejected', nonRetryable: true });
+    await expect(runActivity(activities.sendFax, args)).rejects.toMatchObject({
+      type: 'RingCentralRejected',
+      nonRetryable: true,
+    });
     expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
       { status: 'Rejected', error_code: 'MSG-340' },
     ]);
@@ -250,20 +238,14 @@ describe('sendFax', () => {
 describe('checkFaxStatus', () => {
   it('records forward moves only', async () => {
     const { activities, pdf, rc } = await setup();
-    const { jobId, result } = await prepared(activities, pdf);
-    if (!result.ok) throw new Error('fixture');
-    const sent = await runActivity(activities.sendFax, {
-      jobId,
-      attemptNo: 1,
-      recipient: result.recipient,
-      documents: result.documents,
-    });
+    const { jobId, args, recipient } = await readyToSend(activities, pdf);
+    const sent = await runActivity(activities.sendFax, args);
     const check = (known?: 'Queued' | 'Sent') =>
       runActivity(activities.checkFaxStatus, {
         jobId,
         attemptNo: 1,
         messageId: sent.messageId,
-        recipient: result.recipient,
+        recipient,
         ...(known && { known }),
       });
     rc.setStatus(sent.messageId, 'Sent');
