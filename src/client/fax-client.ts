@@ -19,6 +19,7 @@ import type {
   FaxWorkflowResult,
   FaxWorkflowState,
 } from '../workflows/types';
+import { JOB_ID_PATTERN } from '../domain/job-id';
 
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
@@ -71,8 +72,6 @@ export interface FaxClientOptions {
   defaultRegion: string;
 }
 
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
 /**
  * The TypeScript entry point for upstream systems. It checks the request locally (so a bad file or
  * number fails here, with one sentence, before anything is stored or started), stores the documents
@@ -82,7 +81,7 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
   /** Checks and stores what every fax of a request shares: key, send time, documents. */
   async function prepareCommon(request: CommonFaxRequest, key: string | undefined) {
     const id = key ?? randomUUID();
-    if (!JOB_ID.test(id)) {
+    if (!JOB_ID_PATTERN.test(id)) {
       throw new FaxValidationError(
         'INVALID_REQUEST',
         `The idempotency key "${id}" is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,

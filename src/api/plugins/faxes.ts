@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { FaxClient, StartFaxRequest } from '../../client/fax-client';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
+import { JOB_ID_PATTERN } from '../../domain/job-id';
 
 export type FaxApiClient = Pick<FaxClient, 'startFax' | 'getFax'>;
 
@@ -14,7 +15,6 @@ export interface FaxRoutesOptions {
 export const DEFAULT_FAX_BODY_LIMIT = 70 * 1024 * 1024;
 
 /** Same rule as the fax client's job ids (they are idempotency keys). */
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 const documentSchema = z.strictObject({
@@ -112,7 +112,7 @@ export const faxRoutes: FastifyPluginAsync<FaxRoutesOptions> = async (app, opts)
 
   app.get<{ Params: { jobId: string } }>('/faxes/:jobId', async (request, reply) => {
     const { jobId } = request.params;
-    if (!JOB_ID.test(jobId)) {
+    if (!JOB_ID_PATTERN.test(jobId)) {
       throw badRequest(
         `The job id ${quote(jobId)} is malformed; job ids are 1 to 128 letters, digits, '.', '_', ':' or '-'.`,
       );
