@@ -5,7 +5,7 @@ import type { Database } from '../db/schema';
 import { ApiError, installErrorHandling } from './errors';
 import type { NotificationHandler } from './notifications';
 import { faxRoutes, type FaxApiClient } from './plugins/faxes';
-import { healthRoutes } from './plugins/health';
+import { healthRoutes, type ReadinessCheck } from './plugins/health';
 import { ringCentralWebhook } from './plugins/ringcentral-webhook';
 
 export type { StoredNotification, NotificationHandler } from './notifications';
@@ -18,6 +18,8 @@ export interface ApiDeps {
   onNotification: NotificationHandler;
   /** Default: silent. Pass the process logger (`createLogger`), whose redaction covers credentials. */
   logger?: Logger;
+  /** `GET /ready` checks beside the database's (e.g. `temporal`). */
+  readiness?: Readonly<Record<string, ReadinessCheck>>;
 }
 
 export interface ApiOptions {
@@ -61,7 +63,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     methodsByUrl.set(route.url, set);
   });
 
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { db: deps.db, ...(deps.readiness && { checks: deps.readiness }) });
   await app.register(faxRoutes, {
     faxClient: deps.faxClient,
     ...(opts.faxBodyLimit !== undefined && { bodyLimit: opts.faxBodyLimit }),

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { FaxValidationError } from '../validation/validation-error';
+import { isTemporalUnavailable, RETRY_AFTER_SECONDS } from './unavailable';
 
 /** What every error answer looks like: `code` for machines, `message` is one sentence for people. */
 export interface ErrorBody {
@@ -77,9 +79,33 @@ function fromFastifyError(err: FastifyError, request: FastifyRequest): ApiError 
   }
 }
 
+/** A dependency outage in HTTP terms: 503 with Retry-After, so that clients come back later. */
+function fromOutage(err: unknown): ApiError | undefined {
+  const headers = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+  if (isDatabaseUnavailable(err)) {
+    return new ApiError(
+      503,
+      'DATABASE_UNAVAILABLE',
+      `The database is unavailable right now; retry in ${RETRY_AFTER_SECONDS} seconds.`,
+      headers,
+    );
+  }
+  if (isTemporalUnavailable(err)) {
+    return new ApiError(
+      503,
+      'TEMPORAL_UNAVAILABLE',
+      `The workflow service (Temporal) is unavailable right now; retry in ${RETRY_AFTER_SECONDS} seconds.`,
+      headers,
+    );
+  }
+  return undefined;
+}
+
 function toApiError(err: unknown, request: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof FaxValidationError) return new ApiError(422, err.code, err.message);
+  const outage = fromOutage(err);
+  if (outage) return outage;
   const fe = err as Partial<FastifyError> | undefined;
   if (fe && typeof fe === 'object' && typeof fe.code === 'string') {
     const mapped = fromFastifyError(fe as FastifyError, request);
@@ -104,7 +130,8 @@ function toApiError(err: unknown, request: FastifyRequest): ApiError {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const api = toApiError(err, request);
-    if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
+    if (api.statusCode === 503) request.log.warn({ code: api.code }, api.message);
+    else if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: api.code, statusCode: api.statusCode }, api.message);
     return reply.code(api.statusCode).headers(api.headers).send(errorBody(api.code, api.message));
   });

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config/config';
-import { openDatabase } from '../db/connection';
+import { logIdleErrors, openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { createLogger } from '../logger';
 import { credentialKey } from '../ringcentral/credential-key';
@@ -27,7 +27,7 @@ export async function runApi(out: (line: string) => void): Promise<number> {
     );
   }
   const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, logIdleErrors(logger));
   let connection: Connection | undefined;
   try {
     await migrateToLatest(database.db);

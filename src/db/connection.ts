@@ -15,8 +15,35 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function connectPostgres(url: string, opts: { max?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+export interface PoolOptions {
+  max?: number;
+  /** Where idle connections' errors are reported (default: nowhere; the pool recovers either way). */
+  onIdleError?: (err: Error) => void;
+}
+
+/**
+ * A server restart, a failover or `pg_ctl stop -m fast` terminates every connection; pg emits that
+ * on the pool for idle clients, and an 'error' event without a listener kills the process. The pool
+ * has already dropped the client by then and opens a fresh one for the next query, so the process
+ * only needs to hear about it: callers see the outage as failed queries (503s, retried activities).
+ */
+function withIdleErrorListener(pool: pg.Pool, opts: PoolOptions): pg.Pool {
+  pool.on('error', (err) => opts.onIdleError?.(err));
+  return pool;
+}
+
+/** A query waits at most this long for a connection, so an unreachable server fails fast. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export function connectPostgres(url: string, opts: PoolOptions = {}): DatabaseHandle {
+  const pool = withIdleErrorListener(
+    new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    }),
+    opts,
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
@@ -27,7 +54,10 @@ export function connectPostgres(url: string, opts: { max?: number } = {}): Datab
  * driver, kysely dialect and migrations run on it. PGlite is single-connection: the pool holds one.
  * Only one process may open a given data folder at a time.
  */
-export async function startEmbeddedPostgres(dataDir: string): Promise<DatabaseHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  opts: Pick<PoolOptions, 'onIdleError'> = {},
+): Promise<DatabaseHandle> {
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-socket'),
@@ -38,7 +68,10 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<DatabaseHa
   const socketDir = await mkdtemp(path.join(os.tmpdir(), 'faxflow-pg-'));
   const server = new PGLiteSocketServer({ db: pglite, path: path.join(socketDir, '.s.PGSQL.5432') });
   await server.start();
-  const pool = new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1 });
+  const pool = withIdleErrorListener(
+    new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1 }),
+    opts,
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -52,11 +85,21 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<DatabaseHa
   };
 }
 
-export async function openDatabase(opts: {
-  databaseUrl: string | undefined;
-  dataDir: string;
-}): Promise<DatabaseHandle> {
+export async function openDatabase(
+  opts: { databaseUrl: string | undefined; dataDir: string },
+  poolOpts: Pick<PoolOptions, 'onIdleError'> = {},
+): Promise<DatabaseHandle> {
   return opts.databaseUrl
-    ? connectPostgres(opts.databaseUrl)
-    : startEmbeddedPostgres(path.join(opts.dataDir, 'pgdata'));
+    ? connectPostgres(opts.databaseUrl, poolOpts)
+    : startEmbeddedPostgres(path.join(opts.dataDir, 'pgdata'), poolOpts);
+}
+
+/** Pool options that report idle connections' errors (a restart, a failover) as one warning each. */
+export function logIdleErrors(logger: {
+  warn(obj: object, msg: string): void;
+}): Pick<PoolOptions, 'onIdleError'> {
+  return {
+    onIdleError: (err) =>
+      logger.warn({ err: err.message }, 'a pooled database connection was closed by the server'),
+  };
 }

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, ConnectionLike } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { startApiServer, type ApiServer } from '../api/server';
 import type { FaxClient } from '../client/fax-client';
@@ -6,6 +6,31 @@ import type { Config } from '../config/config';
 import type { Database } from '../db/schema';
 import type { Logger } from '../logger';
 import { createNotificationProcessor } from '../webhooks/notification-processor';
+
+/** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
+export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
+
+/**
+ * Every method of `target` that calls Temporal runs under a gRPC deadline, so that a Temporal
+ * outage costs a request a few seconds and a 503, not the SDK's long retry loop and a 500. The
+ * deadline travels in the connection's async context, covering every call the method makes.
+ */
+export function withTemporalDeadline<T extends object>(
+  target: T,
+  connection: Pick<ConnectionLike, 'withDeadline'>,
+  ms: number,
+): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value: unknown = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        connection.withDeadline(Date.now() + ms, () =>
+          Promise.resolve((value as (...a: unknown[]) => unknown).apply(obj, args)),
+        );
+    },
+  });
+}
 
 /** The HTTP API with its webhook receiver wired to the reconciler, on the configured host and port. */
 export async function startApi(deps: {
@@ -23,7 +48,18 @@ export async function startApi(deps: {
   });
   try {
     return await startApiServer(
-      { db: deps.db, faxClient: deps.faxClient, onNotification, logger: deps.logger },
+      {
+        db: deps.db,
+        faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
+        onNotification,
+        logger: deps.logger,
+        readiness: {
+          temporal: () =>
+            deps.client.connection.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>
+              deps.client.workflowService.getSystemInfo({}),
+            ),
+        },
+      },
       { host: deps.config.apiHost, port: deps.port ?? deps.config.apiPort },
     );
   } catch (err) {

@@ -5,7 +5,7 @@ import { admit } from '../db/rate-limiter';
 import { credentialKey } from '../ringcentral/credential-key';
 import { withRateBudgets, type RateGroup } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
-import { openDatabase, type DatabaseHandle } from '../db/connection';
+import { logIdleErrors, openDatabase, type DatabaseHandle } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import type { Logger } from '../logger';
 import { createSdkRingCentralClient } from '../ringcentral/sdk-client';
@@ -66,7 +66,7 @@ export async function buildDependencies(
   logger: Logger,
   opts: { rateWindowMs?: number } = {},
 ): Promise<Dependencies> {
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, logIdleErrors(logger));
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');

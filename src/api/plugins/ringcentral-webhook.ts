@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../db/schema';
 import { findSubscription } from '../../db/subscriptions';
+import { RETRY_AFTER_SECONDS } from '../unavailable';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
 import type { NotificationHandler, StoredNotification } from '../notifications';
 import { tokensMatch } from '../tokens';
@@ -225,5 +226,6 @@ function unavailable(): ApiError {
     503,
     'STORE_UNAVAILABLE',
     'The notification could not be stored right now; send it again later.',
+    { 'retry-after': String(RETRY_AFTER_SECONDS) },
   );
 }
