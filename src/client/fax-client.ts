@@ -70,6 +70,8 @@ export interface FaxClientOptions {
   documents: DocumentStore;
   taskQueue: string;
   defaultRegion: string;
+  /** Timing for every job this client starts; a request's own `policy` overrides it field by field. */
+  defaultPolicy?: Partial<FaxPolicy>;
 }
 
 /**
@@ -77,7 +79,13 @@ export interface FaxClientOptions {
  * number fails here, with one sentence, before anything is stored or started), stores the documents
  * content-addressed, and starts one `FaxWorkflow` whose id derives from the idempotency key.
  */
-export function createFaxClient({ client, documents, taskQueue, defaultRegion }: FaxClientOptions) {
+export function createFaxClient({
+  client,
+  documents,
+  taskQueue,
+  defaultRegion,
+  defaultPolicy,
+}: FaxClientOptions) {
   /** Checks and stores what every fax of a request shares: key, send time, documents. */
   async function prepareCommon(request: CommonFaxRequest, key: string | undefined) {
     const id = key ?? randomUUID();
@@ -102,7 +110,7 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
       ...(request.faxResolution && { faxResolution: request.faxResolution }),
       ...(request.schedule && { schedule: request.schedule }),
       ...(request.coverPage && { coverPage: request.coverPage }),
-      ...(request.policy && { policy: request.policy }),
+      ...((defaultPolicy ?? request.policy) && { policy: { ...defaultPolicy, ...request.policy } }),
     };
     return { id, common };
   }

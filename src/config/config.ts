@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FaxPolicy } from '../workflows/types';
 
 /**
  * Configuration is read from the environment once, at start-up, validated, then frozen.
@@ -20,6 +21,34 @@ const perMinute = () =>
       .max(10_000, 'must be at most 10000 calls per minute')
       .optional(),
   );
+
+const durationMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(366 * 24 * 3_600_000);
+
+/** Operators may tune the default timing of every job (a job's own `policy` still wins). */
+const faxPolicySchema = z.strictObject(
+  {
+    maxAttempts: z.number().int().min(1).max(10).optional(),
+    redialBackoffMs: durationMs.optional(),
+    pollInitialMs: durationMs.min(100).optional(),
+    pollMaxMs: durationMs.min(100).optional(),
+    pollGrowth: z.number().min(1).max(10).optional(),
+    sentQuietPeriodMs: durationMs.optional(),
+    killAfterMs: durationMs.min(1_000).optional(),
+    pollWithWebhooksMs: durationMs.min(100).optional(),
+    sendRetryInitialMs: durationMs.min(100).optional(),
+    continueAsNewAfterEvents: z.number().int().min(100).max(50_000).optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `has unknown field(s) ${issue.keys.join(', ')}; the fields are those of FaxPolicy (see README)`
+        : undefined,
+  },
+);
 
 const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(
@@ -56,6 +85,31 @@ const envSchema = z.object({
   RINGCENTRAL_HEAVY_PER_MINUTE: perMinute(),
   RINGCENTRAL_MEDIUM_PER_MINUTE: perMinute(),
   RINGCENTRAL_LIGHT_PER_MINUTE: perMinute(),
+  FAXFLOW_RATE_WINDOW_MS: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a whole number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(100, 'must be at least 100 ms')
+      .max(3_600_000, 'must be at most 3600000 ms (an hour)')
+      .optional(),
+  ),
+  FAXFLOW_FAX_POLICY: optionalString.pipe(
+    z
+      .string()
+      .transform((raw, ctx) => {
+        try {
+          return JSON.parse(raw) as unknown;
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a JSON object such as {"redialBackoffMs":60000}',
+          });
+          return z.NEVER;
+        }
+      })
+      .pipe(faxPolicySchema)
+      .optional(),
+  ),
   LOG_LEVEL: optionalString.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
@@ -87,6 +141,10 @@ export interface Config {
   readonly apiPort: number;
   /** Calls per 60 s per RingCentral rate-limit group, shared by every worker of this credential. */
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
+  /** The budgets' window: RingCentral counts 60 s; a simulator at a time scale counts less. */
+  readonly rateWindowMs: number | undefined;
+  /** Default timing of jobs submitted through this process (API, CLI). */
+  readonly faxPolicy: Readonly<Partial<FaxPolicy>> | undefined;
 }
 
 export class ConfigError extends Error {
@@ -133,10 +191,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.FAXFLOW_PUBLIC_URL?.replace(/\/+$/, ''),
     apiHost: e.FAXFLOW_API_HOST ?? '127.0.0.1',
     apiPort: e.FAXFLOW_API_PORT ?? 8080,
+    rateWindowMs: e.FAXFLOW_RATE_WINDOW_MS,
+    faxPolicy: e.FAXFLOW_FAX_POLICY && Object.freeze(dropUndefined(e.FAXFLOW_FAX_POLICY)),
     rateBudgets: Object.freeze({
       Heavy: e.RINGCENTRAL_HEAVY_PER_MINUTE ?? 10,
       Medium: e.RINGCENTRAL_MEDIUM_PER_MINUTE ?? 40,
       Light: e.RINGCENTRAL_LIGHT_PER_MINUTE ?? 50,
     }),
   });
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

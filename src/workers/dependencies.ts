@@ -56,6 +56,7 @@ export function faxClientFor(
     documents,
     taskQueue: config.taskQueue,
     defaultRegion: config.defaultRegion,
+    ...(config.faxPolicy && { defaultPolicy: config.faxPolicy }),
   });
 }
 
@@ -81,7 +82,10 @@ export async function buildDependencies(
     admit(
       database.db,
       `ringcentral:${credential}:${group}`,
-      { limit: config.rateBudgets[group], windowMs: opts.rateWindowMs ?? RATE_WINDOW_MS },
+      {
+        limit: config.rateBudgets[group],
+        windowMs: opts.rateWindowMs ?? config.rateWindowMs ?? RATE_WINDOW_MS,
+      },
       { maxWaitMs: MAX_SLOT_WAIT_MS[group] },
     ),
   );

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config';
 
+/** The message of what `fn` throws; fails the test when it throws nothing. */
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected a throw');
+}
+
 describe('loadConfig', () => {
   it('defaults to the embedded stack and freezes the result', () => {
     const config = loadConfig({});
@@ -26,11 +36,27 @@ describe('loadConfig', () => {
     const attempt = () => loadConfig({ RINGCENTRAL_CLIENT_ID: 'id', RINGCENTRAL_CLIENT_SECRET: 'hunter2' });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/RINGCENTRAL_JWT is missing/);
-    try {
-      attempt();
-    } catch (err) {
-      expect((err as Error).message).not.toContain('hunter2');
-    }
+    expect(messageOf(attempt)).not.toContain('hunter2');
+  });
+
+  it('takes a budget window and a default fax policy, and says what is wrong with bad ones', () => {
+    const config = loadConfig({
+      FAXFLOW_RATE_WINDOW_MS: '610',
+      FAXFLOW_FAX_POLICY: '{"redialBackoffMs":1000,"pollInitialMs":500}',
+    });
+    expect(config.rateWindowMs).toBe(610);
+    expect(config.faxPolicy).toEqual({ redialBackoffMs: 1000, pollInitialMs: 500 });
+    expect(loadConfig({}).faxPolicy).toBeUndefined();
+    expect(() => loadConfig({ FAXFLOW_RATE_WINDOW_MS: '5' })).toThrow(
+      'FAXFLOW_RATE_WINDOW_MS must be at least 100 ms.',
+    );
+    expect(() => loadConfig({ FAXFLOW_FAX_POLICY: '{redial' })).toThrow(
+      'FAXFLOW_FAX_POLICY must be a JSON object such as {"redialBackoffMs":60000}.',
+    );
+    expect(messageOf(() => loadConfig({ FAXFLOW_FAX_POLICY: '{"redial":1}' }))).toContain(
+      'unknown field(s) redial',
+    );
+    expect(() => loadConfig({ FAXFLOW_FAX_POLICY: '{"maxAttempts":0}' })).toThrow(/maxAttempts/);
   });
 
   it('rejects malformed values with the variable name and what is allowed', () => {
