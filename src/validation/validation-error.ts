@@ -7,6 +7,7 @@ export type ValidationCode =
   | 'TOO_MANY_PAGES'
   | 'NO_DOCUMENTS'
   | 'INVALID_NUMBER'
+  | 'PREMIUM_RATE_NUMBER'
   | 'DOCUMENT_MISSING'
   | 'INVALID_REQUEST';
 
