@@ -77,7 +77,9 @@ describe('webhooks under loss, duplication and reordering', () => {
 
     // The faults really happened.
     const stats = (await stack.simStats()) as { webhooks?: Record<string, number> };
-    expect(JSON.stringify(stats)).toMatch(/dropped/);
+    expect(stats.webhooks?.dropped).toBeGreaterThan(0);
+    expect(stats.webhooks?.duplicated).toBeGreaterThan(0);
+    expect(stats.webhooks?.reordered).toBeGreaterThan(0);
     const sources = await stack.db
       .selectFrom('fax_events')
       .select(['source', (eb) => eb.fn.countAll<number>().as('n')])
