@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { admit, penalize } from '../../src/db/rate-limiter';
+import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
+import {
+  RateBudgetExhaustedError,
+  withRateBudgets,
+  type RateGroup,
+} from '../../src/ringcentral/rate-budgets';
+import { testDatabase } from '../support/database';
+import { FakeRingCentral } from '../support/fake-ringcentral';
+
+let database: DatabaseHandle;
+beforeAll(() => {
+  database = testDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+const BUDGET = { limit: 10, windowMs: 61_000 };
+const fax = { to: [{ phoneNumber: '+12025550123' }], documents: [] };
+
+/** A client over the real shared budget in Postgres, wired as the composition root does. */
+function budgeted(rc: FakeRingCentral, maxWaitMs = 0) {
+  const bucket = `t-${randomUUID()}`;
+  const client = withRateBudgets(
+    rc,
+    (group) => admit(database.db, `${bucket}:${group}`, BUDGET, { maxWaitMs }),
+    { penalize: (group, forMs) => penalize(database.db, `${bucket}:${group}`, BUDGET, forMs) },
+  );
+  return { client, bucket };
+}
+
+describe('a 429 closes the shared budget of its group until Retry-After has passed', () => {
+  it('after a 429 with Retry-After 5, no call of that group is admitted before the 5 s have passed', async () => {
+    const rc = new FakeRingCentral();
+    const { client, bucket } = budgeted(rc);
+    rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 5, 'Heavy'));
+    await expect(client.sendFax(fax)).rejects.toMatchObject({ status: 429 });
+
+    const refused = await client.sendFax(fax).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateBudgetExhaustedError);
+    expect((refused as RateBudgetExhaustedError).retryInMs).toBeGreaterThan(4_900);
+    expect((refused as RateBudgetExhaustedError).retryInMs).toBeLessThanOrEqual(5_000);
+    expect(rc.sent).toHaveLength(0);
+    // A worker willing to wait gets the first slot after the window, not before.
+    const waiting = await admit(database.db, `${bucket}:Heavy`, BUDGET, { maxWaitMs: 10_000 });
+    expect(waiting.admitted && waiting.waitMs).toBeGreaterThan(4_900);
+    // Other groups keep their budgets.
+    await expect(client.listOutboundFaxes({ dateFrom: new Date(0) })).resolves.toEqual([]);
+  });
+
+  it('penalises the group RingCentral names in X-Rate-Limit-Group, and frees it once the window passed', async () => {
+    const rc = new FakeRingCentral();
+    const { client, bucket } = budgeted(rc);
+    rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 1, 'Light'));
+    await expect(client.sendFax(fax)).rejects.toMatchObject({ status: 429 });
+    const light = await admit(database.db, `${bucket}:Light`, BUDGET);
+    expect(light.admitted).toBe(false);
+    const retryInMs = (light as { retryInMs: number }).retryInMs;
+    expect(retryInMs).toBeGreaterThan(900);
+    await new Promise((resolve) => setTimeout(resolve, retryInMs + 20));
+    // The whole budget is back, as RingCentral's is after its penalty.
+    const after = await Promise.all(
+      Array.from({ length: BUDGET.limit }, () => admit(database.db, `${bucket}:Light`, BUDGET)),
+    );
+    expect(after.every((a) => a.admitted)).toBe(true);
+  });
+
+  it('the same 429 seen by many workers blocks once, not once per worker', async () => {
+    const bucket = `t-${randomUUID()}`;
+    await Promise.all(Array.from({ length: 5 }, () => penalize(database.db, bucket, BUDGET, 3_000)));
+    const { count } = await database.db
+      .selectFrom('rate_limit_events')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('bucket', '=', bucket)
+      .executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(BUDGET.limit);
+    const refused = await admit(database.db, bucket, BUDGET);
+    expect(!refused.admitted && refused.retryInMs).toBeLessThanOrEqual(3_000);
+  });
+
+  it('a 5xx does not touch the budget', async () => {
+    const rc = new FakeRingCentral();
+    const groups: RateGroup[] = [];
+    const client = withRateBudgets(rc, async () => ({ admitted: true, waitMs: 0 }), {
+      penalize: async (group) => void groups.push(group),
+    });
+    rc.failNextSend(new RingCentralApiError(503, 'CMN-211', 'Service overloaded', 5));
+    await expect(client.sendFax(fax)).rejects.toMatchObject({ status: 503 });
+    expect(groups).toEqual([]);
+  });
+
+  it('a send cancelled while waiting for its reserved slot leaves at once, sending nothing', async () => {
+    const rc = new FakeRingCentral();
+    const client = withRateBudgets(rc, async () => ({ admitted: true, waitMs: 60_000 }));
+    const controller = new AbortController();
+    const sending = client.sendFax(fax, { signal: controller.signal });
+    controller.abort();
+    await expect(sending).rejects.toMatchObject({ constructor: RingCentralNetworkError, ambiguous: false });
+    expect(rc.sent).toHaveLength(0);
+  });
+});
