@@ -33,6 +33,11 @@ const TOKEN_PATH = '/restapi/oauth/token';
 /** Errors raised before any byte left this machine: a send that failed this way cannot have happened. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+interface LoginState {
+  promise: Promise<void>;
+  done: boolean;
+}
+
 /** What the SDK threw: an HTTP answer (`response`) or a transport error, tagged with its request. */
 interface SdkError {
   response?: Response | null;
@@ -77,38 +82,42 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
   platform.on(platform.events.loginSuccess, () => void rememberTokens());
   platform.on(platform.events.refreshSuccess, () => void rememberTokens());
 
-  let login: Promise<void> | undefined;
-  let everLoggedIn = false;
+  /** The JWT login this client's session came from; `done` once it succeeded. */
+  let login: LoginState | undefined;
 
   /** The current login, started from the JWT when there is none (or the SDK lost its tokens). */
-  const currentLogin = async (): Promise<{ session: Promise<void> }> => {
-    if (login && everLoggedIn && !(await platform.auth().refreshTokenValid())) {
+  const currentLogin = async (): Promise<LoginState> => {
+    const seen = login;
+    if (seen?.done && !(await platform.auth().refreshTokenValid()) && login === seen) {
       // The SDK wiped its tokens (a failed refresh) or the refresh token expired.
       opts.logger?.warn({}, 'RingCentral session lost; logging in again with the JWT');
       login = undefined;
     }
     if (!login) {
-      const attempt: Promise<void> = platform.login({ jwt: opts.jwt }).then(
-        () => {
-          everLoggedIn = true;
-        },
-        async (err: unknown) => {
-          if (login === attempt) login = undefined;
-          const failure = await authError(err, 'login');
-          opts.logger?.warn(
-            { status: failure.status, errorCode: failure.errorCode },
-            'RingCentral login failed',
-          );
-          throw failure;
-        },
-      );
-      login = attempt;
+      const started: LoginState = {
+        done: false,
+        promise: platform.login({ jwt: opts.jwt }).then(
+          () => {
+            started.done = true;
+          },
+          async (err: unknown) => {
+            if (login === started) login = undefined;
+            const failure = await authError(err, 'login');
+            opts.logger?.warn(
+              { status: failure.status, errorCode: failure.errorCode },
+              'RingCentral login failed',
+            );
+            throw failure;
+          },
+        ),
+      };
+      login = started;
     }
-    return { session: login };
+    return login;
   };
 
-  /** Forgets `failed` (if still current) so that the next request logs in with the JWT. */
-  const dropLogin = (failed: Promise<void>) => {
+  /** Forgets the login `failed` (if still current) so that the next request logs in with the JWT. */
+  const dropLogin = (failed: LoginState) => {
     if (login === failed) login = undefined;
   };
 
@@ -158,8 +167,8 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
       let retriedUnauthorized = false;
       let reloggedIn = false;
       for (;;) {
-        const { session } = await currentLogin();
-        await session;
+        const session = await currentLogin();
+        await session.promise;
         try {
           requestStarted = true;
           return await read(await run(controller.signal));

@@ -50,6 +50,17 @@ describe('RingCentral auth failures heal inside one process', () => {
     expect(server.grants).toEqual(['jwt', 'refresh', 'jwt']);
   });
 
+  it('concurrent calls after a failed refresh share one new login', async () => {
+    const { server, client } = await setup();
+    server.expireAccessTokens();
+    server.failNextToken('refresh', overloaded);
+    await expect(list(client)).rejects.toBeInstanceOf(RingCentralAuthError);
+    const results = await Promise.all(Array.from({ length: 5 }, () => list(client)));
+    expect(results).toEqual([[], [], [], [], []]);
+    // Each JWT login opens a session, and RingCentral keeps about 5 per user.
+    expect(server.grants).toEqual(['jwt', 'refresh', 'jwt']);
+  });
+
   it('when the refresh is refused (invalid_grant), logs in again with the JWT within the same call', async () => {
     const { server, client } = await setup();
     server.expireAccessTokens();

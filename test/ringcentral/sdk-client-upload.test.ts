@@ -37,7 +37,9 @@ function request(content: Buffer): SendFaxRequest {
 
 describe('sendFax upload', () => {
   it('aborts a timed-out upload on the socket, so RingCentral never stores the fax', async () => {
-    const { server, client } = await setup({ requestTimeoutMs: 500 });
+    const { server, client } = await setup({ requestTimeoutMs: 1_000 });
+    // Logged in beforehand, so that the timeout falls on the upload itself.
+    await client.listOutboundFaxes({ dateFrom: new Date(0) });
     server.holdUploads = true;
     await expect(client.sendFax(request(BIG))).rejects.toMatchObject({
       constructor: RingCentralNetworkError,
@@ -62,7 +64,7 @@ describe('sendFax upload', () => {
       () => 'resolved',
       (err: unknown) => err,
     );
-    await waitFor(() => beats >= 3);
+    await waitFor(() => beats >= 3 && server.uploads.length === 1);
     controller.abort();
     const err = await outcome;
     expect(err).toBeInstanceOf(RingCentralNetworkError);
