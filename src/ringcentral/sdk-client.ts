@@ -161,7 +161,16 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     }, timeoutMs);
     const onExternalAbort = () => controller.abort();
     external?.addEventListener('abort', onExternalAbort, { once: true });
-    const beat = heartbeat ? setInterval(heartbeat, heartbeatIntervalMs) : undefined;
+    // A heartbeat that throws must not become an uncaught exception that ends the process.
+    const beat = heartbeat
+      ? setInterval(() => {
+          try {
+            heartbeat();
+          } catch {
+            // the caller's liveness signal failed; the request itself goes on
+          }
+        }, heartbeatIntervalMs)
+      : undefined;
 
     const attempt = async (): Promise<T> => {
       let retriedUnauthorized = false;
@@ -169,6 +178,8 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
       for (;;) {
         const session = await currentLogin();
         await session.promise;
+        // Aborted while logging in: the race has already answered; send nothing.
+        if (controller.signal.aborted) throw new Error('aborted before the request');
         try {
           requestStarted = true;
           return await read(await run(controller.signal));

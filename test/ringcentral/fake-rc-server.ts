@@ -50,6 +50,8 @@ export class FakeRingCentralServer {
   readonly faxes: StoredFax[] = [];
   /** Held uploads are not read until `releaseUploads()`. */
   holdUploads = false;
+  /** The token endpoint does not answer while this is set (connections stay open). */
+  hangTokenEndpoint = false;
 
   private readonly server = http.createServer((req, res) => void this.route(req, res));
   private readonly accessTokens = new Set<string>();
@@ -140,6 +142,7 @@ export class FakeRingCentralServer {
   }
 
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.hangTokenEndpoint) return;
     const form = new URLSearchParams((await readBody(req)).toString());
     const grant: Grant = form.get('grant_type') === JWT_GRANT ? 'jwt' : 'refresh';
     this.grants.push(grant);

@@ -75,6 +75,16 @@ describe('sendFax upload', () => {
     expect(server.faxes).toHaveLength(0);
   });
 
+  it('a timeout while still logging in is not ambiguous: the fax request never left', async () => {
+    const { server, client } = await setup({ requestTimeoutMs: 300 });
+    server.hangTokenEndpoint = true;
+    await expect(client.sendFax(request(Buffer.from('x')))).rejects.toMatchObject({
+      constructor: RingCentralNetworkError,
+      ambiguous: false,
+    });
+    expect(server.uploads).toHaveLength(0);
+  });
+
   it('refuses at once, sending nothing, when the signal is already aborted', async () => {
     const { server, client } = await setup();
     const controller = new AbortController();
