@@ -68,3 +68,43 @@ export async function admit(
     return { admitted: true, waitMs };
   });
 }
+
+/** Retry-After counts whole seconds: penalties closer than this are the same penalty. */
+const PENALTY_GRAIN_MS = 1_000;
+
+/**
+ * RingCentral answered 429: it counts this group as over budget for `forMs` (its Retry-After), even
+ * if our own log says otherwise (another app on the same user, a clock drift, a lost insert). Fill
+ * the window that ends `forMs` from now, so `admit` gives no slot before then to any worker; the
+ * window then passes and the whole budget is free again, as RingCentral's is after its penalty.
+ * Like `admit`, it runs under the bucket's advisory lock on the database's clock.
+ */
+export async function penalize(
+  db: Kysely<Database>,
+  bucket: string,
+  budget: RateBudget,
+  forMs: number,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${bucket}))`.execute(trx);
+    const { rows } = await sql<{
+      now: number;
+    }>`select extract(epoch from clock_timestamp()) * 1000 as now`.execute(trx);
+    const windowStart = Number(rows[0]!.now) + forMs - budget.windowMs;
+    const at = sql<Date>`to_timestamp(${windowStart / 1000})`;
+    // Already blocked until then, give or take Retry-After's one-second grain (other workers met
+    // the same 429): add nothing, so a burst of 429s does not stack up penalties.
+    const { n } = await trx
+      .selectFrom('rate_limit_events')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('bucket', '=', bucket)
+      .where('at', '>=', sql<Date>`to_timestamp(${(windowStart - PENALTY_GRAIN_MS) / 1000})`)
+      .executeTakeFirstOrThrow();
+    const missing = budget.limit - Number(n);
+    if (missing <= 0) return;
+    await trx
+      .insertInto('rate_limit_events')
+      .values(Array.from({ length: missing }, () => ({ bucket, at: at as unknown as Date })))
+      .execute();
+  });
+}

@@ -37,3 +37,22 @@ export class RingCentralNetworkError extends Error {
     super(message);
   }
 }
+
+/**
+ * Logging in or refreshing the token failed (token endpoint down, refresh token refused, JWT
+ * refused, or RingCentral still answering 401 with a fresh token). Never a fault of the fax: the
+ * login is rebuilt and the call is retried with backoff. No request for the job's own operation
+ * was accepted, so a send that failed this way did not happen.
+ */
+export class RingCentralAuthError extends Error {
+  override name = 'RingCentralAuthError';
+  constructor(
+    message: string,
+    /** HTTP status of the token endpoint's (or API's 401) answer; undefined without one. */
+    readonly status?: number,
+    readonly errorCode?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,4 +1,5 @@
-import type { RingCentralClient } from './types';
+import { RingCentralApiError, RingCentralNetworkError } from './errors';
+import type { RingCentralClient, SendFaxOptions } from './types';
 
 /** RingCentral's rate-limit groups, per user and app, per 60 s. */
 export type RateGroup = 'Heavy' | 'Medium' | 'Light';
@@ -35,23 +36,51 @@ export type AdmitFn = (
 ) => Promise<{ admitted: true; waitMs: number } | { admitted: false; retryInMs: number }>;
 
 /**
+ * Tells the shared budget that RingCentral counts `group` as over its limit for the next `forMs`
+ * (a 429's Retry-After): no call of that group is admitted before then. A duration, not an
+ * instant, so that the budget measures it on its own clock.
+ */
+export type PenalizeFn = (group: RateGroup, forMs: number) => Promise<void>;
+
+/** A 429 without Retry-After: RingCentral's documented advice is to wait 30 s or more. */
+const DEFAULT_PENALTY_MS = 30_000;
+
+/**
  * Wraps a client so that every call first takes a slot from its rate-limit group's shared budget
  * (fax send: Heavy; message delete and subscription create/delete: Medium; reads, lists and
  * subscription renew: Light). Calls over budget fail fast
- * with `RateBudgetExhaustedError` instead of earning a 429 and RingCentral's 60 s penalty.
+ * with `RateBudgetExhaustedError` instead of earning a 429 and RingCentral's 60 s penalty. A 429
+ * that happens anyway closes the group's budget until its Retry-After has passed (`penalize`).
  */
-export function withRateBudgets(client: RingCentralClient, admit: AdmitFn): RingCentralClient {
-  const gate = async (group: RateGroup): Promise<void> => {
+export function withRateBudgets(
+  client: RingCentralClient,
+  admit: AdmitFn,
+  opts: { penalize?: PenalizeFn } = {},
+): RingCentralClient {
+  const gate = async (group: RateGroup, signal?: AbortSignal): Promise<void> => {
     const admission = await admit(group);
     if (!admission.admitted) throw new RateBudgetExhaustedError(group, admission.retryInMs);
     // A slot reserved a little ahead: wait for it here rather than give it back.
-    if (admission.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, admission.waitMs));
+    if (admission.waitMs > 0) await sleep(admission.waitMs, signal);
+  };
+  const penalize = async (name: GatedCall, err: unknown): Promise<void> => {
+    if (!opts.penalize || !(err instanceof RingCentralApiError) || !err.isRateLimited) return;
+    const group = isRateGroup(err.rateLimitGroup) ? err.rateLimitGroup : RATE_GROUP_OF[name];
+    const forMs = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : DEFAULT_PENALTY_MS;
+    // The 429 is what the caller must see; a budget that cannot be told is only a lost hint.
+    await opts.penalize(group, forMs).catch(() => undefined);
   };
   const gated = <K extends GatedCall>(name: K): RingCentralClient[K] => {
     const call = client[name] as (...args: unknown[]) => Promise<unknown>;
     return (async (...args: unknown[]) => {
-      await gate(RATE_GROUP_OF[name]);
-      return call.apply(client, args);
+      const signal = name === 'sendFax' ? (args[1] as SendFaxOptions | undefined)?.signal : undefined;
+      await gate(RATE_GROUP_OF[name], signal);
+      try {
+        return await call.apply(client, args);
+      } catch (err) {
+        await penalize(name, err);
+        throw err;
+      }
     }) as RingCentralClient[K];
   };
   return {
@@ -65,4 +94,28 @@ export function withRateBudgets(client: RingCentralClient, admit: AdmitFn): Ring
     deleteSubscription: gated('deleteSubscription'),
     close: () => client.close(),
   };
+}
+
+function isRateGroup(value: string | undefined): value is RateGroup {
+  return value === 'Heavy' || value === 'Medium' || value === 'Light';
+}
+
+/** Waits `ms`, or rejects at once when the caller cancels (nothing has been sent yet). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelled());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function cancelled(): RingCentralNetworkError {
+  return new RingCentralNetworkError('RingCentral request cancelled while waiting for a rate slot', false);
 }

@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { SDK } from '@ringcentral/sdk';
 import FormData from 'form-data';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError, RingCentralNetworkError } from './errors';
+import { createRedactor } from './redact';
+import { authFailureOf, toAuthError, toRingCentralError } from './sdk-errors';
 import {
   OUTBOUND_FAX_EVENT_FILTER,
   type FaxMessage,
   type FaxRecipientStatus,
   type RingCentralClient,
+  type SendFaxOptions,
   type SendFaxRequest,
   type Subscription,
 } from './types';
@@ -18,64 +22,203 @@ export interface SdkClientOptions {
   jwt: string;
   /** Upper bound for one HTTP exchange; past it the outcome is unknown (ambiguous for a send). */
   requestTimeoutMs?: number;
+  /** How often `sendFax`'s heartbeat callback runs while the request is in flight. */
+  heartbeatIntervalMs?: number;
+  /** Where login rebuilds are reported; messages never carry a token or secret. */
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 const EXT = '/restapi/v1.0/account/~/extension/~';
-
-/** Errors raised before any byte left this machine: a send that failed this way cannot have happened. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+interface LoginState {
+  promise: Promise<void>;
+  done: boolean;
+}
 
 /**
  * `RingCentralClient` over the official SDK. One JWT login per process: the SDK then refreshes the
  * access token itself (single-flight inside this Platform), so we never log in per call, which would
- * evict sessions (RingCentral keeps about 5 per user).
+ * evict sessions (RingCentral keeps about 5 per user). When a refresh fails the SDK wipes its tokens;
+ * the login is then rebuilt from the JWT instead of failing every later call.
  */
 export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralClient {
-  const sdk = new SDK({ server: opts.serverUrl, clientId: opts.clientId, clientSecret: opts.clientSecret });
+  // The SDK keeps tokens in one storage shared by every SDK in the process and wipes its whole
+  // prefix when a refresh fails: a prefix of our own keeps clients (and credentials) apart.
+  const sdk = new SDK({
+    server: opts.serverUrl,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+    cachePrefix: `faxflow-${randomUUID()}-`,
+  });
   const platform = sdk.platform();
   const timeoutMs = opts.requestTimeoutMs ?? 120_000;
-  let login: Promise<unknown> | undefined;
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 5_000;
+  const redact = createRedactor([opts.jwt, opts.clientSecret]);
+  const rememberTokens = async () => {
+    const data = await platform.auth().data();
+    redact.add(data.access_token, data.refresh_token);
+  };
+  platform.on(platform.events.loginSuccess, () => void rememberTokens());
+  platform.on(platform.events.refreshSuccess, () => void rememberTokens());
 
-  const ensureLoggedIn = async (): Promise<void> => {
-    login ??= platform.login({ jwt: opts.jwt }).catch(async (err: unknown) => {
+  /** The JWT login this client's session came from; `done` once it succeeded. */
+  let login: LoginState | undefined;
+
+  /** The current login, started from the JWT when there is none (or the SDK lost its tokens). */
+  const currentLogin = async (): Promise<LoginState> => {
+    const seen = login;
+    if (seen?.done && !(await platform.auth().refreshTokenValid()) && login === seen) {
+      // The SDK wiped its tokens (a failed refresh) or the refresh token expired.
+      opts.logger?.warn({}, 'RingCentral session lost; logging in again with the JWT');
       login = undefined;
-      throw await translate(err, false);
-    });
-    await login;
+    }
+    if (!login) {
+      const started: LoginState = {
+        done: false,
+        promise: platform.login({ jwt: opts.jwt }).then(
+          () => {
+            started.done = true;
+          },
+          async (err: unknown) => {
+            if (login === started) login = undefined;
+            const failure = await toAuthError(err, 'login', redact);
+            opts.logger?.warn(
+              { status: failure.status, errorCode: failure.errorCode },
+              'RingCentral login failed',
+            );
+            throw failure;
+          },
+        ),
+      };
+      login = started;
+    }
+    return login;
   };
 
-  async function call<T>(run: () => Promise<Response>, read: (r: Response) => Promise<T>, isSend = false) {
-    await ensureLoggedIn();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RingCentralNetworkError(`RingCentral did not answer within ${timeoutMs} ms`, true)),
-        timeoutMs,
-      );
+  /** Forgets the login `failed` (if still current) so that the next request logs in with the JWT. */
+  const dropLogin = (failed: LoginState) => {
+    if (login === failed) login = undefined;
+  };
+
+  interface CallOptions {
+    isSend?: boolean;
+    signal?: AbortSignal;
+    heartbeat?: () => void;
+  }
+
+  /**
+   * One logical call. `run` is invoked once per HTTP attempt with the attempt's abort signal, so
+   * each (re)try builds its own body. The SDK's own 401 retry is off (`retry: true` in the send
+   * options): it would re-send a request body stream already consumed.
+   */
+  async function call<T>(
+    run: (signal: AbortSignal) => Promise<Response>,
+    read: (r: Response) => Promise<T>,
+    { isSend = false, signal: external, heartbeat }: CallOptions = {},
+  ): Promise<T> {
+    if (external?.aborted) {
+      throw new RingCentralNetworkError('RingCentral request cancelled before it started', false);
+    }
+    const controller = new AbortController();
+    let timedOut = false;
+    let requestStarted = false;
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => {
+        // Ambiguous only if the request may have left: an abort during login sent nothing.
+        const ambiguous = isSend && requestStarted;
+        reject(
+          timedOut
+            ? new RingCentralNetworkError(`RingCentral did not answer within ${timeoutMs} ms`, ambiguous)
+            : new RingCentralNetworkError('RingCentral request cancelled by the caller', ambiguous),
+        );
+      });
     });
+    aborted.catch(() => undefined);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onExternalAbort = () => controller.abort();
+    external?.addEventListener('abort', onExternalAbort, { once: true });
+    // A heartbeat that throws must not become an uncaught exception that ends the process.
+    const beat = heartbeat
+      ? setInterval(() => {
+          try {
+            heartbeat();
+          } catch {
+            // the caller's liveness signal failed; the request itself goes on
+          }
+        }, heartbeatIntervalMs)
+      : undefined;
+
+    const attempt = async (): Promise<T> => {
+      let retriedUnauthorized = false;
+      let reloggedIn = false;
+      for (;;) {
+        const session = await currentLogin();
+        await session.promise;
+        // Aborted while logging in: the race has already answered; send nothing.
+        if (controller.signal.aborted) throw new Error('aborted before the request');
+        try {
+          requestStarted = true;
+          return await read(await run(controller.signal));
+        } catch (err) {
+          if (controller.signal.aborted) throw err;
+          const failure = authFailureOf(err);
+          if (failure === undefined) throw err;
+          if (failure === 'unauthorized' && !retriedUnauthorized) {
+            // RingCentral ended the session or the token expired early: refresh, then retry once.
+            retriedUnauthorized = true;
+            await platform.auth().cancelAccessToken();
+            continue;
+          }
+          if (failure === 'refresh-refused' && !reloggedIn) {
+            // A refresh token refused (invalid_grant) is dead for good: log in again with the JWT.
+            reloggedIn = true;
+            opts.logger?.warn({}, 'RingCentral refused the refresh token; logging in again with the JWT');
+            dropLogin(session);
+            continue;
+          }
+          // The SDK has wiped its tokens (or they do not work): the next call starts a new login.
+          dropLogin(session);
+          const error = await toAuthError(err, failure === 'unauthorized' ? 'request' : 'refresh', redact);
+          opts.logger?.warn({ status: error.status, errorCode: error.errorCode }, error.message);
+          throw error;
+        }
+      }
+    };
+
     try {
-      const response = await Promise.race([run(), timeout]);
-      return await read(response);
+      return await Promise.race([attempt(), aborted]);
     } catch (err) {
-      throw await translate(err, isSend);
+      throw await toRingCentralError(err, isSend && requestStarted, redact);
     } finally {
       clearTimeout(timer);
+      if (beat) clearInterval(beat);
+      external?.removeEventListener('abort', onExternalAbort);
     }
   }
 
+  /** Send options for every request: our abort signal, and no SDK-side retry (see `call`). */
+  const sendOptions = (signal: AbortSignal) =>
+    ({ signal, retry: true }) as Parameters<typeof platform.send>[0];
+
   return {
-    async sendFax(request: SendFaxRequest): Promise<FaxMessage> {
-      // A fresh form per request: the form-data stream is consumed by the first request that reads it.
-      const form = buildFaxForm(request);
+    async sendFax(request: SendFaxRequest, sendOpts: SendFaxOptions = {}): Promise<FaxMessage> {
       return call(
-        () => platform.post(`${EXT}/fax`, form),
+        // A fresh form per attempt: a form-data stream is consumed by the first request that reads it.
+        (signal) => platform.post(`${EXT}/fax`, buildFaxForm(request), undefined, sendOptions(signal)),
         async (r) => toFaxMessage(await r.json()),
-        true,
+        { isSend: true, ...sendOpts },
       );
     },
     async getMessage(messageId) {
       return call(
-        () => platform.get(`${EXT}/message-store/${encodeURIComponent(messageId)}`),
+        (signal) =>
+          platform.get(
+            `${EXT}/message-store/${encodeURIComponent(messageId)}`,
+            undefined,
+            sendOptions(signal),
+          ),
         async (r) => toFaxMessage(await r.json()),
       );
     },
@@ -83,15 +226,19 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
       const out: FaxMessage[] = [];
       for (let page = 1; ; page++) {
         const body = await call(
-          () =>
-            platform.get(`${EXT}/message-store`, {
-              messageType: 'Fax',
-              direction: 'Outbound',
-              dateFrom: dateFrom.toISOString(),
-              ...(dateTo && { dateTo: dateTo.toISOString() }),
-              perPage,
-              page,
-            }),
+          (signal) =>
+            platform.get(
+              `${EXT}/message-store`,
+              {
+                messageType: 'Fax',
+                direction: 'Outbound',
+                dateFrom: dateFrom.toISOString(),
+                ...(dateTo && { dateTo: dateTo.toISOString() }),
+                perPage,
+                page,
+              },
+              sendOptions(signal),
+            ),
           async (r) => (await r.json()) as ListResponse,
         );
         out.push(...(body.records ?? []).map(toFaxMessage));
@@ -103,30 +250,41 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     },
     async deleteMessage(messageId, { purge = false } = {}) {
       await call(
-        () =>
+        (signal) =>
           platform.delete(
             `${EXT}/message-store/${encodeURIComponent(messageId)}`,
             undefined,
             purge ? { purge: true } : undefined,
+            sendOptions(signal),
           ),
         async () => undefined,
       );
     },
     async createSubscription({ address, verificationToken, expiresInSeconds }) {
       return call(
-        () =>
-          platform.post('/restapi/v1.0/subscription', {
-            eventFilters: [OUTBOUND_FAX_EVENT_FILTER],
-            deliveryMode: { transportType: 'WebHook', address, verificationToken },
-            expiresIn: expiresInSeconds,
-          }),
+        (signal) =>
+          platform.post(
+            '/restapi/v1.0/subscription',
+            {
+              eventFilters: [OUTBOUND_FAX_EVENT_FILTER],
+              deliveryMode: { transportType: 'WebHook', address, verificationToken },
+              expiresIn: expiresInSeconds,
+            },
+            undefined,
+            sendOptions(signal),
+          ),
         async (r) => toSubscription(await r.json()),
       );
     },
     async getSubscription(id) {
       try {
         return await call(
-          () => platform.get(`/restapi/v1.0/subscription/${encodeURIComponent(id)}`),
+          (signal) =>
+            platform.get(
+              `/restapi/v1.0/subscription/${encodeURIComponent(id)}`,
+              undefined,
+              sendOptions(signal),
+            ),
           async (r) => toSubscription(await r.json()),
         );
       } catch (err) {
@@ -136,14 +294,26 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     },
     async renewSubscription(id) {
       return call(
-        () => platform.post(`/restapi/v1.0/subscription/${encodeURIComponent(id)}/renew`),
+        (signal) =>
+          platform.post(
+            `/restapi/v1.0/subscription/${encodeURIComponent(id)}/renew`,
+            undefined,
+            undefined,
+            sendOptions(signal),
+          ),
         async (r) => toSubscription(await r.json()),
       );
     },
     async deleteSubscription(id) {
       try {
         await call(
-          () => platform.delete(`/restapi/v1.0/subscription/${encodeURIComponent(id)}`),
+          (signal) =>
+            platform.delete(
+              `/restapi/v1.0/subscription/${encodeURIComponent(id)}`,
+              undefined,
+              undefined,
+              sendOptions(signal),
+            ),
           async () => undefined,
         );
       } catch (err) {
@@ -214,41 +384,4 @@ export function toFaxMessage(raw: unknown): FaxMessage {
       ...(t.faxErrorCode !== undefined && { faxErrorCode: t.faxErrorCode }),
     })),
   };
-}
-
-/** Maps whatever the SDK threw to one of our two error types, reading RingCentral's error body. */
-async function translate(err: unknown, isSend: boolean): Promise<Error> {
-  if (err instanceof RingCentralApiError || err instanceof RingCentralNetworkError) return err;
-  const e = err as { response?: Response | null; code?: string; message?: string; originalMessage?: string };
-  const response = e.response;
-  if (response && typeof response.status === 'number') {
-    let errorCode = `HTTP-${response.status}`;
-    let message = response.statusText || 'request failed';
-    try {
-      const body = (await response.clone().json()) as {
-        errorCode?: string;
-        message?: string;
-        error?: string;
-        error_description?: string;
-        errors?: { errorCode?: string; message?: string }[];
-      };
-      errorCode = body.errorCode ?? body.errors?.[0]?.errorCode ?? body.error ?? errorCode;
-      message = body.message ?? body.error_description ?? body.errors?.[0]?.message ?? message;
-    } catch {
-      // not JSON: keep the HTTP status line
-    }
-    const retryAfter = Number(response.headers.get('retry-after'));
-    return new RingCentralApiError(
-      response.status,
-      errorCode,
-      message,
-      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : response.status === 429 ? 30 : undefined,
-      response.headers.get('x-rate-limit-group') ?? undefined,
-    );
-  }
-  const notSent = e.code !== undefined && NOT_SENT_CODES.has(e.code);
-  return new RingCentralNetworkError(
-    `RingCentral request failed: ${e.originalMessage ?? e.message ?? String(err)}`,
-    isSend && !notSent,
-  );
 }

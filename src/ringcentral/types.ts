@@ -6,7 +6,7 @@ import type { RingCentralMessageStatus } from '../domain/fax-status';
  * without touching the pipeline.
  */
 export interface RingCentralClient {
-  sendFax(request: SendFaxRequest): Promise<FaxMessage>;
+  sendFax(request: SendFaxRequest, opts?: SendFaxOptions): Promise<FaxMessage>;
   getMessage(messageId: string): Promise<FaxMessage>;
   /** Outbound faxes created in [dateFrom, dateTo], newest first; follows every page. */
   listOutboundFaxes(query: { dateFrom: Date; dateTo?: Date; perPage?: number }): Promise<FaxMessage[]>;
@@ -42,6 +42,13 @@ export interface FaxDocument {
   filename: string;
   contentType: string;
   content: Buffer;
+}
+
+export interface SendFaxOptions {
+  /** Aborts the upload on the socket (e.g. the activity's cancellation signal). */
+  signal?: AbortSignal;
+  /** Called periodically while the request is in flight, so a long upload keeps its activity alive. */
+  heartbeat?: () => void;
 }
 
 export interface SendFaxRequest {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createFaxClient, type FaxClient } from '../client/fax-client';
-import { admit } from '../db/rate-limiter';
+import { admit, penalize } from '../db/rate-limiter';
 import { credentialKey } from '../ringcentral/credential-key';
 import { withRateBudgets, type RateGroup } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
@@ -78,16 +78,16 @@ export async function buildDependencies(
   // Every worker of one credential shares its budgets through Postgres; the key names the
   // credential without containing it.
   const credential = credentialKey(target);
-  const ringcentral = withRateBudgets(createSdkRingCentralClient(target), (group) =>
-    admit(
-      database.db,
-      `ringcentral:${credential}:${group}`,
-      {
-        limit: config.rateBudgets[group],
-        windowMs: opts.rateWindowMs ?? config.rateWindowMs ?? RATE_WINDOW_MS,
-      },
-      { maxWaitMs: MAX_SLOT_WAIT_MS[group] },
-    ),
+  const bucket = (group: RateGroup) => `ringcentral:${credential}:${group}`;
+  const budget = (group: RateGroup) => ({
+    limit: config.rateBudgets[group],
+    windowMs: opts.rateWindowMs ?? config.rateWindowMs ?? RATE_WINDOW_MS,
+  });
+  const ringcentral = withRateBudgets(
+    createSdkRingCentralClient({ ...target, logger }),
+    (group) => admit(database.db, bucket(group), budget(group), { maxWaitMs: MAX_SLOT_WAIT_MS[group] }),
+    // A 429 closes the group's shared budget for every worker until its Retry-After has passed.
+    { penalize: (group, forMs) => penalize(database.db, bucket(group), budget(group), forMs) },
   );
   const documents = documentStoreFor(config);
   return {

@@ -218,7 +218,10 @@ describe('sendFax', () => {
     rc.failNextSend(new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 17, 'Heavy'));
     const err = await runActivity(activities.sendFax, args).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'RingCentralRateLimited', nextRetryDelay: '17s', nonRetryable: false });
+    expect(err).toMatchObject({ type: 'RingCentralRateLimited', nonRetryable: false });
+    // Retry-After plus 0-25 % jitter, so that workers told the same window do not retry in one instant.
+    expect((err as ApplicationFailure).nextRetryDelay).toBeGreaterThanOrEqual(17_000);
+    expect((err as ApplicationFailure).nextRetryDelay).toBeLessThanOrEqual(17_000 * 1.25);
   });
 
   it('fails for good on a 4xx RingCentral will repeat, and records why', async () => {

@@ -28,12 +28,13 @@ describe('redial classification', () => {
 });
 
 describe('toApplicationFailure', () => {
-  it("retries a 429 after exactly the server's Retry-After", () => {
+  it("retries a 429 after the server's Retry-After plus jitter", () => {
     const failure = toApplicationFailure(
       new RingCentralApiError(429, 'CMN-301', 'Request rate exceeded', 42, 'Heavy'),
     );
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect((failure as ApplicationFailure).nextRetryDelay).toBe('42s');
+    expect((failure as ApplicationFailure).nextRetryDelay).toBeGreaterThanOrEqual(42_000);
+    expect((failure as ApplicationFailure).nextRetryDelay).toBeLessThanOrEqual(42_000 * 1.25);
     expect((failure as ApplicationFailure).nonRetryable).toBe(false);
   });
 
