@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -29,10 +30,12 @@ const envSchema = z.object({
       .optional(),
   ),
   FAXFLOW_DATA_DIR: optionalString,
+  FAXFLOW_TOOLS_DIR: optionalString,
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: optionalString,
   TEMPORAL_TASK_QUEUE: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
   RINGCENTRAL_SERVER_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
   RINGCENTRAL_CLIENT_ID: optionalString,
   RINGCENTRAL_CLIENT_SECRET: optionalString,
@@ -72,11 +75,14 @@ export interface Config {
   /** Unset means: run an embedded Postgres (PGlite) under `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Where faxflow installs the Temporal binaries it provisions (absolute). */
+  readonly toolsDir: string;
   /** Unset means: commands that can start their own Temporal dev server do so. */
   readonly temporalAddress: string | undefined;
   readonly temporalNamespace: string;
   readonly taskQueue: string;
   readonly temporalCliPath: string | undefined;
+  readonly temporalTestServerPath: string | undefined;
   /** Unset means: use the RingCentral simulator. */
   readonly ringcentral: RingCentralCredentials | undefined;
   readonly defaultRegion: string;
@@ -87,6 +93,11 @@ export interface Config {
   readonly apiPort: number;
   /** Calls per 60 s per RingCentral rate-limit group, shared by every worker of this credential. */
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
+}
+
+/** `FAXFLOW_TOOLS_DIR`, else `<data dir>/tools`: provisioned binaries are shared by every run of a checkout. */
+export function resolveToolsDir(override: string | undefined, dataDir: string): string {
+  return path.resolve(override || path.join(dataDir, 'tools'));
 }
 
 export class ConfigError extends Error {
@@ -123,10 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     dataDir: e.FAXFLOW_DATA_DIR ?? '.faxflow',
+    toolsDir: resolveToolsDir(e.FAXFLOW_TOOLS_DIR, e.FAXFLOW_DATA_DIR ?? '.faxflow'),
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: e.TEMPORAL_TASK_QUEUE ?? 'faxflow',
     temporalCliPath: e.TEMPORAL_CLI_PATH,
+    temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
     ringcentral,
     defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
     logLevel: e.LOG_LEVEL ?? 'info',
