@@ -22,6 +22,16 @@ const perMinute = () =>
       .optional(),
   );
 
+const port = () =>
+  optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a port number' })
+      .int('must be a port number')
+      .min(0, 'must be a port number from 0 to 65535')
+      .max(65_535, 'must be a port number from 0 to 65535')
+      .optional(),
+  );
+
 const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(
     z
@@ -48,14 +58,9 @@ const envSchema = z.object({
   ),
   FAXFLOW_PUBLIC_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
   FAXFLOW_API_HOST: optionalString,
-  FAXFLOW_API_PORT: optionalString.pipe(
-    z.coerce
-      .number<string | undefined>({ message: 'must be a port number' })
-      .int('must be a port number')
-      .min(0, 'must be a port number from 0 to 65535')
-      .max(65_535, 'must be a port number from 0 to 65535')
-      .optional(),
-  ),
+  FAXFLOW_API_PORT: port(),
+  FAXFLOW_TEMPORAL_PORT: port(),
+  FAXFLOW_TEMPORAL_UI_PORT: port(),
   RINGCENTRAL_HEAVY_PER_MINUTE: perMinute(),
   RINGCENTRAL_MEDIUM_PER_MINUTE: perMinute(),
   RINGCENTRAL_LIGHT_PER_MINUTE: perMinute(),
@@ -83,6 +88,9 @@ export interface Config {
   readonly taskQueue: string;
   readonly temporalCliPath: string | undefined;
   readonly temporalTestServerPath: string | undefined;
+  /** Ports of the dev server faxflow starts itself (0: any free port); unset: the command's default. */
+  readonly temporalPort: number | undefined;
+  readonly temporalUiPort: number | undefined;
   /** Unset means: use the RingCentral simulator. */
   readonly ringcentral: RingCentralCredentials | undefined;
   readonly defaultRegion: string;
@@ -140,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskQueue: e.TEMPORAL_TASK_QUEUE ?? 'faxflow',
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    temporalPort: e.FAXFLOW_TEMPORAL_PORT,
+    temporalUiPort: e.FAXFLOW_TEMPORAL_UI_PORT,
     ringcentral,
     defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
     logLevel: e.LOG_LEVEL ?? 'info',

@@ -27,9 +27,9 @@ export interface StackOptions {
   persistTemporal?: boolean;
   /** Simulator time scale when no RingCentral credentials are set. */
   simulatorTimeScale?: number;
-  /** Preferred Temporal UI port. */
+  /** Preferred Temporal UI port (FAXFLOW_TEMPORAL_UI_PORT wins). */
   uiPort?: number;
-  /** Preferred Temporal frontend port (default: any free port). */
+  /** Preferred Temporal frontend port (default: any free port; FAXFLOW_TEMPORAL_PORT wins). */
   temporalPort?: number;
   /** Run the HTTP API and webhook receiver, and keep a RingCentral subscription pointed at it. Default true. */
   api?: boolean;
@@ -97,8 +97,8 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
           ? `Starting the Temporal dev server (${executable.path})`
           : 'Starting the Temporal dev server (downloading the Temporal CLI)',
       );
-      const uiPort = await freePort(opts.uiPort ?? 8233);
-      const port = await freePort(opts.temporalPort ?? 0);
+      const uiPort = await freePort(config.temporalUiPort ?? opts.uiPort ?? 8233);
+      const port = await freePort(config.temporalPort ?? opts.temporalPort ?? 0);
       const env = await explainMissingBinary(TEMPORAL_CLI, executable, () =>
         TestWorkflowEnvironment.createLocal({
           server: {
