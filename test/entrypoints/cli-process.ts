@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findOnPath } from '../../src/stack/temporal-binary';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const TSX_CLI = path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const BIN = path.join(REPO, 'bin', 'faxflow.js');
 
 /** A `faxflow` process started the way a user starts it, with its output kept for assertions. */

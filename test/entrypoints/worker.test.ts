@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { SEND_TASK_QUEUE_SUFFIX } from '../../src/workflows/fax-workflow';
-import { startCli, stopAll } from './cli-process';
+import { REPO, startCli, stopAll, TSX_CLI } from './cli-process';
 
 /** `faxflow worker` as an operator runs it: against a Temporal cluster, Postgres and RingCentral. */
 let simulator: SimulatorHandle;
@@ -30,7 +33,7 @@ async function pollers(taskQueue: string, type: temporal.api.enums.v1.TaskQueueT
   return res.pollers.length;
 }
 
-it('faxflow worker polls its workflow and send queues, and stops cleanly on SIGINT', async () => {
+async function startWorkerAndCheckPolling(env: Record<string, string> = {}): Promise<string> {
   const taskQueue = `entry-worker-${randomUUID()}`;
   const worker = startCli(['worker'], {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -41,6 +44,7 @@ it('faxflow worker polls its workflow and send queues, and stops cleanly on SIGI
     RINGCENTRAL_CLIENT_SECRET: simulator.credentials.clientSecret,
     RINGCENTRAL_JWT: simulator.credentials.jwt,
     LOG_LEVEL: 'warn',
+    ...env,
   });
   await worker.waitFor(new RegExp(`faxflow worker polling ${taskQueue}`), 90_000);
   await expect
@@ -56,4 +60,27 @@ it('faxflow worker polls its workflow and send queues, and stops cleanly on SIGI
 
   expect(await worker.stop('SIGINT')).toBe(0);
   expect(worker.output()).toContain('SIGINT: draining and stopping');
+  return worker.output();
+}
+
+it('faxflow worker polls its workflow and send queues, and stops cleanly on SIGINT', async () => {
+  const output = await startWorkerAndCheckPolling();
+  expect(output).toContain('workflows bundled from source');
 }, 150_000);
+
+it('the production build runs the worker on compiled code and the prebuilt workflow bundle', async () => {
+  // Inside the checkout, as dist/ is: compiled code finds node_modules and package.json's ESM type there.
+  await mkdir(path.join(REPO, '.faxflow'), { recursive: true });
+  const outDir = await mkdtemp(path.join(REPO, '.faxflow', 'build-'));
+  try {
+    const build = spawnSync(process.execPath, [TSX_CLI, 'scripts/build.ts', '--out-dir', outDir], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    expect({ status: build.status, stderr: build.stderr }).toMatchObject({ status: 0 });
+    const output = await startWorkerAndCheckPolling({ FAXFLOW_PREBUILT: outDir });
+    expect(output).toContain(`workflows from the prebuilt bundle ${path.join(outDir, 'workflow-bundle.js')}`);
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}, 300_000);
