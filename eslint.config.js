@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.faxflow/**', 'coverage/**', 'bin/**', 'scratch/**'] },
+  { ignores: ['node_modules/**', '.faxflow/**', 'coverage/**', 'dist/**', 'bin/**', 'scratch/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -7,6 +7,7 @@ import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
 import { runApi } from './api-command';
 import { runSend } from './send-command';
+import { runTools } from './tools-command';
 import { runWorker } from '../workers/worker-main';
 
 const HELP = `faxflow: durable fax sending through RingCentral, orchestrated by Temporal
@@ -22,10 +23,11 @@ Usage:
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
+  faxflow tools                  install the pinned Temporal binaries into the data folder (done on first use anyway)
   faxflow help                   this text
 
-Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, FAXFLOW_PUBLIC_URL, FAXFLOW_API_HOST, FAXFLOW_API_PORT, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
+Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, FAXFLOW_TOOLS_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, FAXFLOW_TEMPORAL_PORT, FAXFLOW_TEMPORAL_UI_PORT, FAXFLOW_PUBLIC_URL, FAXFLOW_API_HOST, FAXFLOW_API_PORT, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
 RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
 
 type Out = (line: string) => void;
@@ -55,6 +57,9 @@ export async function main(
       case 'api':
         parse(rest, {});
         return await runApi(out);
+      case 'tools':
+        parse(rest, {});
+        return await runTools(out);
       case undefined:
       case 'help':
       case '--help':
@@ -63,7 +68,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, tools and help.`,
         );
     }
   } catch (e) {

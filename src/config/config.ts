@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import type { FaxPolicy } from '../workflows/types';
 
@@ -49,6 +50,15 @@ const faxPolicySchema = z.strictObject(
         : undefined,
   },
 );
+const port = () =>
+  optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a port number' })
+      .int('must be a port number')
+      .min(0, 'must be a port number from 0 to 65535')
+      .max(65_535, 'must be a port number from 0 to 65535')
+      .optional(),
+  );
 
 const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(
@@ -58,10 +68,12 @@ const envSchema = z.object({
       .optional(),
   ),
   FAXFLOW_DATA_DIR: optionalString,
+  FAXFLOW_TOOLS_DIR: optionalString,
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: optionalString,
   TEMPORAL_TASK_QUEUE: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
   RINGCENTRAL_SERVER_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
   RINGCENTRAL_CLIENT_ID: optionalString,
   RINGCENTRAL_CLIENT_SECRET: optionalString,
@@ -74,14 +86,9 @@ const envSchema = z.object({
   ),
   FAXFLOW_PUBLIC_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
   FAXFLOW_API_HOST: optionalString,
-  FAXFLOW_API_PORT: optionalString.pipe(
-    z.coerce
-      .number<string | undefined>({ message: 'must be a port number' })
-      .int('must be a port number')
-      .min(0, 'must be a port number from 0 to 65535')
-      .max(65_535, 'must be a port number from 0 to 65535')
-      .optional(),
-  ),
+  FAXFLOW_API_PORT: port(),
+  FAXFLOW_TEMPORAL_PORT: port(),
+  FAXFLOW_TEMPORAL_UI_PORT: port(),
   RINGCENTRAL_HEAVY_PER_MINUTE: perMinute(),
   RINGCENTRAL_MEDIUM_PER_MINUTE: perMinute(),
   RINGCENTRAL_LIGHT_PER_MINUTE: perMinute(),
@@ -126,11 +133,17 @@ export interface Config {
   /** Unset means: run an embedded Postgres (PGlite) under `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Where faxflow installs the Temporal binaries it provisions (absolute). */
+  readonly toolsDir: string;
   /** Unset means: commands that can start their own Temporal dev server do so. */
   readonly temporalAddress: string | undefined;
   readonly temporalNamespace: string;
   readonly taskQueue: string;
   readonly temporalCliPath: string | undefined;
+  readonly temporalTestServerPath: string | undefined;
+  /** Ports of the dev server faxflow starts itself (0: any free port); unset: the command's default. */
+  readonly temporalPort: number | undefined;
+  readonly temporalUiPort: number | undefined;
   /** Unset means: use the RingCentral simulator. */
   readonly ringcentral: RingCentralCredentials | undefined;
   readonly defaultRegion: string;
@@ -145,6 +158,11 @@ export interface Config {
   readonly rateWindowMs: number | undefined;
   /** Default timing of jobs submitted through this process (API, CLI). */
   readonly faxPolicy: Readonly<Partial<FaxPolicy>> | undefined;
+}
+
+/** `FAXFLOW_TOOLS_DIR`, else `<data dir>/tools`: provisioned binaries are shared by every run of a checkout. */
+export function resolveToolsDir(override: string | undefined, dataDir: string): string {
+  return path.resolve(override || path.join(dataDir, 'tools'));
 }
 
 export class ConfigError extends Error {
@@ -181,10 +199,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     dataDir: e.FAXFLOW_DATA_DIR ?? '.faxflow',
+    toolsDir: resolveToolsDir(e.FAXFLOW_TOOLS_DIR, e.FAXFLOW_DATA_DIR ?? '.faxflow'),
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: e.TEMPORAL_TASK_QUEUE ?? 'faxflow',
     temporalCliPath: e.TEMPORAL_CLI_PATH,
+    temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    temporalPort: e.FAXFLOW_TEMPORAL_PORT,
+    temporalUiPort: e.FAXFLOW_TEMPORAL_UI_PORT,
     ringcentral,
     defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
     logLevel: e.LOG_LEVEL ?? 'info',

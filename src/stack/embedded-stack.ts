@@ -19,16 +19,17 @@ import type { SimulatorOptions } from '../simulator';
 import { ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
 import { startApi } from './api-process';
 import { freePort } from './free-port';
-import { resolveTemporalCli } from './temporal-binary';
+import { explainMissingBinary, provideTemporalBinary } from './temporal-binary';
+import { TEMPORAL_CLI } from './temporal-versions';
 
 export interface StackOptions {
   /** Keep Temporal's history in `<dataDir>/temporal.db` across runs (faxflow dev). */
   persistTemporal?: boolean;
   /** Simulator time scale when no RingCentral credentials are set. */
   simulatorTimeScale?: number;
-  /** Preferred Temporal UI port. */
+  /** Preferred Temporal UI port (FAXFLOW_TEMPORAL_UI_PORT wins). */
   uiPort?: number;
-  /** Preferred Temporal frontend port (default: any free port). */
+  /** Preferred Temporal frontend port (default: any free port; FAXFLOW_TEMPORAL_PORT wins). */
   temporalPort?: number;
   /** Run the HTTP API and webhook receiver, and keep a RingCentral subscription pointed at it. Default true. */
   api?: boolean;
@@ -86,27 +87,33 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       closers.push(() => connection.close());
       client = new Client({ connection, namespace });
     } else {
-      const executable = resolveTemporalCli(config.temporalCliPath);
+      const executable = await provideTemporalBinary(TEMPORAL_CLI, {
+        explicit: config.temporalCliPath,
+        toolsDir: config.toolsDir,
+        onProgress: progress,
+      });
       progress(
         executable.type === 'existing-path'
           ? `Starting the Temporal dev server (${executable.path})`
-          : 'Starting the Temporal dev server (downloading the Temporal CLI: no `temporal` on PATH)',
+          : 'Starting the Temporal dev server (downloading the Temporal CLI)',
       );
-      const uiPort = await freePort(opts.uiPort ?? 8233);
-      const port = await freePort(opts.temporalPort ?? 0);
-      const env = await TestWorkflowEnvironment.createLocal({
-        server: {
-          executable,
-          ip: '127.0.0.1',
-          port,
-          namespace,
-          ui: true,
-          uiPort,
-          searchAttributes: FAX_SEARCH_ATTRIBUTES,
-          log: { format: 'pretty', level: 'error' },
-          ...(opts.persistTemporal && { dbFilename: path.resolve(config.dataDir, 'temporal.db') }),
-        },
-      });
+      const uiPort = await freePort(config.temporalUiPort ?? opts.uiPort ?? 8233);
+      const port = await freePort(config.temporalPort ?? opts.temporalPort ?? 0);
+      const env = await explainMissingBinary(TEMPORAL_CLI, executable, () =>
+        TestWorkflowEnvironment.createLocal({
+          server: {
+            executable,
+            ip: '127.0.0.1',
+            port,
+            namespace,
+            ui: true,
+            uiPort,
+            searchAttributes: FAX_SEARCH_ATTRIBUTES,
+            log: { format: 'pretty', level: 'error' },
+            ...(opts.persistTemporal && { dbFilename: path.resolve(config.dataDir, 'temporal.db') }),
+          },
+        }),
+      );
       closers.push(() => env.teardown());
       client = env.client;
       nativeConnection = env.nativeConnection;

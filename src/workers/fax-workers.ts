@@ -2,8 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FaxActivities } from '../activities';
 import { SEND_TASK_QUEUE_SUFFIX } from '../workflows/fax-workflow';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Compiled (dist/), this module is .js and so are the workflows beside it.
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url),
+);
 
 export interface FaxWorkersOptions {
   connection: NativeConnection;
@@ -12,7 +16,10 @@ export interface FaxWorkersOptions {
   activities: FaxActivities;
   /** Concurrent sends per process: each holds up to 50 MB of documents in memory. */
   maxConcurrentSends?: number;
-  /** Pre-built workflow bundle (tests build it once); otherwise bundled from source at start-up. */
+  /**
+   * Pre-built workflow bundle (tests build it once). Default: the production build's bundle when
+   * running compiled, else the workflows are bundled from source at start-up.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -24,11 +31,12 @@ export interface FaxWorkersOptions {
 export async function createFaxWorkers(opts: FaxWorkersOptions): Promise<Worker[]> {
   const { connection, namespace, taskQueue, activities } = opts;
   const { sendFax, ...light } = activities;
+  const workflowBundle = opts.workflowBundle ?? prebuiltWorkflowBundle();
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: light,
   });
   const send = await Worker.create({

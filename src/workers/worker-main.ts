@@ -5,6 +5,7 @@ import { createLogger } from '../logger';
 import { buildDependencies } from './dependencies';
 import { createFaxWorkers, runWorkers } from './fax-workers';
 import { installTemporalRuntime, untilInterrupted } from './runtime';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
  * `faxflow worker`: one production worker process. Needs a Temporal cluster (TEMPORAL_ADDRESS) and
@@ -29,15 +30,18 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect({ address: config.temporalAddress });
+    const workflowBundle = prebuiltWorkflowBundle();
     const workers = await createFaxWorkers({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       activities: createActivities(deps.activityDeps),
+      ...(workflowBundle && { workflowBundle }),
     });
     const running = runWorkers(workers);
     out(
-      `faxflow worker polling ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.temporalNamespace})`,
+      `faxflow worker polling ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.temporalNamespace}); ` +
+        `workflows ${workflowBundle ? `from the prebuilt bundle ${workflowBundle.codePath}` : 'bundled from source'}`,
     );
     const stopped = await Promise.race([untilInterrupted(), running.then(() => 'workers stopped' as const)]);
     out(`${stopped}: draining and stopping`);

