@@ -2,6 +2,7 @@ import { updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent, type FaxEventSource } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import { isForwardMove, isMessageFinal, type RingCentralMessageStatus } from '../domain/fax-status';
+import type { FaxStatusObservation } from '../contracts/workflow-types';
 import type { FaxMessage } from '../ringcentral/types';
 import type { ActivityDeps } from './deps';
 import { healthy } from './webhook-health';
@@ -14,14 +15,6 @@ export interface CheckFaxStatusArgs {
   recipient: string;
   /** What the workflow already knows; only a forward move is recorded. */
   known?: RingCentralMessageStatus;
-}
-
-export interface FaxStatusObservation {
-  status: RingCentralMessageStatus;
-  faxErrorCode?: string;
-  pages?: number;
-  /** Status webhooks are flowing for this credential: the workflow may poll rarely. */
-  webhooksHealthy?: boolean;
 }
 
 /** Reads one fax's status from RingCentral's message store and records it if it moved forward. */

@@ -8,7 +8,7 @@ import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { MAX_COVER_PAGE_TEXT } from '../validation/limits';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
-import type { FaxWorkflowInput } from '../workflows/types';
+import type { FaxWorkflowInput } from '../contracts/workflow-types';
 import type { ActivityDeps } from './deps';
 
 export type PrepareFaxJobArgs = Omit<FaxWorkflowInput, 'resume'> & {

@@ -5,8 +5,8 @@ import {
   RINGCENTRAL_MESSAGE_STATUSES,
   type RingCentralMessageStatus,
 } from '../domain/fax-status';
-import { deliveryStatusSignal } from '../workflows/signals';
-import type { DeliveryStatusSignal } from '../workflows/types';
+import { deliveryStatusSignal } from '../contracts/workflow-messages';
+import type { DeliveryStatusSignal } from '../contracts/workflow-types';
 import { observe } from './check-fax-status';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';

@@ -3,8 +3,8 @@ import { loadConfig } from '../config/config';
 import { createLogger } from '../logger';
 import { makeSamplePdf } from '../pdf/sample-document';
 import { startStack } from '../stack/embedded-stack';
-import type { FaxWorkflowState } from '../workflows/types';
-import { faxWorkflowId } from '../workflows/ids';
+import type { FaxWorkflowState } from '../contracts/workflow-types';
+import { faxWorkflowId } from '../contracts/workflow-ids';
 import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 
 export interface DemoOptions {

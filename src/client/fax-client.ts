@@ -7,9 +7,9 @@ import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
 import { sendAtProblem } from '../domain/send-time';
-import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../workflows/ids';
-import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../workflows/search-attributes';
-import { statusQuery } from '../workflows/signals';
+import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../contracts/workflow-ids';
+import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { statusQuery } from '../contracts/workflow-messages';
 import type { SearchAttributePair } from '@temporalio/common';
 import type {
   CoverPageOptions,
@@ -18,7 +18,7 @@ import type {
   FaxWorkflowInput,
   FaxWorkflowResult,
   FaxWorkflowState,
-} from '../workflows/types';
+} from '../contracts/workflow-types';
 import { JOB_ID_PATTERN } from '../domain/job-id';
 
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };

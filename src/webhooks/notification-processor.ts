@@ -2,9 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { NotificationHandler, StoredNotification } from '../api/notifications';
 import type { Database } from '../db/schema';
-import { reconcileWorkflowId } from '../workflows/ids';
-import { faxesChangedSignal } from '../workflows/signals';
-import type { ReconcileWorkflowInput } from '../workflows/types';
+import { reconcileWorkflowId } from '../contracts/workflow-ids';
+import { faxesChangedSignal } from '../contracts/workflow-messages';
+import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
 
 interface Batch {
   notificationIds: number[];

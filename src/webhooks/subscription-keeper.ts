@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { subscriptionWorkflowId } from '../workflows/ids';
-import { subscriptionCheckSignal, subscriptionStateQuery } from '../workflows/signals';
-import type { SubscriptionWorkflowInput } from '../workflows/types';
+import { subscriptionWorkflowId } from '../contracts/workflow-ids';
+import { subscriptionCheckSignal, subscriptionStateQuery } from '../contracts/workflow-messages';
+import type { SubscriptionWorkflowInput } from '../contracts/workflow-types';
 
 /**
  * Makes sure the credential's SubscriptionWorkflow runs with today's receiver address. A running

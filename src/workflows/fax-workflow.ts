@@ -13,7 +13,6 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { FaxActivities } from '../activities';
-import type { FaxStatusObservation } from '../activities/check-fax-status';
 import { isRedialable } from '../domain/fax-error-codes';
 import {
   isForwardMove,
@@ -23,20 +22,27 @@ import {
 } from '../domain/fax-status';
 import { sendAtProblem } from '../domain/send-time';
 import type { DocumentRef } from '../storage/document-store';
-import { FaxMessageIdKey, FaxRecipientKey, FaxStatusKey } from './search-attributes';
-import { cancelUpdate, deliveryStatusSignal, rescheduleUpdate, statusQuery } from './signals';
+import { FaxMessageIdKey, FaxRecipientKey, FaxStatusKey } from '../contracts/search-attributes';
+import { sendTaskQueue } from '../contracts/task-queues';
+import {
+  cancelUpdate,
+  deliveryStatusSignal,
+  rescheduleUpdate,
+  statusQuery,
+} from '../contracts/workflow-messages';
 import {
   DEFAULT_POLICY,
   type CancelFaxResult,
   type DeliveryStatusSignal,
   type FaxPolicy,
+  type FaxStatusObservation,
   type FaxResumeState,
   type FaxTimelineEntry,
   type FaxWorkflowInput,
   type FaxWorkflowResult,
   type FaxWorkflowState,
   type RescheduleFaxResult,
-} from './types';
+} from '../contracts/workflow-types';
 
 // Activity proxies grouped by timeout profile. Retries are Temporal's: an activity that fails on a
 // transient fault is retried with backoff (or at the delay it asked for), and the workflow only
@@ -54,9 +60,6 @@ const validation = proxyActivities<FaxActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute' },
 });
-
-/** Sends run on their own task queue, so large uploads do not hold the bookkeeping queue's slots. */
-export const SEND_TASK_QUEUE_SUFFIX = '-send';
 
 /** A successor carries the recent timeline only, so its input stays small. */
 const TIMELINE_CARRIED = 50;
@@ -78,7 +81,7 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
   const info = workflowInfo();
   const mode = input.schedule ?? 'timer';
   const sendOptions: ActivityOptions = {
-    taskQueue: `${info.taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
+    taskQueue: sendTaskQueue(info.taskQueue),
     // Covers the upload of up to 50 MB; past it the send is ambiguous and the retry looks before it sends.
     startToCloseTimeout: '3 minutes',
     retry: {

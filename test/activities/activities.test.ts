@@ -8,7 +8,7 @@ import { findFaxJob } from '../../src/db/fax-jobs';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
 import type { DocumentRef } from '../../src/storage/document-store';
-import { faxWorkflowId } from '../../src/workflows/ids';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
 import { FakeRingCentral } from '../support/fake-ringcentral';
 import { makeSamplePdf } from '../support/pdf-fixtures';

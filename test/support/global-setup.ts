@@ -6,7 +6,7 @@ import { connectPostgres } from '../../src/db/connection';
 import { migrateToLatest } from '../../src/db/migrate';
 import { resolveTemporalCli } from '../../src/stack/temporal-binary';
 import { WORKFLOWS_PATH } from '../../src/workers/fax-workers';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -84,6 +84,15 @@ export const DEFAULT_POLICY: FaxPolicy = {
   pollWithWebhooksMs: 10 * 60_000,
 };
 
+/** One status of one message, as RingCentral reported it (by a poll or a webhook). */
+export interface FaxStatusObservation {
+  status: RingCentralMessageStatus;
+  faxErrorCode?: string;
+  pages?: number;
+  /** Status webhooks are flowing for this credential: the workflow may poll rarely. */
+  webhooksHealthy?: boolean;
+}
+
 /** A status observation from outside the workflow (RingCentral webhook → reconciler). */
 export interface DeliveryStatusSignal {
   messageId: string;
