@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import type { Kysely } from 'kysely';
-import type { NotificationHandler, StoredNotification } from '../api/notifications';
-import type { Database } from '../db/schema';
+import type { Db } from '../db/schema';
+import { markWebhookNotificationsProcessed } from '../db/webhook-notifications';
 import { reconcileWorkflowId } from '../contracts/workflow-ids';
 import { faxesChangedSignal } from '../contracts/workflow-messages';
 import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
+import type { NotificationHandler, StoredNotification } from './stored-notification';
 
 interface Batch {
   notificationIds: number[];
@@ -22,7 +22,7 @@ interface Batch {
  * per fax (new, rendered, Sent, Delivered), and each signal is a Temporal action and a history event.
  */
 export function createNotificationProcessor(deps: {
-  db: Kysely<Database>;
+  db: Db;
   client: Client;
   taskQueue: string;
   coalesceMs?: number;
@@ -45,11 +45,7 @@ export function createNotificationProcessor(deps: {
       signal: faxesChangedSignal,
       signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
     });
-    await deps.db
-      .updateTable('webhook_notifications')
-      .set({ processed_at: new Date() })
-      .where('id', 'in', batch.notificationIds)
-      .execute();
+    await markWebhookNotificationsProcessed(deps.db, batch.notificationIds);
   };
 
   return async (notification: StoredNotification) => {
