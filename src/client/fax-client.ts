@@ -10,7 +10,6 @@ import { sendAtProblem } from '../domain/send-time';
 import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../contracts/workflow-ids';
 import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
 import { statusQuery } from '../contracts/workflow-messages';
-import type { SearchAttributePair } from '@temporalio/common';
 import type {
   CoverPageOptions,
   FaxBroadcastInput,
@@ -20,6 +19,9 @@ import type {
   FaxWorkflowState,
 } from '../contracts/workflow-types';
 import { JOB_ID_PATTERN } from '../domain/job-id';
+// Types only: the client never loads workflow code, but start() checks the arguments against it.
+import type { FaxBroadcastWorkflow } from '../workflows/broadcast-workflow';
+import type { FaxWorkflow } from '../workflows/fax-workflow';
 
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
@@ -112,29 +114,20 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
    * FAIL) or finished (reuse policy REJECT_DUPLICATE), is refused by the server and answered with
    * the existing job, so the fax is never sent twice.
    */
-  async function startOnce(
-    workflowType: string,
-    workflowId: string,
-    args: unknown[],
-    summary: string,
-    searchAttributes: SearchAttributePair[],
-  ): Promise<boolean> {
+  async function startOnce(start: () => Promise<unknown>): Promise<boolean> {
     try {
-      await client.workflow.start(workflowType, {
-        taskQueue,
-        workflowId,
-        args,
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: summary,
-        typedSearchAttributes: searchAttributes,
-      });
+      await start();
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
   }
+  const once = {
+    taskQueue,
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  } as const;
 
   async function startFax(request: StartFaxRequest): Promise<StartedFax> {
     const to = normalizeFaxNumber(request.to, defaultRegion);
@@ -146,11 +139,19 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
       ...(request.recipientName && { recipientName: request.recipientName }),
     };
     const workflowId = faxWorkflowId(jobId);
-    const started = await startOnce('FaxWorkflow', workflowId, [input], `Fax to ${to}`, [
-      { key: FaxStatusKey, value: 'Accepted' },
-      { key: FaxRecipientKey, value: to },
-      ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
-    ]);
+    const started = await startOnce(() =>
+      client.workflow.start<typeof FaxWorkflow>('FaxWorkflow', {
+        ...once,
+        workflowId,
+        args: [input],
+        staticSummary: `Fax to ${to}`,
+        typedSearchAttributes: [
+          { key: FaxStatusKey, value: 'Accepted' },
+          { key: FaxRecipientKey, value: to },
+          ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
+        ],
+      }),
+    );
     return { jobId, workflowId, started };
   }
 
@@ -168,12 +169,14 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
     const { id: broadcastId, common } = await prepareCommon(request, request.idempotencyKey);
     const input: FaxBroadcastInput = { ...common, broadcastId, recipients: request.recipients };
     const workflowId = broadcastWorkflowId(broadcastId);
-    const started = await startOnce(
-      'FaxBroadcastWorkflow',
-      workflowId,
-      [input],
-      `Fax broadcast to ${request.recipients.length} recipients`,
-      request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
+    const started = await startOnce(() =>
+      client.workflow.start<typeof FaxBroadcastWorkflow>('FaxBroadcastWorkflow', {
+        ...once,
+        workflowId,
+        args: [input],
+        staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
+        typedSearchAttributes: request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
+      }),
     );
     return {
       broadcastId,
@@ -187,11 +190,11 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
   async function getFax(
     jobId: string,
   ): Promise<{ state: FaxWorkflowState; result?: FaxWorkflowResult } | undefined> {
-    const handle = client.workflow.getHandle(faxWorkflowId(jobId));
+    const handle = client.workflow.getHandle<typeof FaxWorkflow>(faxWorkflowId(jobId));
     try {
       const [state, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
       if (description.status.name === 'COMPLETED') {
-        return { state, result: (await handle.result()) as FaxWorkflowResult };
+        return { state, result: await handle.result() };
       }
       return { state };
     } catch (err) {

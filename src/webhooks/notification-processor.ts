@@ -3,7 +3,8 @@ import type { Db } from '../db/schema';
 import { markWebhookNotificationsProcessed } from '../db/webhook-notifications';
 import { reconcileWorkflowId } from '../contracts/workflow-ids';
 import { faxesChangedSignal } from '../contracts/workflow-messages';
-import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
+import type { FaxesChangedSignal, ReconcileWorkflowInput } from '../contracts/workflow-types';
+import type { ReconcileWorkflow } from '../workflows/reconcile-workflow';
 import type { NotificationHandler, StoredNotification } from './stored-notification';
 
 interface Batch {
@@ -38,13 +39,16 @@ export function createNotificationProcessor(deps: {
       credentialKey,
       ...(deps.coalesceMs !== undefined && { coalesceMs: deps.coalesceMs }),
     };
-    await deps.client.workflow.signalWithStart('ReconcileWorkflow', {
-      workflowId: reconcileWorkflowId(credentialKey),
-      taskQueue: deps.taskQueue,
-      args: [input],
-      signal: faxesChangedSignal,
-      signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
-    });
+    await deps.client.workflow.signalWithStart<typeof ReconcileWorkflow, [FaxesChangedSignal]>(
+      'ReconcileWorkflow',
+      {
+        workflowId: reconcileWorkflowId(credentialKey),
+        taskQueue: deps.taskQueue,
+        args: [input],
+        signal: faxesChangedSignal,
+        signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
+      },
+    );
     await markWebhookNotificationsProcessed(deps.db, batch.notificationIds);
   };
 
