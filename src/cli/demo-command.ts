@@ -20,8 +20,8 @@ export interface DemoOptions {
  */
 export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<number> {
   const config = loadConfig();
-  installTemporalRuntime('ERROR');
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  installTemporalRuntime('ERROR', logger);
   const started = Date.now();
   const stamp = (): string => `+${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(7);
   const stack = await startStack(config, logger, { onProgress: (l) => out(`${stamp()}  ${l}`) });
