@@ -8,7 +8,7 @@ import {
 import { listInFlightAttempts } from '../db/fax-attempts';
 import { deliveryStatusSignal } from '../contracts/workflow-messages';
 import type { DeliveryStatusSignal } from '../contracts/workflow-types';
-import { observe } from './check-fax-status';
+import { observeFaxMessage } from '../ringcentral/fax-observation';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
@@ -58,7 +58,7 @@ export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: A
     for (const attempt of pending) {
       const fax = attempt.message_id ? byId.get(attempt.message_id) : undefined;
       if (!fax) continue;
-      const observation = observe(fax, attempt.recipient);
+      const observation = observeFaxMessage(fax, attempt.recipient);
       const known = RINGCENTRAL_MESSAGE_STATUSES.includes(attempt.status as RingCentralMessageStatus)
         ? (attempt.status as RingCentralMessageStatus)
         : undefined;

@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -60,6 +61,12 @@ const validation = proxyActivities<FaxActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute' },
 });
+
+/**
+ * From this patch on, a polled status is recorded by `recordFaxObservation`, like a webhook's,
+ * instead of inside the poll (`checkFaxStatus`, still used when replaying older runs).
+ */
+const WORKFLOW_RECORDS_POLLS = 'workflow-records-polls';
 
 /** A successor carries the recent timeline only, so its input stays small. */
 const TIMELINE_CARRIED = 50;
@@ -493,8 +500,17 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         }));
       if (cancelRequested || rescheduled) continue;
 
+      const message = {
+        jobId: input.jobId,
+        attemptNo: state.attempt,
+        messageId: state.messageId!,
+        recipient: state.recipient,
+        ...(known && { known }),
+      };
       let observation: FaxStatusObservation;
       let source: 'webhook' | 'poll';
+      /** Runs from before the one write path: their `checkFaxStatus` already recorded the poll. */
+      let recorded = false;
       if (woken && pendingSignal) {
         const signal = pendingSignal;
         pendingSignal = undefined;
@@ -504,36 +520,22 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
         };
         source = 'webhook';
       } else {
-        observation = await bookkeeping.checkFaxStatus.executeWithOptions(
-          { ...BOOKKEEPING, summary: `poll RingCentral for message ${state.messageId}` },
-          [
-            {
-              jobId: input.jobId,
-              attemptNo: state.attempt,
-              messageId: state.messageId!,
-              recipient: state.recipient,
-              ...(known && { known }),
-            },
-          ],
-        );
+        const poll = { ...BOOKKEEPING, summary: `poll RingCentral for message ${state.messageId}` };
+        if (patched(WORKFLOW_RECORDS_POLLS)) {
+          observation = await bookkeeping.readFaxStatus.executeWithOptions(poll, [message]);
+        } else {
+          observation = await bookkeeping.checkFaxStatus.executeWithOptions(poll, [message]);
+          recorded = true;
+        }
         source = 'poll';
         webhooksHealthy = observation.webhooksHealthy === true;
         interval = Math.min(interval * policy.pollGrowth, policy.pollMaxMs);
       }
 
       if (isForwardMove(known, observation.status)) {
-        if (source === 'webhook') {
-          await bookkeeping.recordFaxObservation(
-            {
-              jobId: input.jobId,
-              attemptNo: state.attempt,
-              messageId: state.messageId!,
-              recipient: state.recipient,
-              ...(known && { known }),
-            },
-            observation,
-            'webhook',
-          );
+        if (!recorded) {
+          const { webhooksHealthy: _, ...seen } = observation;
+          await bookkeeping.recordFaxObservation({ ...message, observation: seen, source });
         }
         known = observation.status;
         if (known === 'Sent') {

@@ -263,3 +263,39 @@ describe('checkFaxStatus', () => {
     ]);
   });
 });
+
+describe('readFaxStatus and recordFaxObservation', () => {
+  it('reads without writing; the record step writes a forward move once, with its source', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, args, recipient } = await readyToSend(activities, pdf);
+    const sent = await runActivity(activities.sendFax, args);
+    const message = { jobId, attemptNo: 1, messageId: sent.messageId, recipient };
+    rc.setStatus(sent.messageId, 'DeliveryFailed', 'LineBusy');
+    const before = await listFaxEvents(database.db, jobId);
+    const observation = await runActivity(activities.readFaxStatus, { ...message, known: 'Queued' });
+    expect(observation).toMatchObject({ status: 'DeliveryFailed', faxErrorCode: 'LineBusy' });
+    expect(await listFaxEvents(database.db, jobId)).toHaveLength(before.length);
+
+    const { webhooksHealthy: _, ...seen } = observation;
+    await runActivity(activities.recordFaxObservation, {
+      ...message,
+      known: 'Queued',
+      observation: seen,
+      source: 'poll',
+    });
+    // Told it already knows the status, it writes nothing more.
+    await runActivity(activities.recordFaxObservation, {
+      ...message,
+      known: 'DeliveryFailed',
+      observation: seen,
+      source: 'webhook',
+    });
+    const events = await listFaxEvents(database.db, jobId);
+    expect(events.slice(before.length).map((e) => [e.status, e.source])).toEqual([
+      ['DeliveryFailed', 'poll'],
+    ]);
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
+      { status: 'DeliveryFailed', fax_error_code: 'LineBusy' },
+    ]);
+  });
+});

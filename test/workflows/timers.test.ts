@@ -167,6 +167,19 @@ describe('FaxWorkflow timers (time-skipping)', () => {
     });
   });
 
+  it('records each polled forward move through recordFaxObservation, the path a webhook status takes', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Sent' }, { status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const result = (await (await start(tq)).result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      // Queued is what the send already reported: no move, nothing recorded for it.
+      expect(fake.observations).toEqual([
+        { status: 'Sent', source: 'poll' },
+        { status: 'Delivered', source: 'poll' },
+      ]);
+    });
+  });
+
   it('with schedule "ringcentral", sends at once with sendTime and cancels by deleting the message', async () => {
     const fake = fakeActivities([[{ status: 'Queued' }]]);
     await withWorkers(fake, async (tq) => {
