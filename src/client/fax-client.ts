@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DocumentStore } from '../storage/document-store';
-import { inspectDocumentSet } from '../validation/inspect-document-set';
+import { screenDocumentSet } from '../validation/screen-document-set';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
 import { sendAtProblem } from '../domain/send-time';
@@ -19,6 +19,7 @@ import type {
   FaxWorkflowState,
 } from '../contracts/workflow-types';
 import { JOB_ID_PATTERN } from '../domain/job-id';
+import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
 // Types only: the client never loads workflow code, but start() checks the arguments against it.
 import type { FaxBroadcastWorkflow } from '../workflows/broadcast-workflow';
 import type { FaxWorkflow } from '../workflows/fax-workflow';
@@ -26,13 +27,10 @@ import type { FaxWorkflow } from '../workflows/fax-workflow';
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
 /** What every fax of a request shares. */
-export interface CommonFaxRequest {
+export interface CommonFaxRequest extends FaxSendOptions {
   documents: DocumentInput[];
   tenantId?: string;
   sendAt?: Date | string;
-  coverIndex?: number;
-  coverPageText?: string;
-  faxResolution?: 'High' | 'Low';
   schedule?: 'timer' | 'ringcentral';
   coverPage?: CoverPageOptions;
   policy?: Partial<FaxPolicy>;
@@ -99,9 +97,7 @@ export function createFaxClient({ client, documents, taskQueue, defaultRegion }:
       documents: refs,
       ...(request.tenantId && { tenantId: request.tenantId }),
       ...(sendAt && { sendAt }),
-      ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
-      ...(request.coverPageText !== undefined && { coverPageText: request.coverPageText }),
-      ...(request.faxResolution && { faxResolution: request.faxResolution }),
+      ...faxSendOptions(request),
       ...(request.schedule && { schedule: request.schedule }),
       ...(request.coverPage && { coverPage: request.coverPage }),
       ...(request.policy && { policy: request.policy }),
@@ -237,6 +233,6 @@ async function loadDocuments(inputs: DocumentInput[]) {
       throw new FaxValidationError('DOCUMENT_MISSING', `The file ${input.path} ${why}.`);
     }
   }
-  const inspected = await inspectDocumentSet(raw);
-  return inspected.documents.map((d, i) => ({ ...d, bytes: raw[i]!.bytes }));
+  // Cheap checks only: the PDF is parsed once, by prepareFaxJob, which rejects the job if need be.
+  return screenDocumentSet(raw).map((d, i) => ({ ...d, bytes: raw[i]!.bytes }));
 }

@@ -24,6 +24,7 @@ import {
 import { sendAtProblem } from '../domain/send-time';
 import type { DocumentRef } from '../storage/document-store';
 import { FaxMessageIdKey, FaxRecipientKey, FaxStatusKey } from '../contracts/search-attributes';
+import { faxSendOptions } from '../contracts/fax-send-options';
 import { sendTaskQueue } from '../contracts/task-queues';
 import {
   cancelUpdate,
@@ -320,12 +321,9 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
                 recipient: state.recipient,
                 ...(input.recipientName && { recipientName: input.recipientName }),
                 documents,
+                ...faxSendOptions(input),
                 // Our own cover page replaces RingCentral's account default.
-                ...(input.coverPage
-                  ? { coverIndex: 0 }
-                  : input.coverIndex !== undefined && { coverIndex: input.coverIndex }),
-                ...(input.coverPageText !== undefined && { coverPageText: input.coverPageText }),
-                ...(input.faxResolution && { faxResolution: input.faxResolution }),
+                ...(input.coverPage && { coverIndex: 0 }),
                 ...(sendTime && { sendTime }),
               },
             ],
