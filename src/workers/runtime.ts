@@ -15,8 +15,10 @@ export function installTemporalRuntime(level: LogLevel = 'WARN', logger?: Logger
   if (installed) return;
   const pinoLevel = level.toLowerCase();
   const base = logger ?? createLogger(pinoLevel);
+  // The SDK is as quiet as `level` asks, and never chattier than the process's own logger.
+  const quieter = base.levelVal > base.levels.values[pinoLevel]! ? base.level : pinoLevel;
   Runtime.install({
-    logger: new PinoTemporalLogger(base.child({ component: 'temporal' }, { level: pinoLevel })),
+    logger: new PinoTemporalLogger(base.child({ component: 'temporal' }, { level: quieter })),
     telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
     shutdownSignals: [],
   });
