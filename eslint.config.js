@@ -1,4 +1,5 @@
 // @ts-check
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -13,6 +14,25 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // A type-only import must say so: it is erased, so it can never load code (workflow code into
+      // the client, activity code into the workflow bundle) or create a run-time cycle.
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
+    },
+  },
+  {
+    // Imports point one way (see "Where things are" in the README); a cycle means an arrow points back.
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },
   {
@@ -42,8 +62,8 @@ export default tseslint.config(
               message: 'Node built-ins are not available in workflow code.',
             },
             {
-              group: ['**/activities', '**/activities/*', '!**/activities/types'],
-              message: 'Import activities as types only (import type).',
+              group: ['**/activities', '**/activities/*'],
+              message: 'Import activities as types only (import type); shared shapes live in src/contracts.',
               allowTypeImports: true,
             },
           ],

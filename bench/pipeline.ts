@@ -14,8 +14,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_BUDGETS, type RateGroup } from '../src/ringcentral/rate-budgets';
 import { makeSamplePdf } from '../src/pdf/sample-document';
-import { faxWorkflowId } from '../src/workflows/ids';
-import { DEFAULT_POLICY, type FaxPolicy } from '../src/workflows/types';
+import { faxWorkflowId } from '../src/contracts/workflow-ids';
+import { DEFAULT_POLICY, type FaxPolicy } from '../src/contracts/workflow-types';
 import { startBase, startPipeline, waitFor, type BenchBase, type Pipeline } from './support/bench-stack';
 import {
   actionTotal,

@@ -1,28 +1,31 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/** Field names a credential or token travels under (RingCentral OAuth, our webhook subscriptions). */
+export const SECRET_FIELDS = [
+  'authorization',
+  'access_token',
+  'refresh_token',
+  'jwt',
+  'clientSecret',
+  'password',
+  'verificationToken',
+];
 
 /**
- * One pino logger per process. Secrets never reach it: the redact list covers every field name
- * a credential could travel under, wherever it is nested.
+ * pino redacts exact paths only (no recursive wildcard): cover each name at the top level and up
+ * to three objects deep, which reaches e.g. `err.config.headers.authorization` of an HTTP error.
  */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: [
-        '*.clientSecret',
-        '*.jwt',
-        '*.password',
-        '*.access_token',
-        '*.refresh_token',
-        '*.authorization',
-        '*.verificationToken',
-        'clientSecret',
-        'jwt',
-        'headers.authorization',
-      ],
-      censor: '[redacted]',
-    },
-  });
+function redactPaths(): string[] {
+  return SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]);
+}
+
+/**
+ * One pino logger per process. Secrets never reach its output: the redact list covers every field
+ * name a credential could travel under. `destination` is for tests; the default is stdout.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: redactPaths(), censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { freePort } from '../../src/stack/free-port';
 import { defaultToolsDir, provideTemporalBinary } from '../../src/stack/temporal-binary';
 import { TEMPORAL_CLI } from '../../src/stack/temporal-versions';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { RATE_WINDOW_MS } from '../../src/workers/dependencies';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../test/support/throwaway-postgres';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-db';

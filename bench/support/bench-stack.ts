@@ -29,8 +29,8 @@ import { createNotificationProcessor } from '../../src/webhooks/notification-pro
 import { ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
 import { createFaxWorkers, runWorkers, WORKFLOWS_PATH } from '../../src/workers/fax-workers';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { reconcileWorkflowId, subscriptionWorkflowId } from '../../src/workflows/ids';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { reconcileWorkflowId, subscriptionWorkflowId } from '../../src/contracts/workflow-ids';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-db';
 
 /** Errors only, on stderr: the benchmark's tables own stdout. */

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { markSubscriptionStatus, upsertSubscription } from '../db/subscriptions';
+import {
+  findSubscriptionAddress,
+  markSubscriptionStatus,
+  updateSubscriptionExpiry,
+  upsertSubscription,
+} from '../db/subscriptions';
 import type { Subscription } from '../ringcentral/types';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
@@ -34,12 +39,8 @@ export function createEnsureSubscription({ db, ringcentral, credentialKey }: Act
       let reason: string | undefined;
       if (args.subscriptionId) {
         const current = await ringcentral.getSubscription(args.subscriptionId);
-        const known = await db
-          .selectFrom('ringcentral_subscriptions')
-          .select(['address'])
-          .where('id', '=', args.subscriptionId)
-          .executeTakeFirst();
-        if (current?.status === 'Active' && known?.address === args.address) {
+        const knownAddress = await findSubscriptionAddress(db, args.subscriptionId);
+        if (current?.status === 'Active' && knownAddress === args.address) {
           const left = Date.parse(current.expirationTime) - Date.now();
           const live = left < args.renewBeforeMs ? await ringcentral.renewSubscription(current.id) : current;
           await save(live, args.address);
@@ -72,11 +73,7 @@ export function createEnsureSubscription({ db, ringcentral, credentialKey }: Act
 
   async function save(s: Subscription, address: string, verificationToken?: string): Promise<void> {
     if (verificationToken === undefined) {
-      await db
-        .updateTable('ringcentral_subscriptions')
-        .set({ status: s.status, expires_at: new Date(s.expirationTime), updated_at: new Date() })
-        .where('id', '=', s.id)
-        .execute();
+      await updateSubscriptionExpiry(db, s.id, { status: s.status, expiresAt: new Date(s.expirationTime) });
       return;
     }
     await upsertSubscription(db, {

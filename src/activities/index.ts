@@ -1,9 +1,11 @@
 import { createCancelScheduledFax } from './cancel-scheduled-fax';
 import { createEnsureSubscription } from './ensure-subscription';
 import { createReconcileFaxStatuses } from './reconcile-fax-statuses';
-import { createCheckFaxStatus, createRecordObservation } from './check-fax-status';
+import { createCheckFaxStatus } from './check-fax-status';
 import type { ActivityDeps } from './deps';
 import { createPrepareFaxJob } from './prepare-fax-job';
+import { createReadFaxStatus } from './read-fax-status';
+import { createRecordFaxObservation } from './record-fax-observation';
 import { createRecordJobStatus } from './record-job-status';
 import { createSendFax } from './send-fax';
 
@@ -15,8 +17,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     prepareFaxJob: createPrepareFaxJob(deps),
     sendFax: createSendFax(deps),
+    readFaxStatus: createReadFaxStatus(deps),
+    recordFaxObservation: createRecordFaxObservation(deps),
+    /** Read and record in one, for FaxWorkflow runs started before readFaxStatus existed. */
     checkFaxStatus: createCheckFaxStatus(deps),
-    recordFaxObservation: createRecordObservation(deps),
     recordJobStatus: createRecordJobStatus(deps),
     cancelScheduledFax: createCancelScheduledFax(deps),
     ensureSubscription: createEnsureSubscription(deps),

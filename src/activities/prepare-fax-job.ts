@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { insertFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
+import { insertFaxJob, recordValidatedFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import { insertFaxEvent } from '../db/fax-events';
 import { DocumentNotFoundError, type DocumentRef } from '../storage/document-store';
 import { sendAtProblem } from '../domain/send-time';
@@ -8,7 +8,7 @@ import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { MAX_COVER_PAGE_TEXT } from '../validation/limits';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
-import type { FaxWorkflowInput } from '../workflows/types';
+import type { FaxWorkflowInput } from '../contracts/workflow-types';
 import type { ActivityDeps } from './deps';
 
 export type PrepareFaxJobArgs = Omit<FaxWorkflowInput, 'resume'> & {
@@ -52,15 +52,7 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
     try {
       const result = await validate(args);
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('fax_jobs')
-          .set({
-            recipient: result.recipient,
-            pages: result.pages,
-            documents: JSON.stringify(result.documents),
-          })
-          .where('id', '=', args.jobId)
-          .execute();
+        await recordValidatedFaxJob(trx, args.jobId, result);
         await insertFaxEvent(trx, {
           jobId: args.jobId,
           status: 'Validated',

@@ -5,9 +5,10 @@ import {
   RINGCENTRAL_MESSAGE_STATUSES,
   type RingCentralMessageStatus,
 } from '../domain/fax-status';
-import { deliveryStatusSignal } from '../workflows/signals';
-import type { DeliveryStatusSignal } from '../workflows/types';
-import { observe } from './check-fax-status';
+import { listInFlightAttempts } from '../db/fax-attempts';
+import { deliveryStatusSignal } from '../contracts/workflow-messages';
+import type { DeliveryStatusSignal } from '../contracts/workflow-types';
+import { observeFaxMessage } from '../ringcentral/fax-observation';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
@@ -24,7 +25,6 @@ export interface ReconcileFaxStatusesResult {
   unmatchedNewIds: string[];
 }
 
-const IN_FLIGHT = ['Sending', 'Queued', 'Sent'];
 /** Clock skew allowed between our attempt start and RingCentral's creationTime. */
 const SKEW_MS = 2 * 60_000;
 /** Signals in flight at once while reconciling. */
@@ -40,14 +40,7 @@ export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: A
   return async function reconcileFaxStatuses(
     args: ReconcileFaxStatusesArgs,
   ): Promise<ReconcileFaxStatusesResult> {
-    const pending = await db
-      .selectFrom('fax_attempts as a')
-      .innerJoin('fax_jobs as j', 'j.id', 'a.job_id')
-      .select(['a.message_id', 'a.status', 'a.started_at', 'j.workflow_id', 'j.recipient'])
-      .where('j.credential_key', '=', credentialKey)
-      .where('a.status', 'in', IN_FLIGHT)
-      .where('j.completed_at', 'is', null)
-      .execute();
+    const pending = await listInFlightAttempts(db, credentialKey);
     const recorded = new Set(pending.map((p) => p.message_id).filter(Boolean));
     const unmatchedNewIds = (args.newMessageIds ?? []).filter((id) => !recorded.has(id));
     if (pending.length === 0) return { pending: 0, listed: 0, signalled: 0, unmatchedNewIds };
@@ -65,7 +58,7 @@ export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: A
     for (const attempt of pending) {
       const fax = attempt.message_id ? byId.get(attempt.message_id) : undefined;
       if (!fax) continue;
-      const observation = observe(fax, attempt.recipient);
+      const observation = observeFaxMessage(fax, attempt.recipient);
       const known = RINGCENTRAL_MESSAGE_STATUSES.includes(attempt.status as RingCentralMessageStatus)
         ? (attempt.status as RingCentralMessageStatus)
         : undefined;

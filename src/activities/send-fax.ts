@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
 import { findAttemptByMessageId, openFaxAttempt, updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
@@ -10,15 +11,12 @@ import { healthy } from './webhook-health';
 import { provesNotSent, toApplicationFailure } from './failures';
 import { RingCentralApiError } from '../ringcentral/errors';
 
-export interface SendFaxArgs {
+export interface SendFaxArgs extends FaxSendOptions {
   jobId: string;
   attemptNo: number;
   recipient: string;
   recipientName?: string;
   documents: DocumentRef[];
-  coverIndex?: number;
-  coverPageText?: string;
-  faxResolution?: 'High' | 'Low';
   sendTime?: string;
 }
 
@@ -92,10 +90,8 @@ export function createSendFax(deps: ActivityDeps) {
       message = await ringcentral.sendFax({
         to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
         documents: content,
-        ...(args.faxResolution && { faxResolution: args.faxResolution }),
+        ...faxSendOptions(args),
         ...(args.sendTime && { sendTime: args.sendTime }),
-        ...(args.coverIndex !== undefined && { coverIndex: args.coverIndex }),
-        ...(args.coverPageText !== undefined && { coverPageText: args.coverPageText }),
       });
     } catch (err) {
       const failure = toApplicationFailure(err);

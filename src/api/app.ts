@@ -3,12 +3,12 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../db/schema';
 import { ApiError, installErrorHandling } from './errors';
-import type { NotificationHandler } from './notifications';
+import type { NotificationHandler } from '../webhooks/stored-notification';
 import { faxRoutes, type FaxApiClient } from './plugins/faxes';
 import { healthRoutes, type ReadinessCheck } from './plugins/health';
 import { ringCentralWebhook } from './plugins/ringcentral-webhook';
 
-export type { StoredNotification, NotificationHandler } from './notifications';
+export type { StoredNotification, NotificationHandler } from '../webhooks/stored-notification';
 export type { FaxApiClient } from './plugins/faxes';
 
 export interface ApiDeps {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiDeps, type ApiOptions } from './app';
-import { lastNotificationId, recoverUnprocessedNotifications, type RecoveryResult } from './notifications';
+import { lastWebhookNotificationId } from '../db/webhook-notifications';
+import { recoverUnprocessedNotifications, type RecoveryResult } from '../webhooks/notification-recovery';
 
 export interface ApiServerOptions extends ApiOptions {
   host: string;
@@ -26,7 +27,7 @@ export interface ApiServer {
 export async function startApiServer(deps: ApiDeps, opts: ApiServerOptions): Promise<ApiServer> {
   const app = await buildApp(deps, opts);
   // Rows stored from now on are handed on by the request path; recovery takes the ones before.
-  const upToId = await lastNotificationId(deps.db);
+  const upToId = await lastWebhookNotificationId(deps.db);
   const address = await app.listen({ host: opts.host, port: opts.port });
   const url = address.replace('[::1]', 'localhost');
 

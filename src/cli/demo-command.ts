@@ -3,8 +3,8 @@ import { loadConfig } from '../config/config';
 import { createLogger } from '../logger';
 import { makeSamplePdf } from '../pdf/sample-document';
 import { startStack } from '../stack/embedded-stack';
-import type { FaxWorkflowState } from '../workflows/types';
-import { faxWorkflowId } from '../workflows/ids';
+import type { FaxWorkflowState } from '../contracts/workflow-types';
+import { faxWorkflowId } from '../contracts/workflow-ids';
 import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 
 export interface DemoOptions {
@@ -20,8 +20,8 @@ export interface DemoOptions {
  */
 export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<number> {
   const config = loadConfig();
-  installTemporalRuntime('ERROR');
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  installTemporalRuntime('ERROR', logger);
   const started = Date.now();
   const stamp = (): string => `+${((Date.now() - started) / 1000).toFixed(1)}s`.padStart(7);
   const stack = await startStack(config, logger, { onProgress: (l) => out(`${stamp()}  ${l}`) });

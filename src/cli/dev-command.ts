@@ -6,8 +6,8 @@ import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 /** `faxflow dev`: the embedded stack, kept running until Ctrl-C. Temporal history persists. */
 export async function runDev(out: (line: string) => void): Promise<number> {
   const config = loadConfig();
-  installTemporalRuntime('ERROR');
   const logger = createLogger(config.logLevel);
+  installTemporalRuntime('ERROR', logger);
   const stack = await startStack(config, logger, {
     persistTemporal: true,
     temporalPort: 7233,

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/config';
 import { faxClientFor } from '../workers/dependencies';
-import type { FaxWorkflowResult } from '../workflows/types';
+import type { FaxWorkflowResult } from '../contracts/workflow-types';
 import { UsageError } from './errors';
 
 export interface SendOptions {

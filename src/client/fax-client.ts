@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DocumentStore } from '../storage/document-store';
-import { inspectDocumentSet } from '../validation/inspect-document-set';
+import { screenDocumentSet } from '../validation/screen-document-set';
 import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
 import { sendAtProblem } from '../domain/send-time';
-import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../workflows/ids';
-import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../workflows/search-attributes';
-import { statusQuery } from '../workflows/signals';
-import type { SearchAttributePair } from '@temporalio/common';
+import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../contracts/workflow-ids';
+import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { statusQuery } from '../contracts/workflow-messages';
 import type {
   CoverPageOptions,
   FaxBroadcastInput,
@@ -18,19 +17,20 @@ import type {
   FaxWorkflowInput,
   FaxWorkflowResult,
   FaxWorkflowState,
-} from '../workflows/types';
+} from '../contracts/workflow-types';
 import { JOB_ID_PATTERN } from '../domain/job-id';
+import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
+// Types only: the client never loads workflow code, but start() checks the arguments against it.
+import type { FaxBroadcastWorkflow } from '../workflows/broadcast-workflow';
+import type { FaxWorkflow } from '../workflows/fax-workflow';
 
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
 /** What every fax of a request shares. */
-export interface CommonFaxRequest {
+export interface CommonFaxRequest extends FaxSendOptions {
   documents: DocumentInput[];
   tenantId?: string;
   sendAt?: Date | string;
-  coverIndex?: number;
-  coverPageText?: string;
-  faxResolution?: 'High' | 'Low';
   schedule?: 'timer' | 'ringcentral';
   coverPage?: CoverPageOptions;
   policy?: Partial<FaxPolicy>;
@@ -105,9 +105,7 @@ export function createFaxClient({
       documents: refs,
       ...(request.tenantId && { tenantId: request.tenantId }),
       ...(sendAt && { sendAt }),
-      ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
-      ...(request.coverPageText !== undefined && { coverPageText: request.coverPageText }),
-      ...(request.faxResolution && { faxResolution: request.faxResolution }),
+      ...faxSendOptions(request),
       ...(request.schedule && { schedule: request.schedule }),
       ...(request.coverPage && { coverPage: request.coverPage }),
       ...((defaultPolicy ?? request.policy) && { policy: { ...defaultPolicy, ...request.policy } }),
@@ -120,29 +118,20 @@ export function createFaxClient({
    * FAIL) or finished (reuse policy REJECT_DUPLICATE), is refused by the server and answered with
    * the existing job, so the fax is never sent twice.
    */
-  async function startOnce(
-    workflowType: string,
-    workflowId: string,
-    args: unknown[],
-    summary: string,
-    searchAttributes: SearchAttributePair[],
-  ): Promise<boolean> {
+  async function startOnce(start: () => Promise<unknown>): Promise<boolean> {
     try {
-      await client.workflow.start(workflowType, {
-        taskQueue,
-        workflowId,
-        args,
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: summary,
-        typedSearchAttributes: searchAttributes,
-      });
+      await start();
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
   }
+  const once = {
+    taskQueue,
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  } as const;
 
   async function startFax(request: StartFaxRequest): Promise<StartedFax> {
     const to = normalizeFaxNumber(request.to, defaultRegion);
@@ -154,11 +143,19 @@ export function createFaxClient({
       ...(request.recipientName && { recipientName: request.recipientName }),
     };
     const workflowId = faxWorkflowId(jobId);
-    const started = await startOnce('FaxWorkflow', workflowId, [input], `Fax to ${to}`, [
-      { key: FaxStatusKey, value: 'Accepted' },
-      { key: FaxRecipientKey, value: to },
-      ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
-    ]);
+    const started = await startOnce(() =>
+      client.workflow.start<typeof FaxWorkflow>('FaxWorkflow', {
+        ...once,
+        workflowId,
+        args: [input],
+        staticSummary: `Fax to ${to}`,
+        typedSearchAttributes: [
+          { key: FaxStatusKey, value: 'Accepted' },
+          { key: FaxRecipientKey, value: to },
+          ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
+        ],
+      }),
+    );
     return { jobId, workflowId, started };
   }
 
@@ -176,12 +173,14 @@ export function createFaxClient({
     const { id: broadcastId, common } = await prepareCommon(request, request.idempotencyKey);
     const input: FaxBroadcastInput = { ...common, broadcastId, recipients: request.recipients };
     const workflowId = broadcastWorkflowId(broadcastId);
-    const started = await startOnce(
-      'FaxBroadcastWorkflow',
-      workflowId,
-      [input],
-      `Fax broadcast to ${request.recipients.length} recipients`,
-      request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
+    const started = await startOnce(() =>
+      client.workflow.start<typeof FaxBroadcastWorkflow>('FaxBroadcastWorkflow', {
+        ...once,
+        workflowId,
+        args: [input],
+        staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
+        typedSearchAttributes: request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
+      }),
     );
     return {
       broadcastId,
@@ -195,11 +194,11 @@ export function createFaxClient({
   async function getFax(
     jobId: string,
   ): Promise<{ state: FaxWorkflowState; result?: FaxWorkflowResult } | undefined> {
-    const handle = client.workflow.getHandle(faxWorkflowId(jobId));
+    const handle = client.workflow.getHandle<typeof FaxWorkflow>(faxWorkflowId(jobId));
     try {
       const [state, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
       if (description.status.name === 'COMPLETED') {
-        return { state, result: (await handle.result()) as FaxWorkflowResult };
+        return { state, result: await handle.result() };
       }
       return { state };
     } catch (err) {
@@ -242,6 +241,6 @@ async function loadDocuments(inputs: DocumentInput[]) {
       throw new FaxValidationError('DOCUMENT_MISSING', `The file ${input.path} ${why}.`);
     }
   }
-  const inspected = await inspectDocumentSet(raw);
-  return inspected.documents.map((d, i) => ({ ...d, bytes: raw[i]!.bytes }));
+  // Cheap checks only: the PDF is parsed once, by prepareFaxJob, which rejects the job if need be.
+  return screenDocumentSet(raw).map((d, i) => ({ ...d, bytes: raw[i]!.bytes }));
 }

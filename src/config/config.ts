@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { FaxPolicy } from '../workflows/types';
+import type { FaxPolicy } from '../contracts/workflow-types';
 
 /**
  * Configuration is read from the environment once, at start-up, validated, then frozen.

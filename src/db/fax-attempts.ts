@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, FaxAttempt } from './schema';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db, FaxAttempt } from './schema';
 
 /**
  * Opens attempt `attemptNo` of a job, or returns the row a previous (crashed or retried)
@@ -71,4 +68,19 @@ export async function listFaxAttempts(db: Db, jobId: string): Promise<FaxAttempt
 /** Message ids already claimed by some attempt: an adopted fax must not be claimed twice. */
 export async function findAttemptByMessageId(db: Db, messageId: string): Promise<FaxAttempt | undefined> {
   return db.selectFrom('fax_attempts').selectAll().where('message_id', '=', messageId).executeTakeFirst();
+}
+
+/** Attempt statuses a later RingCentral status can still move forward. */
+const IN_FLIGHT = ['Sending', 'Queued', 'Sent'];
+
+/** Every attempt of an unfinished job of this credential whose fax may still change status. */
+export async function listInFlightAttempts(db: Db, credentialKey: string) {
+  return db
+    .selectFrom('fax_attempts as a')
+    .innerJoin('fax_jobs as j', 'j.id', 'a.job_id')
+    .select(['a.message_id', 'a.status', 'a.started_at', 'j.workflow_id', 'j.recipient'])
+    .where('j.credential_key', '=', credentialKey)
+    .where('a.status', 'in', IN_FLIGHT)
+    .where('j.completed_at', 'is', null)
+    .execute();
 }

@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, FaxEvent } from './schema';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db, FaxEvent } from './schema';
 
 export type FaxEventSource = 'workflow' | 'send' | 'poll' | 'webhook' | 'validation';
 

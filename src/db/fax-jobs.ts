@@ -1,8 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, FaxJob, NewFaxJob } from './schema';
+import type { DocumentRef } from '../storage/document-store';
+import type { Db, FaxJob, NewFaxJob } from './schema';
 import { isFinalStatus, type FaxJobStatus } from '../domain/fax-status';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** Creates the job row; a replayed or retried registration of the same job changes nothing. */
 export async function insertFaxJob(db: Db, job: Omit<NewFaxJob, 'updated_at'>): Promise<void> {
@@ -48,4 +46,21 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
     .where('completed_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/** What validation learnt about a job: the normalised recipient, the page count, the stored documents. */
+export async function recordValidatedFaxJob(
+  db: Db,
+  id: string,
+  validated: { recipient: string; pages: number; documents: DocumentRef[] },
+): Promise<void> {
+  await db
+    .updateTable('fax_jobs')
+    .set({
+      recipient: validated.recipient,
+      pages: validated.pages,
+      documents: JSON.stringify(validated.documents),
+    })
+    .where('id', '=', id)
+    .execute();
 }

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { DocumentRef } from '../storage/document-store';
 
 /** Timestamps are written as Date or ISO strings and always read back as Date. */
@@ -94,6 +94,9 @@ export interface Database {
   fax_attempts: FaxAttemptsTable;
   fax_events: FaxEventsTable;
 }
+
+/** What every repository function takes: the database itself, or a transaction on it. */
+export type Db = Kysely<Database> | Transaction<Database>;
 
 export type FaxJob = Selectable<FaxJobsTable>;
 export type NewFaxJob = Insertable<FaxJobsTable>;

@@ -1,7 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from './schema';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db } from './schema';
 
 export interface SubscriptionRecord {
   id: string;
@@ -39,6 +36,29 @@ export async function markSubscriptionStatus(db: Db, id: string, status: string)
     .set({ status, updated_at: new Date() })
     .where('id', '=', id)
     .execute();
+}
+
+/** A renewal or a fresh look at RingCentral's copy: the token and address stay as they are. */
+export async function updateSubscriptionExpiry(
+  db: Db,
+  id: string,
+  change: { status: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .updateTable('ringcentral_subscriptions')
+    .set({ status: change.status, expires_at: change.expiresAt, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The receiver address a subscription was created for, whatever its status. */
+export async function findSubscriptionAddress(db: Db, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('ringcentral_subscriptions')
+    .select(['address'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.address;
 }
 
 /** The subscription a notification names, if we created it and have not deleted it. */

@@ -1,3 +1,4 @@
+import type { FaxSendOptions } from '../contracts/fax-send-options';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 
 /**
@@ -51,15 +52,11 @@ export interface SendFaxOptions {
   heartbeat?: () => void;
 }
 
-export interface SendFaxRequest {
+export interface SendFaxRequest extends FaxSendOptions {
   to: { phoneNumber: string; name?: string }[];
   documents: FaxDocument[];
-  faxResolution?: 'High' | 'Low';
   /** ISO 8601; RingCentral holds the fax until then. */
   sendTime?: string;
-  /** 0 = no cover page, 1..13 = RingCentral templates, undefined = account default. */
-  coverIndex?: number;
-  coverPageText?: string;
 }
 
 export interface FaxRecipientStatus {

@@ -14,7 +14,7 @@ import {
   type RingCentralTarget,
 } from '../workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
-import { FAX_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { FAX_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import type { SimulatorOptions } from '../simulator';
 import { ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
 import { startApi } from './api-process';

@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type { Kysely } from 'kysely';
-import type { NotificationHandler, StoredNotification } from '../api/notifications';
-import type { Database } from '../db/schema';
-import { reconcileWorkflowId } from '../workflows/ids';
-import { faxesChangedSignal } from '../workflows/signals';
-import type { ReconcileWorkflowInput } from '../workflows/types';
+import type { Db } from '../db/schema';
+import { markWebhookNotificationsProcessed } from '../db/webhook-notifications';
+import { reconcileWorkflowId } from '../contracts/workflow-ids';
+import { faxesChangedSignal } from '../contracts/workflow-messages';
+import type { FaxesChangedSignal, ReconcileWorkflowInput } from '../contracts/workflow-types';
+import type { ReconcileWorkflow } from '../workflows/reconcile-workflow';
+import type { NotificationHandler, StoredNotification } from './stored-notification';
 
 interface Batch {
   notificationIds: number[];
@@ -22,7 +23,7 @@ interface Batch {
  * per fax (new, rendered, Sent, Delivered), and each signal is a Temporal action and a history event.
  */
 export function createNotificationProcessor(deps: {
-  db: Kysely<Database>;
+  db: Db;
   client: Client;
   taskQueue: string;
   coalesceMs?: number;
@@ -38,18 +39,17 @@ export function createNotificationProcessor(deps: {
       credentialKey,
       ...(deps.coalesceMs !== undefined && { coalesceMs: deps.coalesceMs }),
     };
-    await deps.client.workflow.signalWithStart('ReconcileWorkflow', {
-      workflowId: reconcileWorkflowId(credentialKey),
-      taskQueue: deps.taskQueue,
-      args: [input],
-      signal: faxesChangedSignal,
-      signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
-    });
-    await deps.db
-      .updateTable('webhook_notifications')
-      .set({ processed_at: new Date() })
-      .where('id', 'in', batch.notificationIds)
-      .execute();
+    await deps.client.workflow.signalWithStart<typeof ReconcileWorkflow, [FaxesChangedSignal]>(
+      'ReconcileWorkflow',
+      {
+        workflowId: reconcileWorkflowId(credentialKey),
+        taskQueue: deps.taskQueue,
+        args: [input],
+        signal: faxesChangedSignal,
+        signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
+      },
+    );
+    await markWebhookNotificationsProcessed(deps.db, batch.notificationIds);
   };
 
   return async (notification: StoredNotification) => {

@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { subscriptionWorkflowId } from '../workflows/ids';
-import { subscriptionCheckSignal, subscriptionStateQuery } from '../workflows/signals';
-import type { SubscriptionWorkflowInput } from '../workflows/types';
+import { subscriptionWorkflowId } from '../contracts/workflow-ids';
+import { subscriptionCheckSignal, subscriptionStateQuery } from '../contracts/workflow-messages';
+import type { SubscriptionWorkflowInput } from '../contracts/workflow-types';
+import type { SubscriptionWorkflow } from '../workflows/subscription-workflow';
 
 /**
  * Makes sure the credential's SubscriptionWorkflow runs with today's receiver address. A running
@@ -29,7 +30,7 @@ export async function ensureSubscriptionWorkflow(
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  await client.workflow.start('SubscriptionWorkflow', {
+  await client.workflow.start<typeof SubscriptionWorkflow>('SubscriptionWorkflow', {
     workflowId,
     taskQueue,
     args: [input],

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FaxActivities } from '../activities';
-import { SEND_TASK_QUEUE_SUFFIX } from '../workflows/fax-workflow';
+import { sendTaskQueue } from '../contracts/task-queues';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 // Compiled (dist/), this module is .js and so are the workflows beside it.
@@ -42,7 +42,7 @@ export async function createFaxWorkers(opts: FaxWorkersOptions): Promise<Worker[
   const send = await Worker.create({
     connection,
     namespace,
-    taskQueue: `${taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
+    taskQueue: sendTaskQueue(taskQueue),
     activities: { sendFax },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentSends ?? 4,
   });

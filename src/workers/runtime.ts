@@ -1,14 +1,27 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/common';
+import { createLogger, type Logger } from '../logger';
+import { PinoTemporalLogger } from './temporal-logger';
 
 let installed = false;
 
 /**
- * The Temporal SDK's process-wide runtime. We install it once, quiet (warnings and errors only),
- * and without its own signal handlers: our commands stop workers, Temporal and Postgres in order.
+ * The Temporal SDK's process-wide runtime. We install it once, quiet (warnings and errors only by
+ * default), logging through the process's pino logger (Core's native lines are forwarded to it
+ * too), and without its own signal handlers: our commands stop workers, Temporal and Postgres in
+ * order.
  */
-export function installTemporalRuntime(level: 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' = 'WARN'): void {
+export function installTemporalRuntime(level: LogLevel = 'WARN', logger?: Logger): void {
   if (installed) return;
-  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+  const pinoLevel = level.toLowerCase();
+  const base = logger ?? createLogger(pinoLevel);
+  // The SDK is as quiet as `level` asks, and never chattier than the process's own logger.
+  const quieter = base.levelVal > base.levels.values[pinoLevel]! ? base.level : pinoLevel;
+  Runtime.install({
+    logger: new PinoTemporalLogger(base.child({ component: 'temporal' }, { level: quieter })),
+    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+    shutdownSignals: [],
+  });
   installed = true;
 }
 

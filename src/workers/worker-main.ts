@@ -24,8 +24,8 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
       'faxflow worker needs RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT (and RINGCENTRAL_SERVER_URL for a simulator).',
     );
   }
-  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN');
   const logger = createLogger(config.logLevel);
+  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger);
   const deps = await buildDependencies(config, config.ringcentral, logger);
   let connection: NativeConnection | undefined;
   try {

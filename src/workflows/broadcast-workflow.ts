@@ -7,16 +7,16 @@ import {
 } from '@temporalio/workflow';
 import type { FaxJobStatus } from '../domain/fax-status';
 import { FaxWorkflow } from './fax-workflow';
-import { broadcastJobId, faxWorkflowId } from './ids';
-import { FaxStatusKey, TenantIdKey } from './search-attributes';
-import { broadcastStatusQuery } from './signals';
+import { broadcastJobId, faxWorkflowId } from '../contracts/workflow-ids';
+import { FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { broadcastStatusQuery } from '../contracts/workflow-messages';
 import type {
   FaxBroadcastInput,
   FaxBroadcastResult,
   FaxBroadcastState,
   FaxWorkflowInput,
   FaxWorkflowResult,
-} from './types';
+} from '../contracts/workflow-types';
 
 /**
  * One document set to many recipients: a child `FaxWorkflow` per recipient (each with its own

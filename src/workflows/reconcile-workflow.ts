@@ -1,7 +1,7 @@
 import { condition, continueAsNew, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { FaxActivities } from '../activities';
-import { faxesChangedSignal } from './signals';
-import type { ReconcileWorkflowInput } from './types';
+import { faxesChangedSignal } from '../contracts/workflow-messages';
+import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
 
 const reconcile = proxyActivities<FaxActivities>({
   startToCloseTimeout: '2 minutes',

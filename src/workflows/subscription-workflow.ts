@@ -1,7 +1,7 @@
 import { condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { FaxActivities } from '../activities';
-import { subscriptionCheckSignal, subscriptionStateQuery } from './signals';
-import type { SubscriptionWorkflowInput, SubscriptionWorkflowState } from './types';
+import { subscriptionCheckSignal, subscriptionStateQuery } from '../contracts/workflow-messages';
+import type { SubscriptionWorkflowInput, SubscriptionWorkflowState } from '../contracts/workflow-types';
 
 const upkeep = proxyActivities<FaxActivities>({
   startToCloseTimeout: '1 minute',

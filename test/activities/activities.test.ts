@@ -8,7 +8,7 @@ import { findFaxJob } from '../../src/db/fax-jobs';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
 import type { DocumentRef } from '../../src/storage/document-store';
-import { faxWorkflowId } from '../../src/workflows/ids';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
 import { FakeRingCentral } from '../support/fake-ringcentral';
 import { makeSamplePdf } from '../support/pdf-fixtures';
@@ -260,6 +260,42 @@ describe('checkFaxStatus', () => {
     expect(events.filter((e) => e.source === 'poll').map((e) => e.status)).toEqual([
       'Sent',
       'DeliveryFailed',
+    ]);
+    expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
+      { status: 'DeliveryFailed', fax_error_code: 'LineBusy' },
+    ]);
+  });
+});
+
+describe('readFaxStatus and recordFaxObservation', () => {
+  it('reads without writing; the record step writes a forward move once, with its source', async () => {
+    const { activities, pdf, rc } = await setup();
+    const { jobId, args, recipient } = await readyToSend(activities, pdf);
+    const sent = await runActivity(activities.sendFax, args);
+    const message = { jobId, attemptNo: 1, messageId: sent.messageId, recipient };
+    rc.setStatus(sent.messageId, 'DeliveryFailed', 'LineBusy');
+    const before = await listFaxEvents(database.db, jobId);
+    const observation = await runActivity(activities.readFaxStatus, { ...message, known: 'Queued' });
+    expect(observation).toMatchObject({ status: 'DeliveryFailed', faxErrorCode: 'LineBusy' });
+    expect(await listFaxEvents(database.db, jobId)).toHaveLength(before.length);
+
+    const { webhooksHealthy: _, ...seen } = observation;
+    await runActivity(activities.recordFaxObservation, {
+      ...message,
+      known: 'Queued',
+      observation: seen,
+      source: 'poll',
+    });
+    // Told it already knows the status, it writes nothing more.
+    await runActivity(activities.recordFaxObservation, {
+      ...message,
+      known: 'DeliveryFailed',
+      observation: seen,
+      source: 'webhook',
+    });
+    const events = await listFaxEvents(database.db, jobId);
+    expect(events.slice(before.length).map((e) => [e.status, e.source])).toEqual([
+      ['DeliveryFailed', 'poll'],
     ]);
     expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
       { status: 'DeliveryFailed', fax_error_code: 'LineBusy' },

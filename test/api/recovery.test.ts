@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StoredNotification } from '../../src/api/app';
-import { recoverUnprocessedNotifications } from '../../src/api/notifications';
+import { recoverUnprocessedNotifications } from '../../src/webhooks/notification-recovery';
 import { startApiServer } from '../../src/api/server';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { testDatabase } from '../support/database';

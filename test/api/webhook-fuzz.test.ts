@@ -7,7 +7,7 @@ import {
   createSubscription,
   makeApp,
   notificationFor,
-  NotificationRecorder,
+  type NotificationRecorder,
   settle,
   WEBHOOK,
   type TestSubscription,

@@ -9,7 +9,7 @@ import {
   createSubscription,
   makeApp,
   notificationFor,
-  NotificationRecorder,
+  type NotificationRecorder,
   rowsFor,
   settle,
   WEBHOOK,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { faxWorkflowId } from '../../src/workflows/ids';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { tempDir, uniqueJobId } from '../support/database';
 import { makeCorruptPdf, makeSamplePdf } from '../support/pdf-fixtures';
 

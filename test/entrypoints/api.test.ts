@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
 import { credentialKey } from '../../src/ringcentral/credential-key';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { subscriptionWorkflowId } from '../../src/workflows/ids';
+import { subscriptionWorkflowId } from '../../src/contracts/workflow-ids';
 import { startCli, stopAll } from './cli-process';
 
 /** `faxflow api` as an operator runs it: the HTTP API and webhook receiver on a port of its own. */

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { SEND_TASK_QUEUE_SUFFIX } from '../../src/workflows/fax-workflow';
+import { sendTaskQueue } from '../../src/contracts/task-queues';
 import { REPO, startCli, stopAll, TSX_CLI } from './cli-process';
 
 /** `faxflow worker` as an operator runs it: against a Temporal cluster, Postgres and RingCentral. */
@@ -52,7 +52,7 @@ async function startWorkerAndCheckPolling(env: Record<string, string> = {}): Pro
       async () => [
         await pollers(taskQueue, TASK_QUEUE_TYPE_WORKFLOW),
         await pollers(taskQueue, TASK_QUEUE_TYPE_ACTIVITY),
-        await pollers(`${taskQueue}${SEND_TASK_QUEUE_SUFFIX}`, TASK_QUEUE_TYPE_ACTIVITY),
+        await pollers(sendTaskQueue(taskQueue), TASK_QUEUE_TYPE_ACTIVITY),
       ],
       { timeout: 30_000, interval: 250 },
     )

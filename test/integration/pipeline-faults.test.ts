@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { listFaxEvents } from '../../src/db/fax-events';
-import { broadcastWorkflowId, faxWorkflowId } from '../../src/workflows/ids';
-import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/workflows/signals';
-import type { FaxBroadcastResult, FaxWorkflowResult } from '../../src/workflows/types';
+import { broadcastWorkflowId, faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
+import type { FaxBroadcastResult, FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
 import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';

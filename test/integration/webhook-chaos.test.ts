@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFaxJob } from '../../src/db/fax-jobs';
-import { faxWorkflowId } from '../../src/workflows/ids';
-import type { FaxWorkflowResult } from '../../src/workflows/types';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
 import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';

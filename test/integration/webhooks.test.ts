@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFaxEvents } from '../../src/db/fax-events';
-import { faxWorkflowId } from '../../src/workflows/ids';
-import { subscriptionCheckSignal, subscriptionStateQuery } from '../../src/workflows/signals';
-import type { FaxWorkflowResult, SubscriptionWorkflowState } from '../../src/workflows/types';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { subscriptionCheckSignal, subscriptionStateQuery } from '../../src/contracts/workflow-messages';
+import type { FaxWorkflowResult, SubscriptionWorkflowState } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
 import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';

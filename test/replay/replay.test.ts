@@ -26,6 +26,9 @@ describe('workflow replay', () => {
         'rate-limited.json',
         'broadcast-partial-success.json',
         'signal-delivered.json',
+        // Recorded after the workflow-records-polls patch: polls read, then recordFaxObservation.
+        'delivered-workflow-records-polls.json',
+        'busy-then-delivered-workflow-records-polls.json',
       ]),
     );
   });

@@ -11,7 +11,7 @@ import {
 } from '../../src/stack/temporal-binary';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/stack/temporal-versions';
 import { WORKFLOWS_PATH } from '../../src/workers/fax-workers';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {

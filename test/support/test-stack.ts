@@ -25,7 +25,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
-import { reconcileWorkflowId } from '../../src/workflows/ids';
+import { reconcileWorkflowId } from '../../src/contracts/workflow-ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir, testDatabase } from './database';
 

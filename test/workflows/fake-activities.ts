@@ -11,6 +11,7 @@ export function fakeActivities(outcomes: Step[][]) {
   const sends: { attemptNo: number; sendTime?: string; coverIndex?: number }[] = [];
   const recorded: { status: string; errorCode?: string }[] = [];
   const canceledMessages: string[] = [];
+  const observations: { status: string; source: string }[] = [];
   const scripts = new Map<string, Step[]>();
   let polls = 0;
 
@@ -32,13 +33,18 @@ export function fakeActivities(outcomes: Step[][]) {
       ]);
       return { messageId, status: 'Queued', adopted: false };
     },
-    async checkFaxStatus(args) {
+    async readFaxStatus(args) {
       polls++;
       const script = scripts.get(args.messageId)!;
       const step = script.length > 1 ? script.shift()! : script[0]!;
       return { ...step };
     },
-    async recordFaxObservation() {},
+    async checkFaxStatus(args) {
+      return activities.readFaxStatus(args);
+    },
+    async recordFaxObservation(args) {
+      observations.push({ status: args.observation.status, source: args.source });
+    },
     async recordJobStatus(args) {
       recorded.push({ status: args.status, ...(args.errorCode && { errorCode: args.errorCode }) });
     },
@@ -53,5 +59,5 @@ export function fakeActivities(outcomes: Step[][]) {
       return { canceled: true };
     },
   };
-  return { activities, sends, recorded, canceledMessages, polls: () => polls };
+  return { activities, sends, recorded, canceledMessages, observations, polls: () => polls };
 }

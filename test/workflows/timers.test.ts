@@ -5,10 +5,10 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveTestServer } from '../../src/stack/temporal-binary';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { SEND_TASK_QUEUE_SUFFIX } from '../../src/workflows/fax-workflow';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
-import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/workflows/signals';
-import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/workflows/types';
+import { sendTaskQueue } from '../../src/contracts/task-queues';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
+import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
+import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { fakeActivities } from './fake-activities';
 
 /**
@@ -50,7 +50,7 @@ async function withWorkers<T>(
   });
   const send = await Worker.create({
     connection: env.nativeConnection,
-    taskQueue: `${taskQueue}${SEND_TASK_QUEUE_SUFFIX}`,
+    taskQueue: sendTaskQueue(taskQueue),
     activities: { sendFax },
   });
   return send.runUntil(() => main.runUntil(fn(taskQueue)));
@@ -164,6 +164,19 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       expect(state.timeline.map((e) => e.note)).toContain(
         'cancellation requested after transmission started',
       );
+    });
+  });
+
+  it('records each polled forward move through recordFaxObservation, the path a webhook status takes', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Sent' }, { status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const result = (await (await start(tq)).result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      // Queued is what the send already reported: no move, nothing recorded for it.
+      expect(fake.observations).toEqual([
+        { status: 'Sent', source: 'poll' },
+        { status: 'Delivered', source: 'poll' },
+      ]);
     });
   });
 

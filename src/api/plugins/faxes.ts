@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FaxClient, StartFaxRequest } from '../../client/fax-client';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
 import { JOB_ID_PATTERN } from '../../domain/job-id';
+import { faxSendOptions } from '../../contracts/fax-send-options';
 
 export type FaxApiClient = Pick<FaxClient, 'startFax' | 'getFax'>;
 
@@ -90,7 +91,6 @@ export const faxRoutes: FastifyPluginAsync<FaxRoutesOptions> = async (app, opts)
       ...(body.recipientName !== undefined && { recipientName: body.recipientName }),
       ...(body.sendAt !== undefined && { sendAt: body.sendAt }),
       ...(body.tenantId !== undefined && { tenantId: body.tenantId }),
-      ...(body.coverPageText !== undefined && { coverPageText: body.coverPageText }),
       ...(body.schedule !== undefined && { schedule: body.schedule }),
       ...(body.coverPage !== undefined && {
         coverPage: {
@@ -99,8 +99,7 @@ export const faxRoutes: FastifyPluginAsync<FaxRoutesOptions> = async (app, opts)
           ...(body.coverPage.confidential !== undefined && { confidential: body.coverPage.confidential }),
         },
       }),
-      ...(body.coverIndex !== undefined && { coverIndex: body.coverIndex }),
-      ...(body.faxResolution !== undefined && { faxResolution: body.faxResolution }),
+      ...faxSendOptions(body),
     };
     // FaxValidationError (bad number, document, key...) becomes 422 in the error handler.
     const started = await faxClient.startFax(startRequest);

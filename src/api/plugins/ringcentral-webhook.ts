@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { Database } from '../../db/schema';
 import { findSubscription } from '../../db/subscriptions';
 import { RETRY_AFTER_SECONDS } from '../unavailable';
+import { insertWebhookNotification } from '../../db/webhook-notifications';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
-import type { NotificationHandler, StoredNotification } from '../notifications';
+import type { NotificationHandler, StoredNotification } from '../../webhooks/stored-notification';
 import { tokensMatch } from '../tokens';
 
 export interface RingCentralWebhookOptions {
@@ -183,25 +184,20 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
     // Persist before answering: once RingCentral has its 200, the notification must not be lost.
     let notificationId: number;
     try {
-      const row = await db
-        .insertInto('webhook_notifications')
-        .values({
-          subscription_id: subscription.id,
-          uuid: notification.uuid,
-          body: JSON.stringify(json),
-        })
-        // A redelivery of a notification we already hold: acknowledge it, process it once.
-        .onConflict((oc) => oc.columns(['subscription_id', 'uuid']).where('uuid', 'is not', null).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!row) {
+      const id = await insertWebhookNotification(db, {
+        subscriptionId: subscription.id,
+        uuid: notification.uuid,
+        body: json,
+      });
+      // A redelivery of a notification we already hold: acknowledge it, process it once.
+      if (id === undefined) {
         request.log.info(
           { subscriptionId: subscription.id, uuid: notification.uuid },
           'duplicate notification ignored',
         );
         return reply.code(200).send({ ok: true, duplicate: true });
       }
-      notificationId = Number(row.id);
+      notificationId = id;
     } catch (err) {
       request.log.error({ err }, 'storing a webhook notification failed');
       throw unavailable();

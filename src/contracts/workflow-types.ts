@@ -1,8 +1,9 @@
 import type { FaxJobStatus, RingCentralMessageStatus } from '../domain/fax-status';
 import type { DocumentRef } from '../storage/document-store';
+import type { FaxSendOptions } from './fax-send-options';
 
 /** What an upstream system asks for: one recipient, one document set. */
-export interface FaxWorkflowInput {
+export interface FaxWorkflowInput extends FaxSendOptions {
   /** Stable id of the job; also the idempotency key the workflow id is derived from. */
   jobId: string;
   /** Recipient as given; validation normalises it to E.164. */
@@ -20,9 +21,6 @@ export interface FaxWorkflowInput {
   schedule?: 'timer' | 'ringcentral';
   /** A cover page of our own, drawn with pdf-lib and put in front of the documents. */
   coverPage?: CoverPageOptions;
-  coverIndex?: number;
-  coverPageText?: string;
-  faxResolution?: 'High' | 'Low';
   policy?: Partial<FaxPolicy>;
   /** Set only by continue-as-new: where the previous run stopped. */
   resume?: FaxResumeState;
@@ -83,6 +81,15 @@ export const DEFAULT_POLICY: FaxPolicy = {
   sendRetryInitialMs: 10_000,
   pollWithWebhooksMs: 10 * 60_000,
 };
+
+/** One status of one message, as RingCentral reported it (by a poll or a webhook). */
+export interface FaxStatusObservation {
+  status: RingCentralMessageStatus;
+  faxErrorCode?: string;
+  pages?: number;
+  /** Status webhooks are flowing for this credential: the workflow may poll rarely. */
+  webhooksHealthy?: boolean;
+}
 
 /** A status observation from outside the workflow (RingCentral webhook → reconciler). */
 export interface DeliveryStatusSignal {

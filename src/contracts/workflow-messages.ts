@@ -7,7 +7,7 @@ import type {
   SubscriptionWorkflowState,
   FaxWorkflowState,
   RescheduleFaxResult,
-} from './types';
+} from './workflow-types';
 
 /** A RingCentral status for this job's current message, pushed by the webhook reconciler. */
 export const deliveryStatusSignal = defineSignal<[DeliveryStatusSignal]>('deliveryStatus');

@@ -1,24 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../db/schema';
-
-/** A webhook notification as stored in `webhook_notifications`, handed to whoever processes it. */
-export interface StoredNotification {
-  /** `webhook_notifications.id`; the processor marks `processed_at` on this row when done. */
-  notificationId: number;
-  subscriptionId: string;
-  /** The credential the subscription belongs to (`ringcentral_subscriptions.credential_key`). */
-  credentialKey: string;
-  /** The whole notification as received: `{ uuid, event, timestamp, subscriptionId, ownerId, body }`. */
-  body: Record<string, unknown>;
-}
-
-/**
- * Receives stored notifications. It is called without being awaited by the HTTP path, and again at
- * start-up for every row still unprocessed, so it must be idempotent (a notification can arrive twice:
- * RingCentral redelivers, and a crash can come after processing but before `processed_at` was set).
- */
-export type NotificationHandler = (notification: StoredNotification) => Promise<void>;
+import type { Db } from '../db/schema';
+import { listUnprocessedWebhookNotifications } from '../db/webhook-notifications';
+import type { NotificationHandler } from './stored-notification';
 
 export interface RecoveryOptions {
   /** pino or Fastify's logger. */
@@ -37,22 +20,13 @@ export interface RecoveryResult {
   skipped: number;
 }
 
-/** The highest notification id stored so far (0 when there is none). */
-export async function lastNotificationId(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('webhook_notifications')
-    .select((eb) => eb.fn.max('id').as('max'))
-    .executeTakeFirst();
-  return row?.max == null ? 0 : Number(row.max);
-}
-
 /**
  * A crash between persisting a notification and processing it is recovered at start-up: every row with
  * `processed_at IS NULL` is handed to `onNotification` again, oldest first, one at a time. A callback
  * that fails is logged and does not stop the others (its row stays unprocessed).
  */
 export async function recoverUnprocessedNotifications(
-  db: Kysely<Database>,
+  db: Db,
   onNotification: NotificationHandler,
   opts: RecoveryOptions = {},
 ): Promise<RecoveryResult> {
@@ -60,16 +34,11 @@ export async function recoverUnprocessedNotifications(
   const result: RecoveryResult = { delivered: 0, failed: 0, skipped: 0 };
   let afterId = 0;
   for (;;) {
-    let query = db
-      .selectFrom('webhook_notifications as n')
-      .leftJoin('ringcentral_subscriptions as s', 's.id', 'n.subscription_id')
-      .select(['n.id', 'n.subscription_id', 'n.body', 's.credential_key'])
-      .where('n.processed_at', 'is', null)
-      .where('n.id', '>', afterId)
-      .orderBy('n.id')
-      .limit(batchSize);
-    if (opts.upToId !== undefined) query = query.where('n.id', '<=', opts.upToId);
-    const rows = await query.execute();
+    const rows = await listUnprocessedWebhookNotifications(db, {
+      afterId,
+      limit: batchSize,
+      ...(opts.upToId !== undefined && { upToId: opts.upToId }),
+    });
     for (const row of rows) {
       if (opts.signal?.aborted) return result;
       afterId = Number(row.id);

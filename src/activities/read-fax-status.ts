@@ -1,0 +1,33 @@
+import type { FaxStatusObservation } from '../contracts/workflow-types';
+import type { RingCentralMessageStatus } from '../domain/fax-status';
+import { observeFaxMessage } from '../ringcentral/fax-observation';
+import type { FaxMessage } from '../ringcentral/types';
+import type { ActivityDeps } from './deps';
+import { toApplicationFailure } from './failures';
+import { healthy } from './webhook-health';
+
+/** One attempt's RingCentral message, as the workflow knows it. */
+export interface FaxMessageRef {
+  jobId: string;
+  attemptNo: number;
+  messageId: string;
+  recipient: string;
+  /** What the workflow already knows; only a forward move is recorded. */
+  known?: RingCentralMessageStatus;
+}
+
+/**
+ * Reads one fax's status from RingCentral's message store and writes nothing: the workflow
+ * records a forward move with `recordFaxObservation`, exactly as it does for a webhook's.
+ */
+export function createReadFaxStatus(deps: ActivityDeps) {
+  return async function readFaxStatus(args: FaxMessageRef): Promise<FaxStatusObservation> {
+    let message: FaxMessage;
+    try {
+      message = await deps.ringcentral.getMessage(args.messageId);
+    } catch (err) {
+      throw toApplicationFailure(err);
+    }
+    return { ...observeFaxMessage(message, args.recipient), webhooksHealthy: await healthy(deps) };
+  };
+}

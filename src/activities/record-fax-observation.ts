@@ -1,0 +1,52 @@
+import type { FaxStatusObservation } from '../contracts/workflow-types';
+import { updateFaxAttempt } from '../db/fax-attempts';
+import { insertFaxEvent, type FaxEventSource } from '../db/fax-events';
+import { updateFaxJobStatus } from '../db/fax-jobs';
+import { isForwardMove, isMessageFinal } from '../domain/fax-status';
+import type { ActivityDeps } from './deps';
+import type { FaxMessageRef } from './read-fax-status';
+
+export interface RecordFaxObservationArgs extends FaxMessageRef {
+  observation: FaxStatusObservation;
+  source: FaxEventSource;
+}
+
+/**
+ * The one write path for a status RingCentral reported, however it was seen (a poll or a webhook):
+ * an event row, the attempt's status and, while the fax is in flight, the job's.
+ */
+export function createRecordFaxObservation({ db }: ActivityDeps) {
+  return async function recordFaxObservation(
+    args: RecordFaxObservationArgs,
+    // Tasks scheduled before the one-args-object form passed (ref, observation, source).
+    legacyObservation?: FaxStatusObservation,
+    legacySource?: FaxEventSource,
+  ): Promise<void> {
+    const { observation, source } =
+      legacyObservation && legacySource ? { observation: legacyObservation, source: legacySource } : args;
+    if (!isForwardMove(args.known, observation.status)) return;
+    await db.transaction().execute(async (trx) => {
+      await insertFaxEvent(trx, {
+        jobId: args.jobId,
+        attemptNo: args.attemptNo,
+        messageId: args.messageId,
+        status: observation.status,
+        faxErrorCode: observation.faxErrorCode ?? null,
+        source,
+      });
+      await updateFaxAttempt(trx, args.jobId, args.attemptNo, {
+        status: observation.status,
+        faxErrorCode: observation.faxErrorCode ?? null,
+        finished: isMessageFinal(observation.status),
+      });
+      // Job-level outcomes (Delivered, redial, Failed) are the workflow's decision; here the job
+      // only follows the attempt while it is in flight.
+      if (observation.status === 'Sent' || observation.status === 'Queued') {
+        await updateFaxJobStatus(trx, args.jobId, {
+          status: observation.status,
+          ...(observation.pages !== undefined && { pages: observation.pages }),
+        });
+      }
+    });
+  };
+}

@@ -1,0 +1,113 @@
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { FaxStatusKey } from '../contracts/search-attributes';
+import {
+  DEFAULT_POLICY,
+  type CancelFaxResult,
+  type DeliveryStatusSignal,
+  type FaxPolicy,
+  type FaxTimelineEntry,
+  type FaxWorkflowInput,
+  type FaxWorkflowState,
+} from '../contracts/workflow-types';
+import type { FaxJobStatus, RingCentralMessageStatus } from '../domain/fax-status';
+import type { DocumentRef } from '../storage/document-store';
+
+export type Phase = 'validating' | 'scheduled' | 'sending' | 'in-flight' | 'redial-wait' | 'done';
+
+/**
+ * Everything one FaxWorkflow run knows and decides on. The workflow's steps, its message handlers
+ * and its status wait share this one object (workflow code is single-threaded: no locking).
+ */
+export interface FaxRun {
+  readonly input: FaxWorkflowInput;
+  readonly policy: FaxPolicy;
+  readonly mode: 'timer' | 'ringcentral';
+  /** What the `status` query answers. */
+  readonly state: FaxWorkflowState;
+  phase: Phase;
+  documents: DocumentRef[];
+  /** The last status of the current message that was acted on. */
+  known: RingCentralMessageStatus | undefined;
+  failedAttempts: number;
+  sendAtMs: number | undefined;
+  /** The kill time: no final status by then ends the job as Expired. */
+  deadline: number;
+  pendingSignal: DeliveryStatusSignal | undefined;
+  /** Status webhooks are flowing (as last reported by an activity): polling is only a safety net. */
+  webhooksHealthy: boolean;
+  cancelRequested: boolean;
+  rescheduled: boolean;
+  cancelling: Promise<CancelFaxResult> | undefined;
+}
+
+/** A fresh run, or the continuation of one that continued as new (`input.resume`). */
+export function startRun(input: FaxWorkflowInput): FaxRun {
+  const resume = input.resume;
+  const sendAtMs = resume?.sendAtMs ?? (input.sendAt ? Date.parse(input.sendAt) : undefined);
+  const state: FaxWorkflowState = {
+    jobId: input.jobId,
+    status: resume ? 'Queued' : 'Accepted',
+    recipient: resume?.recipient ?? input.to,
+    attempt: resume?.attempt ?? 0,
+    timeline: resume?.timeline ?? [{ at: nowIso(), status: 'Accepted' }],
+    ...(resume && { messageId: resume.messageId }),
+  };
+  if (sendAtMs !== undefined) state.sendAt = new Date(sendAtMs).toISOString();
+  return {
+    input,
+    policy: { ...DEFAULT_POLICY, ...input.policy },
+    mode: input.schedule ?? 'timer',
+    state,
+    phase: resume ? 'in-flight' : 'validating',
+    documents: resume?.documents ?? input.documents,
+    known: resume?.known,
+    failedAttempts: resume?.failedAttempts ?? 0,
+    sendAtMs,
+    deadline: resume?.deadline ?? Infinity,
+    pendingSignal: undefined,
+    webhooksHealthy: false,
+    cancelRequested: false,
+    rescheduled: false,
+    cancelling: undefined,
+  };
+}
+
+/** A new job status: on the timeline and in the FaxStatus search attribute. */
+export function setStatus(run: FaxRun, status: FaxJobStatus, extra: Partial<FaxTimelineEntry> = {}): void {
+  const { state } = run;
+  state.status = status;
+  state.timeline.push({
+    at: nowIso(),
+    status,
+    ...(state.attempt > 0 && { attempt: state.attempt }),
+    ...(state.messageId && { messageId: state.messageId }),
+    ...extra,
+  });
+  upsertSearchAttributes([{ key: FaxStatusKey, value: status }]);
+}
+
+/** Whether RingCentral still holds our message for its send time (schedule: 'ringcentral'). */
+export function heldByRingCentral(run: FaxRun): boolean {
+  return (
+    run.mode === 'ringcentral' &&
+    run.phase === 'in-flight' &&
+    run.known === 'Queued' &&
+    run.sendAtMs !== undefined &&
+    Date.now() < run.sendAtMs
+  );
+}
+
+export function workflowStartIso(): string {
+  return new Date(workflowInfo().startTime).toISOString();
+}
+
+export function nowIso(): string {
+  // Date.now() inside a workflow is the deterministic workflow clock (the task's start time).
+  return new Date(Date.now()).toISOString();
+}
+
+export function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
