@@ -5,7 +5,14 @@
 import type { Scheduler } from './clock';
 import type { SniffedKind } from './content-types';
 import type { ResolvedUser } from './options';
-import { aggregateStatus, canonicalNumber, planFor, RENDER_SIM_MS, type RecipientStatus } from './outcomes';
+import {
+  aggregateStatus,
+  canonicalNumber,
+  planFor,
+  RENDER_SIM_MS,
+  type RecipientStatus,
+  type StatusModel,
+} from './outcomes';
 import { countPages } from './pages';
 
 export const MAX_PAGES = 200;
@@ -37,6 +44,7 @@ export interface Recipient {
   faxErrorCode?: string;
   /** nth send to this number since the last reset (drives the busy-twice number) */
   sendIndex: number;
+  recipientId: number;
 }
 
 export type Availability = 'Alive' | 'Deleted' | 'Purged';
@@ -52,10 +60,14 @@ export interface Fax {
   faxResolution: 'High' | 'Low';
   faxPageCount: number;
   coverIndex: number;
+  /** coverIndex was omitted: the account's default cover page was attached */
+  defaultCover: boolean;
   coverPageText: string | undefined;
   sendTime: number | undefined;
   attachments: StoredAttachment[];
   recipients: Recipient[];
+  /** the sender's status model when the fax was accepted */
+  statusModel: StatusModel;
   history: HistoryEntry[];
   recipientHistory: HistoryEntry[];
   rendered: boolean;
@@ -75,6 +87,7 @@ export interface NewFax {
   recipients: Array<{ phoneNumber: string; name?: string }>;
   faxResolution: 'High' | 'Low';
   coverIndex: number;
+  defaultCover?: boolean;
   coverPageText: string | undefined;
   sendTime: number | undefined;
   attachments: StoredAttachment[];
@@ -102,6 +115,7 @@ export class FaxStore {
   private readonly listeners: ChangeListener[] = [];
   private nextId: number;
   private nextAttachmentId: number;
+  private nextRecipientId = 7_000_000_001;
   private seq = 0;
 
   constructor(
@@ -165,6 +179,8 @@ export class FaxStore {
       faxResolution: req.faxResolution,
       faxPageCount: 0,
       coverIndex: req.coverIndex,
+      defaultCover: req.defaultCover ?? false,
+      statusModel: req.user.statusModel,
       coverPageText: req.coverPageText,
       sendTime: req.sendTime,
       attachments: req.attachments,
@@ -172,7 +188,12 @@ export class FaxStore {
         const key = canonicalNumber(r.phoneNumber);
         const sendIndex = (this.sendCounts.get(key) ?? 0) + 1;
         this.sendCounts.set(key, sendIndex);
-        const rec: Recipient = { phoneNumber: r.phoneNumber, messageStatus: 'Queued', sendIndex };
+        const rec: Recipient = {
+          phoneNumber: r.phoneNumber,
+          messageStatus: 'Queued',
+          sendIndex,
+          recipientId: this.nextRecipientId++,
+        };
         if (r.name !== undefined) rec.name = r.name;
         return rec;
       }),
@@ -246,7 +267,7 @@ export class FaxStore {
     this.touch(fax);
     this.emit(fax, 'updated');
     for (const r of fax.recipients) {
-      const steps = planFor(r.phoneNumber, pages, this.msPerPage, r.sendIndex);
+      const steps = planFor(r.phoneNumber, pages, this.msPerPage, r.sendIndex, fax.statusModel);
       // Each step is scheduled from the one before it, never all at once: under load, timers of
       // nearly equal (scaled) delays can fire out of order, and a status must never go backwards.
       const runFrom = (i: number, prevAtSimMs: number): void => {
@@ -311,6 +332,15 @@ export class FaxStore {
     if (!fax.transmitting) this.cancel(fax);
     fax.availability = purge || fax.availability === 'Deleted' ? 'Purged' : 'Deleted';
     fax.history.push({ status: fax.availability, at: new Date(this.scheduler.now()).toISOString() });
+    this.touch(fax);
+    this.emit(fax, 'updated');
+  }
+
+  /** availability Alive on a Deleted message brings it back (a cancelled fax stays cancelled). */
+  restore(fax: Fax): void {
+    if (fax.availability !== 'Deleted') return;
+    fax.availability = 'Alive';
+    fax.history.push({ status: 'Restored', at: new Date(this.scheduler.now()).toISOString() });
     this.touch(fax);
     this.emit(fax, 'updated');
   }

@@ -75,3 +75,17 @@ export function toRecord(fax: Fax, baseUrl: string): MessageRecord {
   if (fax.coverPageText !== undefined) record.coverPageText = fax.coverPageText;
   return record;
 }
+
+/**
+ * The answer to a send differs from GET in two fields (FaxResponse / MessageAttachmentInfoIntId /
+ * FaxResponseTo in ringcentral-extensible): attachments carry `filename`, not `fileName`, and each
+ * recipient carries `recipientId`.
+ */
+export function toSendResponse(fax: Fax, baseUrl: string): unknown {
+  const record = toRecord(fax, baseUrl);
+  return {
+    ...record,
+    to: record.to.map((t, i) => ({ ...t, recipientId: String(fax.recipients[i]?.recipientId ?? '') })),
+    attachments: record.attachments.map(({ fileName, ...a }) => ({ ...a, filename: fileName })),
+  };
+}

@@ -1,16 +1,21 @@
 /**
- * OAuth: JWT, refresh (single-use rotating tokens with a grace period) and authorization-code (+PKCE)
- * grants; revoke; bearer validation; at most MAX_SESSIONS live sessions per user and app.
+ * OAuth: JWT, refresh and authorization-code (+PKCE) grants; revoke; bearer validation; at most
+ * MAX_SESSIONS live sessions per user and app.
+ *
+ * Refresh follows docs/authentication/refresh-tokens.md (ringcentral/ringcentral-api-docs): the old
+ * access token stops working at once; the same refresh token used again answers the same pair until
+ * about ten seconds after the new access token is first used; after that it is invalid_grant.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Scheduler } from './clock';
 import { ApiError, OAuthError } from './errors';
 import type { ResolvedOptions, ResolvedUser } from './options';
+import { scopeFor } from './permissions';
 
 export const MAX_SESSIONS = 5;
 export const ACCESS_TTL_S = 3600;
 export const REFRESH_TTL_S = 604_800;
-/** simulated ms an old refresh token keeps working after the new access token is first used */
+/** simulated ms an old refresh token keeps answering its replacement after the new access token is first used */
 export const REFRESH_GRACE_SIM_MS = 10_000;
 /** simulated ms an authorization code lives */
 export const CODE_TTL_SIM_MS = 60_000;
@@ -43,6 +48,10 @@ interface RefreshToken {
   expiresAt: number;
   /** when set: dies at this time */
   deadline: number | undefined;
+  /** the access token issued with this refresh token: refreshing kills it */
+  pairedAccess: string;
+  /** the pair this refresh token was exchanged for: a repeated refresh answers it again */
+  replacement: TokenResponse | undefined;
 }
 
 interface AuthCode {
@@ -156,15 +165,23 @@ export class OAuthServer {
     if (rt.session.clientId !== client.clientId) throw invalidGrant('Token was issued to another client');
     if (!rt.session.isPublic && !client.confidential)
       throw invalidClient('Client secret is required for this token');
-    if (rt.expiresAt <= now) throw invalidGrant('Refresh token expired');
+    if (rt.expiresAt <= now) throw new OAuthError(400, 'invalid_grant', 'OAU-210', 'Token expired');
     if (rt.deadline !== undefined && rt.deadline <= now) {
       this.refresh.delete(value);
-      throw invalidGrant('Refresh token is already used (rotated)');
+      throw invalidGrant('Token is revoked');
+    }
+    if (rt.replacement !== undefined) {
+      // the replacement may itself have been refreshed since: then there is no live pair to give
+      const next = this.refresh.get(rt.replacement.refresh_token);
+      if (!next || next.replacement !== undefined) throw invalidGrant('Token is revoked');
+      return rt.replacement;
     }
     const ttl = body.get('refresh_token_ttl');
     if (ttl !== null && Number(ttl) > 0)
       rt.session.refreshTtlS = Math.max(3600, Math.min(Math.floor(Number(ttl)), REFRESH_TTL_S));
-    return this.issue(rt.session, [rt]);
+    this.access.delete(rt.pairedAccess);
+    rt.replacement = this.issue(rt.session, [rt]);
+    return rt.replacement;
   }
 
   private codeGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
@@ -271,6 +288,13 @@ export class OAuthServer {
     return at.session.user;
   }
 
+  /** End every session of the user (as a password change or an admin's revoke would). Returns how many. */
+  revokeUser(user: ResolvedUser): number {
+    const live = this.sessions.filter((s) => !s.ended && s.user === user);
+    for (const s of live) this.endSession(s);
+    return live.length;
+  }
+
   liveSessions(): number {
     return this.sessions.filter((s) => !s.ended).length;
   }
@@ -332,7 +356,14 @@ export class OAuthServer {
       firstUsedAt: undefined,
       supersedes,
     };
-    const rt: RefreshToken = { token: token('R'), session, expiresAt: now + refreshMs, deadline: undefined };
+    const rt: RefreshToken = {
+      token: token('R'),
+      session,
+      expiresAt: now + refreshMs,
+      deadline: undefined,
+      pairedAccess: at.token,
+      replacement: undefined,
+    };
     this.access.set(at.token, at);
     this.refresh.set(rt.token, rt);
     // drop expired tokens now and then so long runs do not grow without bound
@@ -346,7 +377,7 @@ export class OAuthServer {
       expires_in: session.accessTtlS,
       refresh_token: rt.token,
       refresh_token_expires_in: session.refreshTtlS,
-      scope: SCOPE,
+      scope: scopeFor(session.user, SCOPE),
       owner_id: session.user.extensionId,
       endpoint_id: session.endpointId,
       session_id: session.id,

@@ -5,30 +5,30 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Scheduler } from './clock';
-import { ApiError, invalidParameter, notFound } from './errors';
+import { ApiError, notFound } from './errors';
 import type { Fax, ChangeKind } from './fax-store';
 import type { Faults } from './faults';
 import { iso } from './message-record';
 import type { ResolvedUser } from './options';
 import type { OutboundHttp } from './outbound-http';
 import type { Stats } from './stats';
+import {
+  matches,
+  parseFilter,
+  resolveFilter,
+  validateSubscription,
+  type ParsedFilter,
+} from './subscription-filters';
 
 export const DEFAULT_EXPIRES_IN_S = 604_800;
-export const MAX_EXPIRES_IN_S = 630_720_000;
+/** SUB-505 "Subscriptions limit exceeded" (docs/basics/errors.md); the shared notes say about 30 per app and user. */
+export const MAX_SUBSCRIPTIONS_PER_USER = 30;
 export const HANDSHAKE_TIMEOUT_SIM_MS = 3_000;
 /** Real-time floor for handshake/notification timeouts so tiny time scales stay usable over real sockets. */
 export const MIN_NETWORK_TIMEOUT_MS = 500;
 export const MAX_HANDSHAKE_RESPONSE_BYTES = 1024;
 
-export type SubscriptionStatus = 'Active' | 'Blacklisted';
-
-interface ParsedFilter {
-  raw: string;
-  account: string;
-  extension: string;
-  resource: string;
-  query: URLSearchParams;
-}
+export type SubscriptionStatus = 'Active' | 'Suspended' | 'Blacklisted';
 
 export interface Subscription {
   id: string;
@@ -60,8 +60,6 @@ export interface SubscriptionRecord {
   deliveryMode: { transportType: 'WebHook'; address: string; encryption: false };
 }
 
-const FILTER_RE = /^\/restapi\/v1\.0\/account\/(~|\d+)\/extension\/(~|\d+)\/([a-z-]+(?:\/[a-z-]+)*)(\?.*)?$/;
-const SUBSCRIPTION_FILTER_RE = /^\/restapi\/v1\.0\/(account\/(~|\d+)\/)?subscription(\/~)?(\?.*)?$/;
 
 export class Webhooks {
   private readonly subs = new Map<string, Subscription>();
@@ -101,7 +99,7 @@ export class Webhooks {
       id: s.id,
       creationTime: iso(s.creationTime),
       status: s.status,
-      eventFilters: s.eventFilters,
+      eventFilters: s.eventFilters.map((f) => resolveFilter(f, s.user)),
       expirationTime: iso(s.expiresAt),
       // remaining lifetime in simulated seconds (expirationTime is the real moment)
       expiresIn: Math.max(
@@ -141,6 +139,13 @@ export class Webhooks {
     return this.deliveredLog;
   }
 
+  /** /_sim control: RingCentral suspends a subscription (for example after delivery trouble); renew resumes it. */
+  suspend(s: Subscription): void {
+    if (s.status !== 'Active') return;
+    s.status = 'Suspended';
+    s.queue.length = 0;
+  }
+
   remove(s: Subscription): void {
     s.deleted = true;
     s.queue.length = 0;
@@ -149,7 +154,9 @@ export class Webhooks {
   }
 
   async create(user: ResolvedUser, body: unknown): Promise<Subscription> {
-    const spec = this.validate(body, true);
+    const spec = validateSubscription(body, true);
+    if (this.list(user).length >= MAX_SUBSCRIPTIONS_PER_USER)
+      throw new ApiError(403, 'SUB-505', 'Subscriptions limit exceeded');
     const address = spec.address as string;
     await this.handshake(address);
     const now = this.scheduler.now();
@@ -178,7 +185,7 @@ export class Webhooks {
   }
 
   async update(s: Subscription, body: unknown): Promise<Subscription> {
-    const spec = this.validate(body, false);
+    const spec = validateSubscription(body, false);
     if (spec.address !== undefined && spec.address !== s.address) {
       await this.handshake(spec.address);
       s.address = spec.address;
@@ -193,75 +200,11 @@ export class Webhooks {
     return s;
   }
 
+  /** Renewing a Suspended subscription makes it Active again; a Blacklisted one stays Blacklisted. */
   renew(s: Subscription): Subscription {
+    if (s.status === 'Suspended') s.status = 'Active';
     s.expiresAt = this.scheduler.now() + this.scheduler.real(s.expiresInS * 1000);
     return s;
-  }
-
-  private validate(
-    body: unknown,
-    creating: boolean,
-  ): { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } {
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      throw invalidParameter('body', 'A JSON object is required');
-    const b = body as Record<string, unknown>;
-    const out: { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } =
-      {};
-    if (b['eventFilters'] !== undefined || creating) {
-      const f = b['eventFilters'];
-      if (!Array.isArray(f) || f.length === 0 || !f.every((x) => typeof x === 'string'))
-        throw invalidParameter(
-          'eventFilters',
-          'Parameter [eventFilters] must be a non-empty array of strings',
-        );
-      for (const x of f as string[]) {
-        if (!FILTER_RE.test(x) && !SUBSCRIPTION_FILTER_RE.test(x))
-          throw invalidParameter('eventFilters', `Event filter [${x}] is invalid`);
-      }
-      out.eventFilters = f as string[];
-    }
-    const dm = b['deliveryMode'];
-    if (dm !== undefined || creating) {
-      if (dm === null || typeof dm !== 'object' || Array.isArray(dm)) throw invalidParameter('deliveryMode');
-      const d = dm as Record<string, unknown>;
-      if (d['transportType'] !== 'WebHook')
-        throw invalidParameter('deliveryMode.transportType', 'Only transportType WebHook is simulated');
-      const address = d['address'];
-      let ok = false;
-      if (typeof address === 'string') {
-        try {
-          const u = new URL(address);
-          ok = u.protocol === 'http:' || u.protocol === 'https:';
-        } catch {
-          ok = false;
-        }
-      }
-      if (!ok)
-        throw invalidParameter(
-          'deliveryMode.address',
-          'Parameter [deliveryMode.address] must be an http(s) URL',
-        );
-      out.address = address as string;
-      const vt = d['verificationToken'];
-      if (vt !== undefined) {
-        if (typeof vt !== 'string' || vt.length === 0 || vt.length > 64)
-          throw invalidParameter(
-            'deliveryMode.verificationToken',
-            'verificationToken must be a string of 1..64 characters',
-          );
-        out.verificationToken = vt;
-      }
-    }
-    const e = b['expiresIn'];
-    if (e !== undefined) {
-      if (typeof e !== 'number' || !Number.isInteger(e) || e < 1 || e > MAX_EXPIRES_IN_S)
-        throw invalidParameter(
-          'expiresIn',
-          `Parameter [expiresIn] must be an integer 1..${MAX_EXPIRES_IN_S}`,
-        );
-      out.expiresIn = e;
-    }
-    return out;
   }
 
   /** POST with a Validation-Token and an empty body; the receiver must echo the token within 3 s. */
@@ -310,13 +253,11 @@ export class Webhooks {
           accountId: Number(fax.user.accountId),
           extensionId: Number(fax.user.extensionId),
           lastUpdated: iso(fax.lastModifiedTime),
+          // counts and ids are omitted when zero or empty, as RingCentral may do
           changes: [
-            {
-              type: 'Fax',
-              newCount: kind === 'new' ? 1 : 0,
-              updatedCount: kind === 'updated' ? 1 : 0,
-              newMessageIds: kind === 'new' ? [fax.id] : [],
-            },
+            kind === 'new'
+              ? { type: 'Fax', newCount: 1, newMessageIds: [fax.id] }
+              : { type: 'Fax', updatedCount: 1 },
           ],
         },
       });
@@ -404,25 +345,3 @@ export class Webhooks {
   }
 }
 
-function parseFilter(raw: string): ParsedFilter {
-  const m = FILTER_RE.exec(raw);
-  if (!m) return { raw, account: '', extension: '', resource: 'subscription', query: new URLSearchParams() };
-  return {
-    raw,
-    account: m[1] ?? '~',
-    extension: m[2] ?? '~',
-    resource: m[3] ?? '',
-    query: new URLSearchParams((m[4] ?? '').replace(/^\?/, '')),
-  };
-}
-
-function matches(f: ParsedFilter, fax: Fax): boolean {
-  if (f.resource !== 'message-store') return false;
-  if (f.account !== '~' && f.account !== fax.user.accountId) return false;
-  if (f.extension !== '~' && f.extension !== fax.user.extensionId) return false;
-  const type = f.query.get('type') ?? f.query.get('messageType');
-  if (type !== null && type !== 'Fax') return false;
-  const direction = f.query.get('direction');
-  if (direction !== null && direction !== 'Outbound') return false;
-  return true;
-}
