@@ -2,13 +2,7 @@
 import { checkOwner, smallBody, type Ctx } from './api-context';
 import { notFound } from './errors';
 import { parseJsonBody, sendEmpty, sendJson } from './http-util';
-import {
-  deleteMessage,
-  getContent,
-  getMessage,
-  listMessages,
-  updateMessage,
-} from './message-store-handlers';
+import { deleteMessage, getContent, getMessage, listMessages, updateMessage } from './message-store-handlers';
 import { messageSync } from './message-sync';
 import type { ResolvedUser } from './options';
 import { checkPermissions } from './permissions';

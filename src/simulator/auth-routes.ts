@@ -21,7 +21,12 @@ export async function handleAuthRoute(
   }
   const ct = req.headers['content-type'] ?? '';
   if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded'))
-    throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Content-Type must be application/x-www-form-urlencoded');
+    throw new OAuthError(
+      400,
+      'invalid_request',
+      'OAU-109',
+      'Content-Type must be application/x-www-form-urlencoded',
+    );
   const form = new URLSearchParams(body.toString('utf8'));
   const client = sim.oauth.authenticateClient(req.headers.authorization, form);
   if (route.handler === 'token') {

@@ -31,7 +31,10 @@ export function messageSync(ctx: Ctx): void {
     const raw = q.get('syncToken');
     let since: number | undefined;
     try {
-      const t = JSON.parse(Buffer.from(raw ?? '', 'base64url').toString('utf8')) as { s?: unknown; e?: unknown };
+      const t = JSON.parse(Buffer.from(raw ?? '', 'base64url').toString('utf8')) as {
+        s?: unknown;
+        e?: unknown;
+      };
       if (typeof t.s === 'number' && t.e === ctx.user.extensionId) since = t.s;
     } catch {
       since = undefined;

@@ -42,7 +42,9 @@ export async function sendFax(ctx: Ctx): Promise<void> {
       recipients:
         parsed.recipients ??
         failed.map((x) =>
-          x.name !== undefined ? { phoneNumber: x.phoneNumber, name: x.name } : { phoneNumber: x.phoneNumber },
+          x.name !== undefined
+            ? { phoneNumber: x.phoneNumber, name: x.name }
+            : { phoneNumber: x.phoneNumber },
         ),
       faxResolution: orig.faxResolution,
       coverIndex: orig.coverIndex,
@@ -55,7 +57,10 @@ export async function sendFax(ctx: Ctx): Promise<void> {
   } else {
     if (parsed.recipients === undefined) throw invalidParameter('to');
     if (parsed.attachments.length === 0 && parsed.coverIndex === 0)
-      throw invalidParameter('attachment', 'Nothing to send: no attachments and no cover page (coverIndex 0)');
+      throw invalidParameter(
+        'attachment',
+        'Nothing to send: no attachments and no cover page (coverIndex 0)',
+      );
     fax = sim.store.create({
       user,
       recipients: parsed.recipients,

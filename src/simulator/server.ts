@@ -119,7 +119,10 @@ export class Simulator {
     }
     const m = matchRoute(method, path);
     if (m === undefined) {
-      sendError(res, new ApiError(404, 'CMN-102', `Resource for parameter [path] is not found: ${path}`, 'path'));
+      sendError(
+        res,
+        new ApiError(404, 'CMN-102', `Resource for parameter [path] is not found: ${path}`, 'path'),
+      );
       return;
     }
     if ('allowed' in m) {
@@ -185,7 +188,16 @@ export class Simulator {
         await handleAuthRoute(this, route, req, res, url, body ?? Buffer.alloc(0), decision.headers);
         return;
       }
-      const ctx: Ctx = { sim: this, req, res, url, route, params, user: user as ResolvedUser, rateHeaders: decision.headers };
+      const ctx: Ctx = {
+        sim: this,
+        req,
+        res,
+        url,
+        route,
+        params,
+        user: user as ResolvedUser,
+        rateHeaders: decision.headers,
+      };
       await handleApi(ctx);
     } catch (e) {
       sendError(res, e, decision.headers);

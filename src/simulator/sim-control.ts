@@ -144,7 +144,8 @@ export async function handleSimControl(
       case 'POST /_sim/scenario': {
         const r = await readBody(req, 64 * 1024);
         const name = r.ok ? (parseJsonBody(r.body) as { name?: unknown } | undefined)?.name : undefined;
-        if (typeof name !== 'string') throw new ApiError(400, 'CMN-101', 'Body must be {"name": "<scenario>"}', 'name');
+        if (typeof name !== 'string')
+          throw new ApiError(400, 'CMN-101', 'Body must be {"name": "<scenario>"}', 'name');
         let faults;
         try {
           faults = scenarioFaults(name);

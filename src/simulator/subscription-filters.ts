@@ -84,7 +84,10 @@ export function validateSubscription(body: unknown, creating: boolean): Subscrip
       }
     }
     if (!ok)
-      throw invalidParameter('deliveryMode.address', 'Parameter [deliveryMode.address] must be an http(s) URL');
+      throw invalidParameter(
+        'deliveryMode.address',
+        'Parameter [deliveryMode.address] must be an http(s) URL',
+      );
     out.address = address as string;
     const vt = d['verificationToken'];
     if (vt !== undefined) {

@@ -60,7 +60,6 @@ export interface SubscriptionRecord {
   deliveryMode: { transportType: 'WebHook'; address: string; encryption: false };
 }
 
-
 export class Webhooks {
   private readonly subs = new Map<string, Subscription>();
   private deliveredLog: Array<{
@@ -344,4 +343,3 @@ export class Webhooks {
     }
   }
 }
-
