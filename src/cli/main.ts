@@ -167,6 +167,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const sim = await startSimulator({
+    statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
     port,
     timeScale,
     rateLimits: !values['no-rate-limits'],

@@ -123,6 +123,7 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
     } else {
       const { startSimulator } = await import('../simulator');
       const simulator = await startSimulator({
+        statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
         timeScale: opts.simulatorTimeScale ?? 0.005,
         ...opts.simulator,
       });
