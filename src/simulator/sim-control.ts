@@ -130,6 +130,8 @@ export async function handleSimControl(
         sim.reset(url.searchParams.get('sessions') === 'true');
         return sendJson(res, 200, { ok: true });
       }
+      case 'GET /_sim/rate-limits':
+        return sendJson(res, 200, { now: sim.scheduler.now(), buckets: sim.limiter.snapshot() });
       case 'GET /_sim/faults':
         return sendJson(res, 200, sim.faults.config);
       case 'POST /_sim/faults': {

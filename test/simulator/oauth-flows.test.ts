@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { OAuthErrorBody, TokenResponse } from './schemas';
-import { api, basicAuth, login, sleep, STORE_PATH, tokenRequest, useSim } from './helpers';
+import { api, basicAuth, login, sleep, STORE_PATH, tokenRequest, useSim, waitFor } from './helpers';
 
 const REDIRECT = 'http://localhost:5555/callback';
 
@@ -21,25 +21,49 @@ describe('OAuth refresh, authorization code + PKCE, revoke, session cap', () => 
     expect((await api(ctx.sim, n.access_token).get(STORE_PATH)).status).toBe(200);
   });
 
-  it('the old refresh token keeps working until the new access token is used, then ~10 s (scaled), then invalid_grant', async () => {
-    await ctx.restart({ timeScale: 0.05, rateLimits: false }, false); // grace: 500 ms
+  it('on refresh the old access token stops working at once; lifetimes are 1 h and 7 days', async () => {
+    const t = await login(ctx.sim);
+    expect([t.expires_in, t.refresh_token_expires_in]).toEqual([3600, 604800]);
+    expect((await api(ctx.sim, t.access_token).get(STORE_PATH)).status).toBe(200);
+    const n = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
+    expect([n.expires_in, n.refresh_token_expires_in]).toEqual([3600, 604800]);
+    const old = await api(ctx.sim, t.access_token).get(STORE_PATH);
+    expect(old.status).toBe(401);
+    expect((await api(ctx.sim, n.access_token).get(STORE_PATH)).status).toBe(200);
+  });
+
+  it('a repeated refresh with the same refresh token answers the same pair', async () => {
+    const t = await login(ctx.sim);
+    const first = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
+    const second = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
+    expect([second.access_token, second.refresh_token]).toEqual([first.access_token, first.refresh_token]);
+    expect((await api(ctx.sim, second.access_token).get(STORE_PATH)).status).toBe(200);
+  });
+
+  it('about 10 s (scaled) after the new access token is used, the old refresh token is invalid_grant OAU-211', async () => {
     const t = await login(ctx.sim);
     const n = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
-    // new access token not used yet: the old refresh token still works
-    await sleep(150);
-    const again = await refresh(t.refresh_token);
-    expect(again.status).toBe(200);
-    const n2 = TokenResponse.parse(await again.json());
-    // first use of the newest access token starts the 500 ms grace of the token it replaced
-    expect((await api(ctx.sim, n2.access_token).get(STORE_PATH)).status).toBe(200);
-    expect((await refresh(t.refresh_token)).status).toBe(200); // still inside the grace
-    await sleep(600);
-    // the grace deadline does not move once set, so the old token is now dead
-    const dead = await refresh(t.refresh_token);
+    expect((await api(ctx.sim, n.access_token).get(STORE_PATH)).status).toBe(200);
+    const dead = await waitFor(
+      () => refresh(t.refresh_token),
+      (r) => r.status !== 200,
+    );
     expect(dead.status).toBe(400);
-    expect(OAuthErrorBody.parse(await dead.json()).error).toBe('invalid_grant');
-    // the rotated token from the first refresh is unaffected until its own replacement is used
+    expect(OAuthErrorBody.parse(await dead.json())).toMatchObject({
+      error: 'invalid_grant',
+      errors: [{ errorCode: 'OAU-211' }],
+    });
+    // the rotated token is unaffected
     expect((await refresh(n.refresh_token)).status).toBe(200);
+  });
+
+  it('once the replacement pair was itself refreshed, the first refresh token has no pair to answer', async () => {
+    const t = await login(ctx.sim);
+    const n = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
+    expect((await refresh(n.refresh_token)).status).toBe(200);
+    const r = await refresh(t.refresh_token);
+    expect(r.status).toBe(400);
+    expect(OAuthErrorBody.parse(await r.json()).error).toBe('invalid_grant');
   });
 
   it('an unknown refresh token is invalid_grant', async () => {
@@ -52,10 +76,16 @@ describe('OAuth refresh, authorization code + PKCE, revoke, session cap', () => 
     // refresh_token_ttl 3600 s at 0.01 = 36 s is too long for a test; use a tighter scale
     await ctx.restart({ timeScale: 0.0002, rateLimits: false }, false);
     const t = await login(ctx.sim, { refresh_token_ttl: '3600' }); // 0.72 s
-    await sleep(900);
-    const r = await refresh(t.refresh_token);
+    const r = await waitFor(
+      () => refresh(t.refresh_token),
+      (x) => x.status !== 200,
+    );
     expect(r.status).toBe(400);
-    expect(OAuthErrorBody.parse(await r.json()).error_description).toMatch(/expired/i);
+    expect(OAuthErrorBody.parse(await r.json())).toMatchObject({
+      error: 'invalid_grant',
+      error_description: 'Token expired',
+      errors: [{ errorCode: 'OAU-210' }],
+    });
   });
 
   const authorize = async (params: Record<string, string>): Promise<Response> =>
