@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimulatorHandle } from '../../src/simulator/index';
 import { ApiErrorBody } from './schemas';
-import { api, JWT_GRANT, login, sendFax, useSim, start, STORE_PATH, tokenRequest, waitFor } from './helpers';
+import { api, JWT_GRANT, login, sendFax, useSim, STORE_PATH, tokenRequest, waitFor } from './helpers';
 
 describe('rate limits', () => {
   const ctx = useSim({ timeScale: 0.02 }, { login: false });
