@@ -12,6 +12,7 @@ import { iso } from './message-record';
 import type { ResolvedUser } from './options';
 import type { OutboundHttp } from './outbound-http';
 import type { Stats } from './stats';
+import { WebhookDelivery, type DeliveryLogEntry } from './webhook-delivery';
 import {
   matches,
   parseFilter,
@@ -62,13 +63,6 @@ export interface SubscriptionRecord {
 
 export class Webhooks {
   private readonly subs = new Map<string, Subscription>();
-  private deliveredLog: Array<{
-    subscriptionId: string;
-    at: string;
-    ok: boolean;
-    status: number;
-    body: string;
-  }> = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -77,7 +71,11 @@ export class Webhooks {
     private readonly stats: Stats,
     private readonly baseUrl: () => string,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.delivery = new WebhookDelivery(scheduler, http, faults, stats, log, () => this.timeoutMs());
+  }
+
+  private readonly delivery: WebhookDelivery;
 
   reset(): void {
     for (const s of this.subs.values()) {
@@ -85,7 +83,7 @@ export class Webhooks {
       s.cancelHeld?.();
     }
     this.subs.clear();
-    this.deliveredLog = [];
+    this.delivery.clearLog();
   }
 
   private timeoutMs(): number {
@@ -134,8 +132,8 @@ export class Webhooks {
     return [...this.subs.values()];
   }
 
-  deliveries(): typeof this.deliveredLog {
-    return this.deliveredLog;
+  deliveries(): DeliveryLogEntry[] {
+    return this.delivery.entries();
   }
 
   /** /_sim control: RingCentral suspends a subscription (for example after delivery trouble); renew resumes it. */
@@ -260,86 +258,7 @@ export class Webhooks {
           ],
         },
       });
-      this.dispatch(s, payload);
-    }
-  }
-
-  /** Apply delivery faults, then queue. */
-  private dispatch(s: Subscription, payload: string): void {
-    const f = this.faults.config;
-    if (this.faults.roll(f.webhookDropRate)) {
-      this.stats.webhooksDropped++;
-      return;
-    }
-    const copies = this.faults.roll(f.webhookDuplicateRate) ? 2 : 1;
-    if (copies === 2) this.stats.webhooksDuplicated++;
-    for (let i = 0; i < copies; i++) {
-      if (this.faults.roll(f.webhookDelayRate)) {
-        this.stats.webhooksDelayed++;
-        this.scheduler.afterReal(f.webhookDelayMs, () => this.enqueue(s, payload));
-      } else if (s.held === undefined && this.faults.roll(f.webhookReorderRate)) {
-        // held back: goes out right after the next notification (or after webhookDelayMs at the latest)
-        this.stats.webhooksReordered++;
-        s.held = payload;
-        s.cancelHeld = this.scheduler.afterReal(Math.max(f.webhookDelayMs, 50), () => this.releaseHeld(s));
-      } else {
-        this.enqueue(s, payload);
-        this.releaseHeld(s);
-      }
-    }
-  }
-
-  private releaseHeld(s: Subscription): void {
-    if (s.held === undefined) return;
-    const p = s.held;
-    s.held = undefined;
-    s.cancelHeld?.();
-    s.cancelHeld = undefined;
-    this.enqueue(s, p);
-  }
-
-  private enqueue(s: Subscription, payload: string): void {
-    if (s.deleted || s.status !== 'Active') return;
-    s.queue.push(payload);
-    void this.pump(s);
-  }
-
-  private async pump(s: Subscription): Promise<void> {
-    if (s.sending) return;
-    s.sending = true;
-    try {
-      while (s.queue.length > 0 && !s.deleted && s.status === 'Active') {
-        const payload = s.queue.shift() as string;
-        const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
-        if (s.verificationToken !== undefined) headers['Verification-Token'] = s.verificationToken;
-        const r = await this.http.post(s.address, headers, payload, this.timeoutMs());
-        this.deliveredLog.push({
-          subscriptionId: s.id,
-          at: iso(this.scheduler.now()),
-          ok: r.ok,
-          status: r.status,
-          body: payload,
-        });
-        if (this.deliveredLog.length > 10_000) this.deliveredLog.splice(0, 5_000);
-        if (r.ok) {
-          this.stats.webhooksDelivered++;
-          s.consecutiveFailures = 0;
-        } else {
-          this.stats.webhooksFailed++;
-          s.consecutiveFailures++;
-          this.log(
-            `webhook delivery to ${s.address} failed (${r.error ?? `HTTP ${r.status}`}), ${s.consecutiveFailures} in a row`,
-          );
-          if (s.consecutiveFailures >= this.faults.config.webhookBlacklistAfter) {
-            s.status = 'Blacklisted';
-            s.queue.length = 0;
-            this.stats.subscriptionsBlacklisted++;
-            this.log(`subscription ${s.id} blacklisted`);
-          }
-        }
-      }
-    } finally {
-      s.sending = false;
+      this.delivery.dispatch(s, payload);
     }
   }
 }
