@@ -77,9 +77,9 @@ export function toRecord(fax: Fax, baseUrl: string): MessageRecord {
 }
 
 /**
- * The answer to a send differs from GET in two fields (FaxResponse / MessageAttachmentInfoIntId /
- * FaxResponseTo in ringcentral-extensible): attachments carry `filename`, not `fileName`, and each
- * recipient carries `recipientId`.
+ * The answer to a send differs from GET in two fields: attachments carry `filename`, not `fileName`
+ * (FaxResponse -> MessageAttachmentInfoIntId in ringcentral-extensible), and each recipient carries
+ * `recipientId` (the project's RingCentral notes; not in the generated FaxResponseTo type).
  */
 export function toSendResponse(fax: Fax, baseUrl: string): unknown {
   const record = toRecord(fax, baseUrl);
