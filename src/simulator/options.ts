@@ -44,6 +44,8 @@ export interface SimulatorOptions {
   extraUsers?: SimulatorUser[];
   /** How outbound statuses are reported (default `sent-final`, what RingCentral's reference documents). */
   statusModel?: StatusModel;
+  /** SUB-505 after this many subscriptions per user (default 30; some community answers say about 20). */
+  maxSubscriptionsPerUser?: number;
   /** A named scenario (see scenarios.ts): its faults apply from the start and its statusModel, if any, wins. */
   scenario?: string;
   logger?: (line: string) => void;
@@ -70,6 +72,7 @@ export interface ResolvedOptions {
   clientSecret: string;
   jwt: string;
   users: ResolvedUser[];
+  maxSubscriptionsPerUser: number;
   log: (line: string) => void;
 }
 
@@ -117,6 +120,7 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     clientSecret: opts.clientSecret ?? 'sim-client-secret',
     jwt,
     users,
+    maxSubscriptionsPerUser: opts.maxSubscriptionsPerUser ?? 30,
     log: logger ? (line) => logger(line) : () => undefined,
   };
 }

@@ -47,6 +47,7 @@ export class Simulator {
       this.stats,
       () => this.url,
       this.opts.log,
+      this.opts.maxSubscriptionsPerUser,
     );
     this.store.onChange((fax, kind) => this.webhooks.onFaxChange(fax, kind));
     this.server = http.createServer({ keepAliveTimeout: 10_000 }, (req, res) => {

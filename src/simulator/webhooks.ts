@@ -22,8 +22,6 @@ import {
 } from './subscription-filters';
 
 export const DEFAULT_EXPIRES_IN_S = 604_800;
-/** SUB-505 "Subscriptions limit exceeded" (docs/basics/errors.md); the shared notes say about 30 per app and user. */
-export const MAX_SUBSCRIPTIONS_PER_USER = 30;
 export const HANDSHAKE_TIMEOUT_SIM_MS = 3_000;
 /** Real-time floor for handshake/notification timeouts so tiny time scales stay usable over real sockets. */
 export const MIN_NETWORK_TIMEOUT_MS = 500;
@@ -71,6 +69,7 @@ export class Webhooks {
     private readonly stats: Stats,
     private readonly baseUrl: () => string,
     private readonly log: (line: string) => void,
+    private readonly maxPerUser: number,
   ) {
     this.delivery = new WebhookDelivery(scheduler, http, faults, stats, log, () => this.timeoutMs());
   }
@@ -152,7 +151,7 @@ export class Webhooks {
 
   async create(user: ResolvedUser, body: unknown): Promise<Subscription> {
     const spec = validateSubscription(body, true);
-    if (this.list(user).length >= MAX_SUBSCRIPTIONS_PER_USER)
+    if (this.list(user).length >= this.maxPerUser)
       throw new ApiError(403, 'SUB-505', 'Subscriptions limit exceeded');
     const address = spec.address as string;
     await this.handshake(address);
