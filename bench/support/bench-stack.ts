@@ -148,6 +148,7 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
   try {
     const simulator = await startSimulator({
       statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
+      refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
       timeScale: opts.timeScale,
       rateLimits: opts.rateLimits,
     });

@@ -110,7 +110,7 @@ export class OAuthServer {
     const ttl = body.get('refresh_token_ttl');
     if (ttl !== null && Number(ttl) > 0)
       rt.session.refreshTtlS = Math.max(3600, Math.min(Math.floor(Number(ttl)), REFRESH_TTL_S));
-    this.access.delete(rt.pairedAccess);
+    if (this.opts.refreshKillsOldAccessToken) this.access.delete(rt.pairedAccess);
     rt.replacement = this.issue(rt.session, [rt]);
     return rt.replacement;
   }

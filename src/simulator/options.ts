@@ -44,6 +44,12 @@ export interface SimulatorOptions {
   extraUsers?: SimulatorUser[];
   /** How outbound statuses are reported (default `sent-final`, what RingCentral's reference documents). */
   statusModel?: StatusModel;
+  /**
+   * Default true, as RingCentral documents: a refresh kills the access token it replaces at once.
+   * false keeps it working until it expires (not RingCentral's behaviour; for clients that cannot yet
+   * survive a request racing a refresh).
+   */
+  refreshKillsOldAccessToken?: boolean;
   /** SUB-505 after this many subscriptions per user (default 30; some community answers say about 20). */
   maxSubscriptionsPerUser?: number;
   /** A named scenario (see scenarios.ts): its faults apply from the start and its statusModel, if any, wins. */
@@ -73,6 +79,7 @@ export interface ResolvedOptions {
   jwt: string;
   users: ResolvedUser[];
   maxSubscriptionsPerUser: number;
+  refreshKillsOldAccessToken: boolean;
   log: (line: string) => void;
 }
 
@@ -121,6 +128,7 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     jwt,
     users,
     maxSubscriptionsPerUser: opts.maxSubscriptionsPerUser ?? 30,
+    refreshKillsOldAccessToken: opts.refreshKillsOldAccessToken ?? true,
     log: logger ? (line) => logger(line) : () => undefined,
   };
 }

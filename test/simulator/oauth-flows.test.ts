@@ -32,6 +32,13 @@ describe('OAuth refresh, authorization code + PKCE, revoke, session cap', () => 
     expect((await api(ctx.sim, n.access_token).get(STORE_PATH)).status).toBe(200);
   });
 
+  it('refreshKillsOldAccessToken: false keeps the old access token (a lenient option, not RingCentral)', async () => {
+    await ctx.restart({ timeScale: 0.01, rateLimits: false, refreshKillsOldAccessToken: false }, false);
+    const t = await login(ctx.sim);
+    expect((await refresh(t.refresh_token)).status).toBe(200);
+    expect((await api(ctx.sim, t.access_token).get(STORE_PATH)).status).toBe(200);
+  });
+
   it('a repeated refresh with the same refresh token answers the same pair', async () => {
     const t = await login(ctx.sim);
     const first = TokenResponse.parse(await (await refresh(t.refresh_token)).json());
