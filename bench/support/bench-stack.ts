@@ -146,7 +146,12 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
   const closers: (() => Promise<void>)[] = [];
   const stop = () => runClosers(closers);
   try {
-    const simulator = await startSimulator({ timeScale: opts.timeScale, rateLimits: opts.rateLimits });
+    const simulator = await startSimulator({
+      statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
+      refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
+      timeScale: opts.timeScale,
+      rateLimits: opts.rateLimits,
+    });
     closers.push(() => simulator.close());
     const db = base.database.handle.db;
     const credentialKey = `bench-${opts.label}-${randomUUID().slice(0, 8)}`;

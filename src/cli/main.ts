@@ -172,6 +172,8 @@ async function simulator(args: string[], out: Out): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const sim = await startSimulator({
+    statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
+    refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
     port,
     timeScale,
     rateLimits: !values['no-rate-limits'],

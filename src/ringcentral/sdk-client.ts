@@ -333,7 +333,7 @@ export function buildFaxForm(request: SendFaxRequest): FormData {
     to: request.to,
     ...(request.faxResolution && { faxResolution: request.faxResolution }),
     ...(request.sendTime && { sendTime: request.sendTime }),
-    ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
+    coverIndex: request.coverIndex ?? 0, // omitted would attach RingCentral's default cover page
     ...(request.coverPageText !== undefined && { coverPageText: request.coverPageText }),
   };
   // The layout of RingCentral's own Node sample: a JSON part, then one part per document.

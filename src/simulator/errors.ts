@@ -93,5 +93,7 @@ export const rateExceeded = (retryAfterSeconds: number): ApiError =>
     'Retry-After': String(retryAfterSeconds),
   });
 
-export const serviceUnavailable = (): ApiError =>
-  new ApiError(503, 'CMN-211', 'Service is temporarily unavailable, please retry later');
+export const serviceUnavailable = (retryAfterSeconds: number): ApiError =>
+  new ApiError(503, 'CMN-211', 'Service is temporarily unavailable, please retry later', undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });

@@ -27,6 +27,20 @@ export const FaultConfigSchema = z
     webhookReorderRate: share.default(0),
     /** consecutive failed deliveries after which a subscription is Blacklisted */
     webhookBlacklistAfter: z.number().int().min(1).max(1000).default(5),
+    /** Retry-After (seconds) of every injected 503 */
+    retryAfter503: z.number().int().min(0).max(3600).default(1),
+    /** the next N calls to the token endpoint answer 503 CMN-211 (counts down; GET shows what is left) */
+    tokenError503Count: z.number().int().min(0).default(0),
+    /** share of token-endpoint calls answered 503 CMN-211 */
+    tokenError503Rate: share.default(0),
+    /** the next N refresh grants answer 400 invalid_grant (counts down) */
+    refreshInvalidGrantCount: z.number().int().min(0).default(0),
+    /** share of refresh grants answered 400 invalid_grant */
+    refreshInvalidGrantRate: share.default(0),
+    /** real ms by which the answer to an accepted fax send is held back (0 = off): the fax transmits meanwhile */
+    acceptAfterMs: z.number().min(0).max(600_000).default(0),
+    /** share of sends whose answer is held back by acceptAfterMs */
+    acceptAfterRate: share.default(1),
   })
   .strict();
 
@@ -64,6 +78,24 @@ export class Faults {
     if (rate <= 0) return false;
     if (rate >= 1) return true;
     return this.random() < rate;
+  }
+
+  /** A token-endpoint call meets an injected 503 (the count first, then the rate). */
+  takeToken503(): boolean {
+    if (this.config.tokenError503Count > 0) {
+      this.config.tokenError503Count--;
+      return true;
+    }
+    return this.roll(this.config.tokenError503Rate);
+  }
+
+  /** A refresh grant meets an injected invalid_grant (the count first, then the rate). */
+  takeRefreshInvalidGrant(): boolean {
+    if (this.config.refreshInvalidGrantCount > 0) {
+      this.config.refreshInvalidGrantCount--;
+      return true;
+    }
+    return this.roll(this.config.refreshInvalidGrantRate);
   }
 
   appliesTo(group: RateGroup): boolean {

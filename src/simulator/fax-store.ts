@@ -3,96 +3,33 @@
  * listing and sync. Emits a change event for every modification (webhooks and message-sync use it).
  */
 import type { Scheduler } from './clock';
-import type { SniffedKind } from './content-types';
+import type {
+  ChangeKind,
+  ChangeListener,
+  Fax,
+  HistoryEntry,
+  ListQuery,
+  NewFax,
+  Recipient,
+} from './fax-model';
 import type { ResolvedUser } from './options';
+import { listFaxes } from './fax-queries';
 import { aggregateStatus, canonicalNumber, planFor, RENDER_SIM_MS, type RecipientStatus } from './outcomes';
 import { countPages } from './pages';
 
 export const MAX_PAGES = 200;
 
-export interface StoredAttachment {
-  id: number;
-  filename: string;
-  /** content type recorded for the document (from its content where possible) */
-  contentType: string;
-  /** Content-Type header of the part, if any */
-  declaredContentType: string | undefined;
-  kind: SniffedKind;
-  size: number;
-  sha256: string;
-  body: Buffer;
-}
-
-export interface HistoryEntry {
-  status: string;
-  at: string;
-  faxErrorCode?: string;
-  phoneNumber?: string;
-}
-
-export interface Recipient {
-  phoneNumber: string;
-  name?: string;
-  messageStatus: RecipientStatus;
-  faxErrorCode?: string;
-  /** nth send to this number since the last reset (drives the busy-twice number) */
-  sendIndex: number;
-}
-
-export type Availability = 'Alive' | 'Deleted' | 'Purged';
-
-export interface Fax {
-  id: number;
-  user: ResolvedUser;
-  creationTime: number;
-  lastModifiedTime: number;
-  messageStatus: RecipientStatus;
-  availability: Availability;
-  readStatus: 'Read' | 'Unread';
-  faxResolution: 'High' | 'Low';
-  faxPageCount: number;
-  coverIndex: number;
-  coverPageText: string | undefined;
-  sendTime: number | undefined;
-  attachments: StoredAttachment[];
-  recipients: Recipient[];
-  history: HistoryEntry[];
-  recipientHistory: HistoryEntry[];
-  rendered: boolean;
-  /** transmission started (rendering done and not cancelled) */
-  transmitting: boolean;
-  cancelled: boolean;
-  resendOf: number | undefined;
-  /** the client never got an answer for this send (fault injection) */
-  ambiguous: boolean;
-  /** message-sync sequence number of the last change */
-  seq: number;
-  cancelTimers: Array<() => void>;
-}
-
-export interface NewFax {
-  user: ResolvedUser;
-  recipients: Array<{ phoneNumber: string; name?: string }>;
-  faxResolution: 'High' | 'Low';
-  coverIndex: number;
-  coverPageText: string | undefined;
-  sendTime: number | undefined;
-  attachments: StoredAttachment[];
-  resendOf?: number;
-}
-
-export type ChangeKind = 'new' | 'updated';
-export type ChangeListener = (fax: Fax, kind: ChangeKind) => void;
-
-export interface ListQuery {
-  direction?: string[];
-  messageType?: string[];
-  availability?: string[];
-  dateFrom: number;
-  dateTo: number;
-  phoneNumber?: string;
-  readStatus?: string[];
-}
+export type {
+  Availability,
+  ChangeKind,
+  ChangeListener,
+  Fax,
+  HistoryEntry,
+  ListQuery,
+  NewFax,
+  Recipient,
+  StoredAttachment,
+} from './fax-model';
 
 export class FaxStore {
   private readonly faxes = new Map<number, Fax>();
@@ -102,6 +39,7 @@ export class FaxStore {
   private readonly listeners: ChangeListener[] = [];
   private nextId: number;
   private nextAttachmentId: number;
+  private nextRecipientId = 7_000_000_001;
   private seq = 0;
 
   constructor(
@@ -165,6 +103,8 @@ export class FaxStore {
       faxResolution: req.faxResolution,
       faxPageCount: 0,
       coverIndex: req.coverIndex,
+      defaultCover: req.defaultCover ?? false,
+      statusModel: req.user.statusModel,
       coverPageText: req.coverPageText,
       sendTime: req.sendTime,
       attachments: req.attachments,
@@ -172,7 +112,12 @@ export class FaxStore {
         const key = canonicalNumber(r.phoneNumber);
         const sendIndex = (this.sendCounts.get(key) ?? 0) + 1;
         this.sendCounts.set(key, sendIndex);
-        const rec: Recipient = { phoneNumber: r.phoneNumber, messageStatus: 'Queued', sendIndex };
+        const rec: Recipient = {
+          phoneNumber: r.phoneNumber,
+          messageStatus: 'Queued',
+          sendIndex,
+          recipientId: this.nextRecipientId++,
+        };
         if (r.name !== undefined) rec.name = r.name;
         return rec;
       }),
@@ -246,7 +191,7 @@ export class FaxStore {
     this.touch(fax);
     this.emit(fax, 'updated');
     for (const r of fax.recipients) {
-      const steps = planFor(r.phoneNumber, pages, this.msPerPage, r.sendIndex);
+      const steps = planFor(r.phoneNumber, pages, this.msPerPage, r.sendIndex, fax.statusModel);
       // Each step is scheduled from the one before it, never all at once: under load, timers of
       // nearly equal (scaled) delays can fire out of order, and a status must never go backwards.
       const runFrom = (i: number, prevAtSimMs: number): void => {
@@ -315,6 +260,15 @@ export class FaxStore {
     this.emit(fax, 'updated');
   }
 
+  /** availability Alive on a Deleted message brings it back (a cancelled fax stays cancelled). */
+  restore(fax: Fax): void {
+    if (fax.availability !== 'Deleted') return;
+    fax.availability = 'Alive';
+    fax.history.push({ status: 'Restored', at: new Date(this.scheduler.now()).toISOString() });
+    this.touch(fax);
+    this.emit(fax, 'updated');
+  }
+
   update(fax: Fax, patch: { readStatus?: 'Read' | 'Unread' }): void {
     if (patch.readStatus !== undefined && patch.readStatus !== fax.readStatus) {
       fax.readStatus = patch.readStatus;
@@ -329,26 +283,7 @@ export class FaxStore {
 
   /** Newest first, like RingCentral. */
   list(user: ResolvedUser, q: ListQuery): Fax[] {
-    const out: Fax[] = [];
-    const avail = q.availability ?? ['Alive', 'Deleted'];
-    for (let i = this.order.length - 1; i >= 0; i--) {
-      const fax = this.order[i] as Fax;
-      if (fax.user !== user) continue;
-      if (fax.creationTime < q.dateFrom || fax.creationTime > q.dateTo) continue;
-      if (!avail.includes(fax.availability)) continue;
-      if (q.direction && !q.direction.includes('Outbound')) continue;
-      if (q.messageType && !q.messageType.includes('Fax')) continue;
-      if (q.readStatus && !q.readStatus.includes(fax.readStatus)) continue;
-      if (q.phoneNumber !== undefined) {
-        const want = canonicalNumber(q.phoneNumber);
-        const match =
-          fax.recipients.some((r) => canonicalNumber(r.phoneNumber) === want) ||
-          canonicalNumber(fax.user.phoneNumber) === want;
-        if (!match) continue;
-      }
-      out.push(fax);
-    }
-    return out;
+    return listFaxes(this.order, user, q);
   }
 
   /** Faxes of the user changed after sequence number `since`, newest change first. */

@@ -9,7 +9,9 @@ export type { SimulatorOptions, SimulatorUser } from './options';
 export { MAGIC } from './outcomes';
 export type { SimFax } from './sim-control';
 export type { FaultConfig } from './faults';
-export { SCENARIOS, scenarioFaults } from './scenarios';
+export { SCENARIOS, scenarioFaults, scenarioStatusModel } from './scenarios';
+export type { StatusModel } from './outcomes';
+export type { UserFlags } from './options';
 
 export interface SimulatorHandle {
   /** e.g. http://127.0.0.1:PORT */

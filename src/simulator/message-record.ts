@@ -75,3 +75,17 @@ export function toRecord(fax: Fax, baseUrl: string): MessageRecord {
   if (fax.coverPageText !== undefined) record.coverPageText = fax.coverPageText;
   return record;
 }
+
+/**
+ * The answer to a send differs from GET in two fields: attachments carry `filename`, not `fileName`
+ * (FaxResponse -> MessageAttachmentInfoIntId in ringcentral-extensible), and each recipient carries
+ * `recipientId` (the project's RingCentral notes; not in the generated FaxResponseTo type).
+ */
+export function toSendResponse(fax: Fax, baseUrl: string): unknown {
+  const record = toRecord(fax, baseUrl);
+  return {
+    ...record,
+    to: record.to.map((t, i) => ({ ...t, recipientId: String(fax.recipients[i]?.recipientId ?? '') })),
+    attachments: record.attachments.map(({ fileName, ...a }) => ({ ...a, filename: fileName })),
+  };
+}

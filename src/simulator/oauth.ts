@@ -1,84 +1,38 @@
 /**
- * OAuth: JWT, refresh (single-use rotating tokens with a grace period) and authorization-code (+PKCE)
- * grants; revoke; bearer validation; at most MAX_SESSIONS live sessions per user and app.
+ * OAuth: JWT, refresh and authorization-code (+PKCE) grants; revoke; bearer validation; at most
+ * MAX_SESSIONS live sessions per user and app.
+ *
+ * Refresh follows docs/authentication/refresh-tokens.md (ringcentral/ringcentral-api-docs): the old
+ * access token stops working at once; the same refresh token used again answers the same pair until
+ * about ten seconds after the new access token is first used; after that it is invalid_grant.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Scheduler } from './clock';
 import { ApiError, OAuthError } from './errors';
+import { authorizeCode } from './oauth-code';
+import {
+  ACCESS_TTL_S,
+  authenticateClient,
+  invalidClient,
+  invalidGrant,
+  MAX_SESSIONS,
+  REFRESH_GRACE_SIM_MS,
+  REFRESH_TTL_S,
+  safeEqual,
+  SCOPE,
+  token,
+  type AccessToken,
+  type AuthCode,
+  type ClientAuth,
+  type RefreshToken,
+  type Session,
+  type TokenResponse,
+} from './oauth-model';
 import type { ResolvedOptions, ResolvedUser } from './options';
+import { scopeFor } from './permissions';
 
-export const MAX_SESSIONS = 5;
-export const ACCESS_TTL_S = 3600;
-export const REFRESH_TTL_S = 604_800;
-/** simulated ms an old refresh token keeps working after the new access token is first used */
-export const REFRESH_GRACE_SIM_MS = 10_000;
-/** simulated ms an authorization code lives */
-export const CODE_TTL_SIM_MS = 60_000;
-export const SCOPE = 'Faxes ReadMessages EditMessages SubscriptionWebhook';
-
-interface Session {
-  id: string;
-  user: ResolvedUser;
-  clientId: string;
-  isPublic: boolean;
-  createdAt: number;
-  ended: boolean;
-  endpointId: string;
-  accessTtlS: number;
-  refreshTtlS: number;
-}
-
-interface AccessToken {
-  token: string;
-  session: Session;
-  expiresAt: number;
-  firstUsedAt: number | undefined;
-  /** refresh tokens this access token replaced: they die REFRESH_GRACE after its first use */
-  supersedes: RefreshToken[];
-}
-
-interface RefreshToken {
-  token: string;
-  session: Session;
-  expiresAt: number;
-  /** when set: dies at this time */
-  deadline: number | undefined;
-}
-
-interface AuthCode {
-  code: string;
-  clientId: string;
-  redirectUri: string;
-  challenge: string | undefined;
-  method: 'S256' | 'plain' | undefined;
-  user: ResolvedUser;
-  expiresAt: number;
-}
-
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-  refresh_token: string;
-  refresh_token_expires_in: number;
-  scope: string;
-  owner_id: string;
-  endpoint_id: string;
-  session_id: string;
-}
-
-export interface ClientAuth {
-  clientId: string;
-  confidential: boolean;
-}
-
-const token = (prefix: string): string => `${prefix}${randomBytes(24).toString('base64url')}`;
-
-function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}
+export { ACCESS_TTL_S, MAX_SESSIONS, REFRESH_TTL_S, SCOPE } from './oauth-model';
+export type { ClientAuth, TokenResponse } from './oauth-model';
 
 export class OAuthServer {
   private readonly access = new Map<string, AccessToken>();
@@ -101,21 +55,7 @@ export class OAuthServer {
 
   /** Identify the client from Basic auth or a client_id body field. Throws invalid_client. */
   authenticateClient(authorization: string | undefined, body: URLSearchParams): ClientAuth {
-    if (authorization !== undefined && /^basic\s/i.test(authorization)) {
-      const decoded = Buffer.from(authorization.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const id = colon === -1 ? decoded : decoded.slice(0, colon);
-      const secret = colon === -1 ? '' : decoded.slice(colon + 1);
-      if (!safeEqual(id, this.opts.clientId)) throw invalidClient('Invalid client: unknown client_id');
-      if (secret === '') return { clientId: id, confidential: false };
-      if (!safeEqual(secret, this.opts.clientSecret))
-        throw invalidClient('Invalid client: wrong client secret');
-      return { clientId: id, confidential: true };
-    }
-    const id = body.get('client_id');
-    if (id === null) throw invalidClient('Client authentication is required (Basic header or client_id)');
-    if (!safeEqual(id, this.opts.clientId)) throw invalidClient('Invalid client: unknown client_id');
-    return { clientId: id, confidential: false };
+    return authenticateClient(this.opts, authorization, body);
   }
 
   /** Handle POST /restapi/oauth/token. */
@@ -156,15 +96,23 @@ export class OAuthServer {
     if (rt.session.clientId !== client.clientId) throw invalidGrant('Token was issued to another client');
     if (!rt.session.isPublic && !client.confidential)
       throw invalidClient('Client secret is required for this token');
-    if (rt.expiresAt <= now) throw invalidGrant('Refresh token expired');
+    if (rt.expiresAt <= now) throw new OAuthError(400, 'invalid_grant', 'OAU-210', 'Token expired');
     if (rt.deadline !== undefined && rt.deadline <= now) {
       this.refresh.delete(value);
-      throw invalidGrant('Refresh token is already used (rotated)');
+      throw invalidGrant('Token is revoked');
+    }
+    if (rt.replacement !== undefined) {
+      // the replacement may itself have been refreshed since: then there is no live pair to give
+      const next = this.refresh.get(rt.replacement.refresh_token);
+      if (!next || next.replacement !== undefined) throw invalidGrant('Token is revoked');
+      return rt.replacement;
     }
     const ttl = body.get('refresh_token_ttl');
     if (ttl !== null && Number(ttl) > 0)
       rt.session.refreshTtlS = Math.max(3600, Math.min(Math.floor(Number(ttl)), REFRESH_TTL_S));
-    return this.issue(rt.session, [rt]);
+    if (this.opts.refreshKillsOldAccessToken) this.access.delete(rt.pairedAccess);
+    rt.replacement = this.issue(rt.session, [rt]);
+    return rt.replacement;
   }
 
   private codeGrant(client: ClientAuth, body: URLSearchParams): TokenResponse {
@@ -194,52 +142,11 @@ export class OAuthServer {
     return this.issue(session, []);
   }
 
-  /** GET /restapi/oauth/authorize: auto-approves as the first user; returns the redirect location. */
+  /** GET /restapi/oauth/authorize: auto-approves; returns the redirect location. */
   authorize(q: URLSearchParams): string {
-    const clientId = q.get('client_id');
-    if (clientId === null || !safeEqual(clientId, this.opts.clientId))
-      throw invalidClient('Invalid client_id');
-    if (q.get('response_type') !== 'code')
-      throw new OAuthError(
-        400,
-        'unsupported_response_type',
-        'OAU-109',
-        'Only response_type=code is supported',
-      );
-    const redirectUri = q.get('redirect_uri');
-    let target: URL;
-    try {
-      target = new URL(redirectUri ?? '');
-    } catch {
-      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [redirect_uri] is invalid');
-    }
-    const challenge = q.get('code_challenge') ?? undefined;
-    const methodRaw = q.get('code_challenge_method');
-    let method: AuthCode['method'];
-    if (challenge !== undefined) {
-      if (methodRaw === null || methodRaw === 'plain') method = 'plain';
-      else if (methodRaw === 'S256') method = 'S256';
-      else throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Unsupported code_challenge_method');
-    }
-    const hint = q.get('login_hint');
-    const user =
-      this.opts.users.find((u) => hint !== null && (u.extensionId === hint || u.jwt === hint)) ??
-      this.opts.users[0];
-    if (!user) throw new Error('no users configured');
-    const code = token('C');
-    this.codes.set(code, {
-      code,
-      clientId,
-      redirectUri: redirectUri ?? '',
-      challenge,
-      method,
-      user,
-      expiresAt: this.scheduler.now() + this.scheduler.real(CODE_TTL_SIM_MS),
-    });
-    target.searchParams.set('code', code);
-    const state = q.get('state');
-    if (state !== null) target.searchParams.set('state', state);
-    return target.toString();
+    const { code, location } = authorizeCode(this.opts, this.scheduler, q);
+    this.codes.set(code.code, code);
+    return location;
   }
 
   /** POST /restapi/oauth/revoke: ends the session holding the token (unknown tokens are ignored). */
@@ -269,6 +176,13 @@ export class OAuthServer {
       at.supersedes = [];
     }
     return at.session.user;
+  }
+
+  /** End every session of the user (as a password change or an admin's revoke would). Returns how many. */
+  revokeUser(user: ResolvedUser): number {
+    const live = this.sessions.filter((s) => !s.ended && s.user === user);
+    for (const s of live) this.endSession(s);
+    return live.length;
   }
 
   liveSessions(): number {
@@ -332,7 +246,14 @@ export class OAuthServer {
       firstUsedAt: undefined,
       supersedes,
     };
-    const rt: RefreshToken = { token: token('R'), session, expiresAt: now + refreshMs, deadline: undefined };
+    const rt: RefreshToken = {
+      token: token('R'),
+      session,
+      expiresAt: now + refreshMs,
+      deadline: undefined,
+      pairedAccess: at.token,
+      replacement: undefined,
+    };
     this.access.set(at.token, at);
     this.refresh.set(rt.token, rt);
     // drop expired tokens now and then so long runs do not grow without bound
@@ -346,13 +267,10 @@ export class OAuthServer {
       expires_in: session.accessTtlS,
       refresh_token: rt.token,
       refresh_token_expires_in: session.refreshTtlS,
-      scope: SCOPE,
+      scope: scopeFor(session.user, SCOPE),
       owner_id: session.user.extensionId,
       endpoint_id: session.endpointId,
       session_id: session.id,
     };
   }
 }
-
-const invalidClient = (d: string): OAuthError => new OAuthError(401, 'invalid_client', 'OAU-153', d);
-const invalidGrant = (d: string): OAuthError => new OAuthError(400, 'invalid_grant', 'OAU-211', d);

@@ -1,4 +1,16 @@
 /** Options accepted by startSimulator and their resolved (defaulted) form. */
+import { DEFAULT_STATUS_MODEL, STATUS_MODELS, type StatusModel } from './outcomes';
+import { scenarioStatusModel } from './scenarios';
+
+/** What an extension may do, so permission errors can be produced on demand. */
+export interface UserFlags {
+  /** fax sends answer 403 with this code (MSG-340: extension type, MSG-341: extension not allowed) */
+  faxSendBlocked?: 'MSG-340' | 'MSG-341';
+  /** app permissions the app lacks for this user: calls needing one answer 403 CMN-401 */
+  missingAppScopes?: string[];
+  /** user permissions the extension lacks: calls needing one answer 403 CMN-408 */
+  missingUserPermissions?: string[];
+}
 
 export interface SimulatorUser {
   /** JWT assertion that logs this user in. */
@@ -6,6 +18,9 @@ export interface SimulatorUser {
   name?: string;
   /** The fax number the extension sends from (E.164). */
   phoneNumber?: string;
+  /** overrides the simulator's statusModel for this user */
+  statusModel?: StatusModel;
+  flags?: UserFlags;
 }
 
 export interface SimulatorOptions {
@@ -27,6 +42,18 @@ export interface SimulatorOptions {
   jwt?: string;
   /** Extra users (extensions of the same account), each logged in with its own JWT. */
   extraUsers?: SimulatorUser[];
+  /** How outbound statuses are reported (default `sent-final`, what RingCentral's reference documents). */
+  statusModel?: StatusModel;
+  /**
+   * Default true, as RingCentral documents: a refresh kills the access token it replaces at once.
+   * false keeps it working until it expires (not RingCentral's behaviour; for clients that cannot yet
+   * survive a request racing a refresh).
+   */
+  refreshKillsOldAccessToken?: boolean;
+  /** SUB-505 after this many subscriptions per user (default 30; some community answers say about 20). */
+  maxSubscriptionsPerUser?: number;
+  /** A named scenario (see scenarios.ts): its faults apply from the start and its statusModel, if any, wins. */
+  scenario?: string;
   logger?: (line: string) => void;
 }
 
@@ -36,6 +63,9 @@ export interface ResolvedUser {
   extensionId: string;
   name: string;
   phoneNumber: string;
+  /** mutable: /_sim/users changes it at run time */
+  statusModel: StatusModel;
+  flags: UserFlags;
 }
 
 export interface ResolvedOptions {
@@ -48,6 +78,8 @@ export interface ResolvedOptions {
   clientSecret: string;
   jwt: string;
   users: ResolvedUser[];
+  maxSubscriptionsPerUser: number;
+  refreshKillsOldAccessToken: boolean;
   log: (line: string) => void;
 }
 
@@ -59,9 +91,17 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
   if (!(timeScale > 0) || !Number.isFinite(timeScale))
     throw new Error(`timeScale must be > 0, got ${timeScale}`);
   const msPerPage = opts.msPerPage ?? 60_000;
+  const statusModel =
+    (opts.scenario !== undefined ? scenarioStatusModel(opts.scenario) : undefined) ??
+    opts.statusModel ??
+    DEFAULT_STATUS_MODEL;
+  for (const m of [statusModel, ...(opts.extraUsers ?? []).map((u) => u.statusModel)])
+    if (m !== undefined && !STATUS_MODELS.includes(m))
+      throw new Error(`statusModel must be one of ${STATUS_MODELS.join(', ')}, got ${String(m)}`);
   if (!(msPerPage >= 0)) throw new Error(`msPerPage must be >= 0, got ${msPerPage}`);
   const jwt = opts.jwt ?? 'sim-jwt';
   const userSpecs: SimulatorUser[] = [{ jwt, name: 'Sim Sender' }, ...(opts.extraUsers ?? [])];
+  const scenarioWins = opts.scenario !== undefined && scenarioStatusModel(opts.scenario) !== undefined;
   const seen = new Set<string>();
   const users = userSpecs.map((u, i): ResolvedUser => {
     if (seen.has(u.jwt)) throw new Error(`duplicate user jwt ${u.jwt}`);
@@ -72,6 +112,8 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
       extensionId: String(FIRST_EXTENSION_ID + i),
       name: u.name ?? `Sim Sender ${i + 1}`,
       phoneNumber: u.phoneNumber ?? `+1650555${String(100 + i).padStart(4, '0')}`,
+      statusModel: scenarioWins ? statusModel : (u.statusModel ?? statusModel),
+      flags: { ...u.flags },
     };
   });
   const logger = opts.logger;
@@ -85,6 +127,8 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     clientSecret: opts.clientSecret ?? 'sim-client-secret',
     jwt,
     users,
+    maxSubscriptionsPerUser: opts.maxSubscriptionsPerUser ?? 30,
+    refreshKillsOldAccessToken: opts.refreshKillsOldAccessToken ?? true,
     log: logger ? (line) => logger(line) : () => undefined,
   };
 }

@@ -5,6 +5,17 @@
 
 export type RecipientStatus = 'Queued' | 'Sent' | 'Delivered' | 'DeliveryFailed' | 'SendingFailed';
 
+/**
+ * How an account reports outbound faxes. RingCentral's reference defines Sent as the final success and
+ * staff answers (2019) agree, while a 2025 staff answer describes Delivered/DeliveryFailed after Sent:
+ * the simulator offers both, per user.
+ * - `sent-final`: Queued -> Sent, or Queued -> SendingFailed with `faxErrorCode` (line failures too).
+ * - `delivery-reports`: Queued -> Sent -> Delivered, line failures as DeliveryFailed after Sent.
+ */
+export type StatusModel = 'sent-final' | 'delivery-reports';
+export const STATUS_MODELS: readonly StatusModel[] = ['sent-final', 'delivery-reports'];
+export const DEFAULT_STATUS_MODEL: StatusModel = 'sent-final';
+
 export interface OutcomeStep {
   /** simulated ms after rendering finished */
   atSimMs: number;
@@ -39,6 +50,32 @@ export function canonicalNumber(raw: string): string {
  * @param sendIndex 1 for the first send to this number since the last reset, 2 for the second, ...
  */
 export function planFor(
+  phoneNumber: string,
+  pages: number,
+  msPerPage: number,
+  sendIndex: number,
+  model: StatusModel = DEFAULT_STATUS_MODEL,
+): OutcomeStep[] {
+  const steps = deliveryReportsPlan(phoneNumber, pages, msPerPage, sendIndex);
+  return model === 'delivery-reports' ? steps : sentFinal(steps);
+}
+
+/**
+ * The same outcome on an account that never reports delivery: a failure after Sent becomes a
+ * SendingFailed at the moment the line failed (never preceded by Sent), a success ends at Sent at
+ * the moment delivery would have been confirmed for a slow number, else when transmission ended.
+ */
+function sentFinal(steps: OutcomeStep[]): OutcomeStep[] {
+  const failure = steps.find((s) => s.status === 'DeliveryFailed' || s.status === 'SendingFailed');
+  if (failure) return [{ ...failure, status: 'SendingFailed' }];
+  const delivered = steps.find((s) => s.status === 'Delivered');
+  const sent = steps.find((s) => s.status === 'Sent');
+  if (!sent) return steps;
+  const slow = delivered !== undefined && delivered.atSimMs - sent.atSimMs > DIAL_SIM_MS;
+  return [{ atSimMs: slow ? delivered.atSimMs : sent.atSimMs, status: 'Sent' }];
+}
+
+function deliveryReportsPlan(
   phoneNumber: string,
   pages: number,
   msPerPage: number,

@@ -87,6 +87,11 @@ export class RateLimiter {
     return { allowed: true, headers: this.headers(group, limit - b.count) };
   }
 
+  /** /_sim/rate-limits: each bucket's window and penalty, so tests can wait for the penalty's end. */
+  snapshot(): Array<{ bucket: string; count: number; windowStart: number; penaltyUntil: number }> {
+    return [...this.buckets].map(([bucket, b]) => ({ bucket, ...b }));
+  }
+
   retryAfterSeconds(): number {
     return Math.max(1, Math.ceil(this.windowMs / 1000));
   }

@@ -9,7 +9,9 @@ import { FaultConfigSchema } from './faults';
 import { parseJsonBody, readBody, sendError, sendJson } from './http-util';
 import { iso } from './message-record';
 import { canonicalNumber } from './outcomes';
+import { scenarioFaults, scenarioStatusModel } from './scenarios';
 import type { Simulator } from './server';
+import { handleUserControl } from './sim-users';
 
 export interface SimFax {
   id: number;
@@ -23,8 +25,11 @@ export interface SimFax {
   faxPageCount: number;
   faxResolution: string;
   coverIndex: number;
+  /** coverIndex was omitted, so the account's default cover page was added */
+  defaultCover: boolean;
   coverPageText: string | null;
   resendOf: number | null;
+  statusModel: string;
   /** deleted before transmission: never transmitted */
   cancelled: boolean;
   /** the client's connection was cut before the answer (fault injection) */
@@ -59,8 +64,10 @@ export function simFax(f: Fax): SimFax {
     faxPageCount: f.faxPageCount,
     faxResolution: f.faxResolution,
     coverIndex: f.coverIndex,
+    defaultCover: f.defaultCover,
     coverPageText: f.coverPageText ?? null,
     resendOf: f.resendOf ?? null,
+    statusModel: f.statusModel,
     cancelled: f.cancelled,
     ambiguous: f.ambiguous,
     recipients: f.recipients.map((r) => ({
@@ -95,6 +102,10 @@ export async function handleSimControl(
   url: URL,
 ): Promise<void> {
   try {
+    if (path.startsWith('/_sim/users') || /^\/_sim\/subscriptions\/[^/]+\/suspend$/.test(path)) {
+      await handleUserControl(sim, req, res, method, path);
+      return;
+    }
     const key = `${method} ${path.replace(/\/\d+$/, '/{id}')}`;
     switch (key) {
       case 'GET /_sim/health':
@@ -119,6 +130,8 @@ export async function handleSimControl(
         sim.reset(url.searchParams.get('sessions') === 'true');
         return sendJson(res, 200, { ok: true });
       }
+      case 'GET /_sim/rate-limits':
+        return sendJson(res, 200, { now: sim.scheduler.now(), buckets: sim.limiter.snapshot() });
       case 'GET /_sim/faults':
         return sendJson(res, 200, sim.faults.config);
       case 'POST /_sim/faults': {
@@ -129,6 +142,22 @@ export async function handleSimControl(
           throw new ApiError(400, 'CMN-101', `Invalid fault configuration: ${parsed.error.message}`);
         sim.faults.set(parsed.data);
         return sendJson(res, 200, sim.faults.config);
+      }
+      case 'POST /_sim/scenario': {
+        const r = await readBody(req, 64 * 1024);
+        const name = r.ok ? (parseJsonBody(r.body) as { name?: unknown } | undefined)?.name : undefined;
+        if (typeof name !== 'string')
+          throw new ApiError(400, 'CMN-101', 'Body must be {"name": "<scenario>"}', 'name');
+        let faults;
+        try {
+          faults = scenarioFaults(name);
+        } catch (e) {
+          throw new ApiError(400, 'CMN-101', (e as Error).message, 'name');
+        }
+        sim.faults.set(faults);
+        const model = scenarioStatusModel(name);
+        if (model !== undefined) for (const u of sim.opts.users) u.statusModel = model;
+        return sendJson(res, 200, { faults: sim.faults.config, statusModel: model ?? null });
       }
       case 'GET /_sim/stats':
         return sendJson(res, 200, {

@@ -8,6 +8,8 @@ export class Stats {
   injected503 = 0;
   injected429 = 0;
   ambiguousSends = 0;
+  delayedAccepts = 0;
+  injectedInvalidGrant = 0;
   faxesAccepted = 0;
   webhooksDelivered = 0;
   webhooksFailed = 0;
@@ -36,6 +38,8 @@ export class Stats {
       injected503: this.injected503,
       injected429: this.injected429,
       ambiguousSends: this.ambiguousSends,
+      delayedAccepts: this.delayedAccepts,
+      injectedInvalidGrant: this.injectedInvalidGrant,
       faxesAccepted: this.faxesAccepted,
       webhooks: {
         delivered: this.webhooksDelivered,

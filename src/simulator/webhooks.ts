@@ -5,30 +5,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Scheduler } from './clock';
-import { ApiError, invalidParameter, notFound } from './errors';
+import { ApiError, notFound } from './errors';
 import type { Fax, ChangeKind } from './fax-store';
 import type { Faults } from './faults';
 import { iso } from './message-record';
 import type { ResolvedUser } from './options';
 import type { OutboundHttp } from './outbound-http';
 import type { Stats } from './stats';
+import { WebhookDelivery, type DeliveryLogEntry } from './webhook-delivery';
+import {
+  matches,
+  parseFilter,
+  resolveFilter,
+  validateSubscription,
+  type ParsedFilter,
+} from './subscription-filters';
 
 export const DEFAULT_EXPIRES_IN_S = 604_800;
-export const MAX_EXPIRES_IN_S = 630_720_000;
 export const HANDSHAKE_TIMEOUT_SIM_MS = 3_000;
 /** Real-time floor for handshake/notification timeouts so tiny time scales stay usable over real sockets. */
 export const MIN_NETWORK_TIMEOUT_MS = 500;
 export const MAX_HANDSHAKE_RESPONSE_BYTES = 1024;
 
-export type SubscriptionStatus = 'Active' | 'Blacklisted';
-
-interface ParsedFilter {
-  raw: string;
-  account: string;
-  extension: string;
-  resource: string;
-  query: URLSearchParams;
-}
+export type SubscriptionStatus = 'Active' | 'Suspended' | 'Blacklisted';
 
 export interface Subscription {
   id: string;
@@ -60,18 +59,8 @@ export interface SubscriptionRecord {
   deliveryMode: { transportType: 'WebHook'; address: string; encryption: false };
 }
 
-const FILTER_RE = /^\/restapi\/v1\.0\/account\/(~|\d+)\/extension\/(~|\d+)\/([a-z-]+(?:\/[a-z-]+)*)(\?.*)?$/;
-const SUBSCRIPTION_FILTER_RE = /^\/restapi\/v1\.0\/(account\/(~|\d+)\/)?subscription(\/~)?(\?.*)?$/;
-
 export class Webhooks {
   private readonly subs = new Map<string, Subscription>();
-  private deliveredLog: Array<{
-    subscriptionId: string;
-    at: string;
-    ok: boolean;
-    status: number;
-    body: string;
-  }> = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -80,7 +69,12 @@ export class Webhooks {
     private readonly stats: Stats,
     private readonly baseUrl: () => string,
     private readonly log: (line: string) => void,
-  ) {}
+    private readonly maxPerUser: number,
+  ) {
+    this.delivery = new WebhookDelivery(scheduler, http, faults, stats, log, () => this.timeoutMs());
+  }
+
+  private readonly delivery: WebhookDelivery;
 
   reset(): void {
     for (const s of this.subs.values()) {
@@ -88,7 +82,7 @@ export class Webhooks {
       s.cancelHeld?.();
     }
     this.subs.clear();
-    this.deliveredLog = [];
+    this.delivery.clearLog();
   }
 
   private timeoutMs(): number {
@@ -101,7 +95,7 @@ export class Webhooks {
       id: s.id,
       creationTime: iso(s.creationTime),
       status: s.status,
-      eventFilters: s.eventFilters,
+      eventFilters: s.eventFilters.map((f) => resolveFilter(f, s.user)),
       expirationTime: iso(s.expiresAt),
       // remaining lifetime in simulated seconds (expirationTime is the real moment)
       expiresIn: Math.max(
@@ -137,8 +131,15 @@ export class Webhooks {
     return [...this.subs.values()];
   }
 
-  deliveries(): typeof this.deliveredLog {
-    return this.deliveredLog;
+  deliveries(): DeliveryLogEntry[] {
+    return this.delivery.entries();
+  }
+
+  /** /_sim control: RingCentral suspends a subscription (for example after delivery trouble); renew resumes it. */
+  suspend(s: Subscription): void {
+    if (s.status !== 'Active') return;
+    s.status = 'Suspended';
+    s.queue.length = 0;
   }
 
   remove(s: Subscription): void {
@@ -149,7 +150,9 @@ export class Webhooks {
   }
 
   async create(user: ResolvedUser, body: unknown): Promise<Subscription> {
-    const spec = this.validate(body, true);
+    const spec = validateSubscription(body, true);
+    if (this.list(user).length >= this.maxPerUser)
+      throw new ApiError(403, 'SUB-505', 'Subscriptions limit exceeded');
     const address = spec.address as string;
     await this.handshake(address);
     const now = this.scheduler.now();
@@ -178,7 +181,7 @@ export class Webhooks {
   }
 
   async update(s: Subscription, body: unknown): Promise<Subscription> {
-    const spec = this.validate(body, false);
+    const spec = validateSubscription(body, false);
     if (spec.address !== undefined && spec.address !== s.address) {
       await this.handshake(spec.address);
       s.address = spec.address;
@@ -193,75 +196,11 @@ export class Webhooks {
     return s;
   }
 
+  /** Renewing a Suspended subscription makes it Active again; a Blacklisted one stays Blacklisted. */
   renew(s: Subscription): Subscription {
+    if (s.status === 'Suspended') s.status = 'Active';
     s.expiresAt = this.scheduler.now() + this.scheduler.real(s.expiresInS * 1000);
     return s;
-  }
-
-  private validate(
-    body: unknown,
-    creating: boolean,
-  ): { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } {
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      throw invalidParameter('body', 'A JSON object is required');
-    const b = body as Record<string, unknown>;
-    const out: { eventFilters?: string[]; address?: string; verificationToken?: string; expiresIn?: number } =
-      {};
-    if (b['eventFilters'] !== undefined || creating) {
-      const f = b['eventFilters'];
-      if (!Array.isArray(f) || f.length === 0 || !f.every((x) => typeof x === 'string'))
-        throw invalidParameter(
-          'eventFilters',
-          'Parameter [eventFilters] must be a non-empty array of strings',
-        );
-      for (const x of f as string[]) {
-        if (!FILTER_RE.test(x) && !SUBSCRIPTION_FILTER_RE.test(x))
-          throw invalidParameter('eventFilters', `Event filter [${x}] is invalid`);
-      }
-      out.eventFilters = f as string[];
-    }
-    const dm = b['deliveryMode'];
-    if (dm !== undefined || creating) {
-      if (dm === null || typeof dm !== 'object' || Array.isArray(dm)) throw invalidParameter('deliveryMode');
-      const d = dm as Record<string, unknown>;
-      if (d['transportType'] !== 'WebHook')
-        throw invalidParameter('deliveryMode.transportType', 'Only transportType WebHook is simulated');
-      const address = d['address'];
-      let ok = false;
-      if (typeof address === 'string') {
-        try {
-          const u = new URL(address);
-          ok = u.protocol === 'http:' || u.protocol === 'https:';
-        } catch {
-          ok = false;
-        }
-      }
-      if (!ok)
-        throw invalidParameter(
-          'deliveryMode.address',
-          'Parameter [deliveryMode.address] must be an http(s) URL',
-        );
-      out.address = address as string;
-      const vt = d['verificationToken'];
-      if (vt !== undefined) {
-        if (typeof vt !== 'string' || vt.length === 0 || vt.length > 64)
-          throw invalidParameter(
-            'deliveryMode.verificationToken',
-            'verificationToken must be a string of 1..64 characters',
-          );
-        out.verificationToken = vt;
-      }
-    }
-    const e = b['expiresIn'];
-    if (e !== undefined) {
-      if (typeof e !== 'number' || !Number.isInteger(e) || e < 1 || e > MAX_EXPIRES_IN_S)
-        throw invalidParameter(
-          'expiresIn',
-          `Parameter [expiresIn] must be an integer 1..${MAX_EXPIRES_IN_S}`,
-        );
-      out.expiresIn = e;
-    }
-    return out;
   }
 
   /** POST with a Validation-Token and an empty body; the receiver must echo the token within 3 s. */
@@ -310,119 +249,15 @@ export class Webhooks {
           accountId: Number(fax.user.accountId),
           extensionId: Number(fax.user.extensionId),
           lastUpdated: iso(fax.lastModifiedTime),
+          // counts and ids are omitted when zero or empty, as RingCentral may do
           changes: [
-            {
-              type: 'Fax',
-              newCount: kind === 'new' ? 1 : 0,
-              updatedCount: kind === 'updated' ? 1 : 0,
-              newMessageIds: kind === 'new' ? [fax.id] : [],
-            },
+            kind === 'new'
+              ? { type: 'Fax', newCount: 1, newMessageIds: [fax.id] }
+              : { type: 'Fax', updatedCount: 1 },
           ],
         },
       });
-      this.dispatch(s, payload);
+      this.delivery.dispatch(s, payload);
     }
   }
-
-  /** Apply delivery faults, then queue. */
-  private dispatch(s: Subscription, payload: string): void {
-    const f = this.faults.config;
-    if (this.faults.roll(f.webhookDropRate)) {
-      this.stats.webhooksDropped++;
-      return;
-    }
-    const copies = this.faults.roll(f.webhookDuplicateRate) ? 2 : 1;
-    if (copies === 2) this.stats.webhooksDuplicated++;
-    for (let i = 0; i < copies; i++) {
-      if (this.faults.roll(f.webhookDelayRate)) {
-        this.stats.webhooksDelayed++;
-        this.scheduler.afterReal(f.webhookDelayMs, () => this.enqueue(s, payload));
-      } else if (s.held === undefined && this.faults.roll(f.webhookReorderRate)) {
-        // held back: goes out right after the next notification (or after webhookDelayMs at the latest)
-        this.stats.webhooksReordered++;
-        s.held = payload;
-        s.cancelHeld = this.scheduler.afterReal(Math.max(f.webhookDelayMs, 50), () => this.releaseHeld(s));
-      } else {
-        this.enqueue(s, payload);
-        this.releaseHeld(s);
-      }
-    }
-  }
-
-  private releaseHeld(s: Subscription): void {
-    if (s.held === undefined) return;
-    const p = s.held;
-    s.held = undefined;
-    s.cancelHeld?.();
-    s.cancelHeld = undefined;
-    this.enqueue(s, p);
-  }
-
-  private enqueue(s: Subscription, payload: string): void {
-    if (s.deleted || s.status !== 'Active') return;
-    s.queue.push(payload);
-    void this.pump(s);
-  }
-
-  private async pump(s: Subscription): Promise<void> {
-    if (s.sending) return;
-    s.sending = true;
-    try {
-      while (s.queue.length > 0 && !s.deleted && s.status === 'Active') {
-        const payload = s.queue.shift() as string;
-        const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
-        if (s.verificationToken !== undefined) headers['Verification-Token'] = s.verificationToken;
-        const r = await this.http.post(s.address, headers, payload, this.timeoutMs());
-        this.deliveredLog.push({
-          subscriptionId: s.id,
-          at: iso(this.scheduler.now()),
-          ok: r.ok,
-          status: r.status,
-          body: payload,
-        });
-        if (this.deliveredLog.length > 10_000) this.deliveredLog.splice(0, 5_000);
-        if (r.ok) {
-          this.stats.webhooksDelivered++;
-          s.consecutiveFailures = 0;
-        } else {
-          this.stats.webhooksFailed++;
-          s.consecutiveFailures++;
-          this.log(
-            `webhook delivery to ${s.address} failed (${r.error ?? `HTTP ${r.status}`}), ${s.consecutiveFailures} in a row`,
-          );
-          if (s.consecutiveFailures >= this.faults.config.webhookBlacklistAfter) {
-            s.status = 'Blacklisted';
-            s.queue.length = 0;
-            this.stats.subscriptionsBlacklisted++;
-            this.log(`subscription ${s.id} blacklisted`);
-          }
-        }
-      }
-    } finally {
-      s.sending = false;
-    }
-  }
-}
-
-function parseFilter(raw: string): ParsedFilter {
-  const m = FILTER_RE.exec(raw);
-  if (!m) return { raw, account: '', extension: '', resource: 'subscription', query: new URLSearchParams() };
-  return {
-    raw,
-    account: m[1] ?? '~',
-    extension: m[2] ?? '~',
-    resource: m[3] ?? '',
-    query: new URLSearchParams((m[4] ?? '').replace(/^\?/, '')),
-  };
-}
-
-function matches(f: ParsedFilter, fax: Fax): boolean {
-  if (f.resource !== 'message-store') return false;
-  if (f.account !== '~' && f.account !== fax.user.accountId) return false;
-  if (f.extension !== '~' && f.extension !== fax.user.extensionId) return false;
-  const type = f.query.get('type') ?? f.query.get('messageType');
-  if (type !== null && type !== 'Fax') return false;
-  const direction = f.query.get('direction');
-  if (direction !== null && direction !== 'Outbound') return false;
-  return true;
 }

@@ -104,7 +104,7 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
   it('refuses an unknown simulator scenario, naming the known ones', async () => {
     expect(await run('simulator', '--port', '0', '--scenario', 'stormy')).toMatchObject({
       code: 2,
-      err: 'faxflow: Unknown simulator scenario "stormy"; the scenarios are calm, flaky, lossy-webhooks, ambiguous.',
+      err: 'faxflow: Unknown simulator scenario "stormy"; the scenarios are calm, flaky, lossy-webhooks, ambiguous, sent-final, delivery-reports.',
     });
   });
 

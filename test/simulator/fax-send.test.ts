@@ -1,35 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../src/simulator/index';
+import { describe, expect, it } from 'vitest';
 import { MessageRecord } from './schemas';
 import {
   api,
   FAX_PATH,
   getRecord,
-  login,
   pdf,
   rawMultipart,
   sendFax,
   simFaxes,
-  start,
   STORE_PATH,
   waitFor,
+  useSim,
 } from './helpers';
 
 describe('POST .../fax', () => {
-  let sim: SimulatorHandle;
-  let token: string;
-  beforeEach(async () => {
-    sim = await start({ rateLimits: false });
-    token = (await login(sim)).access_token;
-  });
-  afterEach(async () => {
-    await sim.close();
-  });
+  const ctx = useSim({ statusModel: 'delivery-reports', rateLimits: false });
 
   it('accepts multipart/form-data with a json part and returns the documented Queued record', async () => {
     const r = await sendFax(
-      sim,
-      token,
+      ctx.sim,
+      ctx.token,
       '+16505550123',
       [{ filename: 'a.pdf', body: await pdf(2), contentType: 'application/pdf' }],
       {
@@ -63,13 +53,13 @@ describe('POST .../fax', () => {
         body: 'text',
       },
     ]);
-    const r = await api(sim, token).post(FAX_PATH, body, {
+    const r = await api(ctx.sim, ctx.token).post(FAX_PATH, body, {
       'Content-Type': 'multipart/mixed; boundary=Boundary_mixed_123',
     });
     expect(r.status).toBe(200);
     const rec = MessageRecord.parse(await r.json());
     expect(rec.to[0]?.phoneNumber).toBe('+16505550124');
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     expect(f?.attachments[0]).toMatchObject({ filename: 'note.txt', size: 4 });
   });
 
@@ -81,7 +71,7 @@ describe('POST .../fax', () => {
     const body = rawMultipart('Boundary_b64', [
       {
         headers: ['Content-Type: application/json'],
-        body: JSON.stringify({ to: [{ phoneNumber: '+16505550134' }] }),
+        body: JSON.stringify({ to: [{ phoneNumber: '+16505550134' }], coverIndex: 0 }),
       },
       {
         headers: [
@@ -92,16 +82,16 @@ describe('POST .../fax', () => {
         body: b64,
       },
     ]);
-    const r = await api(sim, token).post(FAX_PATH, body, {
+    const r = await api(ctx.sim, ctx.token).post(FAX_PATH, body, {
       'Content-Type': 'multipart/mixed; boundary=Boundary_b64',
     });
     const rec = MessageRecord.parse(await r.json());
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     expect(f?.attachments[0]?.size).toBe(doc.length);
     expect(
       (
         await waitFor(
-          () => getRecord(sim, token, rec.id),
+          () => getRecord(ctx.sim, ctx.token, rec.id),
           (x) => x.faxPageCount > 0,
         )
       ).faxPageCount,
@@ -115,7 +105,7 @@ describe('POST .../fax', () => {
     fd.append('faxResolution', 'Low');
     fd.append('coverIndex', '2');
     fd.append('attachment', new Blob(['abc'], { type: 'text/plain' }), 'x.txt');
-    const r = await api(sim, token).post(FAX_PATH, fd);
+    const r = await api(ctx.sim, ctx.token).post(FAX_PATH, fd);
     expect(r.status).toBe(200);
     const rec = MessageRecord.parse(await r.json());
     expect(rec.to.map((t) => t.phoneNumber)).toEqual(['+16505550125', '+16505550126']);
@@ -123,7 +113,7 @@ describe('POST .../fax', () => {
   });
 
   it('accepts numeric account and extension ids as well as ~', async () => {
-    const first = MessageRecord.parse(await (await sendFax(sim, token, '+16505550127')).json());
+    const first = MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, '+16505550127')).json());
     const m = /account\/(\d+)\/extension\/(\d+)\//.exec(first.uri);
     const path = `/restapi/v1.0/account/${m?.[1]}/extension/${m?.[2]}/fax`;
     const fd = new FormData();
@@ -133,50 +123,55 @@ describe('POST .../fax', () => {
       'request.json',
     );
     fd.append('attachment', new Blob(['x'], { type: 'text/plain' }), 'x.txt');
-    expect((await api(sim, token).post(path, fd)).status).toBe(200);
+    expect((await api(ctx.sim, ctx.token).post(path, fd)).status).toBe(200);
     expect(
       (
-        await api(sim, token).get(
+        await api(ctx.sim, ctx.token).get(
           `/restapi/v1.0/account/${m?.[1]}/extension/${m?.[2]}/message-store/${first.id}`,
         )
       ).status,
     ).toBe(200);
     expect(
-      (await api(sim, token).get(`/restapi/v1.0/account/1/extension/2/message-store/${first.id}`)).status,
+      (await api(ctx.sim, ctx.token).get(`/restapi/v1.0/account/1/extension/2/message-store/${first.id}`))
+        .status,
     ).toBe(404);
   });
 
   it('moves Queued -> Sent -> Delivered, sets faxPageCount from the PDF and updates lastModifiedTime', async () => {
     const sent = MessageRecord.parse(
       await (
-        await sendFax(sim, token, '+16505550129', [{ filename: 'three.pdf', body: await pdf(3) }])
+        await sendFax(ctx.sim, ctx.token, '+16505550129', [{ filename: 'three.pdf', body: await pdf(3) }])
       ).json(),
     );
     const done = await waitFor(
-      () => getRecord(sim, token, sent.id),
+      () => getRecord(ctx.sim, ctx.token, sent.id),
       (r) => r.messageStatus === 'Delivered',
     );
     const rec = MessageRecord.parse(done);
     expect(rec.faxPageCount).toBe(3);
     expect(rec.to[0]?.messageStatus).toBe('Delivered');
     expect(Date.parse(rec.lastModifiedTime)).toBeGreaterThan(Date.parse(sent.lastModifiedTime));
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     expect(f?.history.map((h) => h.status)).toEqual(['Queued', 'Sent', 'Delivered']);
   });
 
   it('takes about one simulated minute per page', async () => {
     // timeScale 0.002: 1 page ~ 120 ms + render/confirm, 5 pages ~ 600 ms
     const one = MessageRecord.parse(
-      await (await sendFax(sim, token, '+16505550130', [{ filename: 'a.pdf', body: await pdf(1) }])).json(),
+      await (
+        await sendFax(ctx.sim, ctx.token, '+16505550130', [{ filename: 'a.pdf', body: await pdf(1) }])
+      ).json(),
     );
     const five = MessageRecord.parse(
-      await (await sendFax(sim, token, '+16505550131', [{ filename: 'b.pdf', body: await pdf(5) }])).json(),
+      await (
+        await sendFax(ctx.sim, ctx.token, '+16505550131', [{ filename: 'b.pdf', body: await pdf(5) }])
+      ).json(),
     );
     await waitFor(
-      () => getRecord(sim, token, five.id),
+      () => getRecord(ctx.sim, ctx.token, five.id),
       (r) => r.messageStatus === 'Delivered',
     );
-    const faxes = await simFaxes(sim);
+    const faxes = await simFaxes(ctx.sim);
     const sentAt = (id: number): number => {
       const f = faxes.find((x) => x.id === id);
       const created = Date.parse(f?.createdAt ?? '');
@@ -190,23 +185,23 @@ describe('POST .../fax', () => {
   it('counts non-PDF documents as one page each', async () => {
     const sent = MessageRecord.parse(
       await (
-        await sendFax(sim, token, '+16505550132', [
+        await sendFax(ctx.sim, ctx.token, '+16505550132', [
           { filename: 'a.txt', body: 'one', contentType: 'text/plain' },
           { filename: 'b.pdf', body: await pdf(2) },
         ])
       ).json(),
     );
     const rec = await waitFor(
-      () => getRecord(sim, token, sent.id),
+      () => getRecord(ctx.sim, ctx.token, sent.id),
       (r) => r.faxPageCount > 0,
     );
     expect(rec.faxPageCount).toBe(3);
   });
 
   it('lists the fax right away in the message store', async () => {
-    const sent = MessageRecord.parse(await (await sendFax(sim, token, '+16505550133')).json());
+    const sent = MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, '+16505550133')).json());
     const list = (await (
-      await api(sim, token).get(`${STORE_PATH}?messageType=Fax&direction=Outbound`)
+      await api(ctx.sim, ctx.token).get(`${STORE_PATH}?messageType=Fax&direction=Outbound`)
     ).json()) as {
       records: Array<{ id: number }>;
     };

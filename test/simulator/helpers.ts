@@ -1,5 +1,6 @@
 /** Shared helpers for the simulator tests: start/stop, login, fax sends, polling, documents. */
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { afterEach, beforeEach } from 'vitest';
 import {
   startSimulator,
   type SimFax,
@@ -98,7 +99,8 @@ export async function sendFax(
   const numbers = Array.isArray(to) ? to : [to];
   return api(sim, token).post(
     FAX_PATH,
-    faxForm({ to: numbers.map((phoneNumber) => ({ phoneNumber })), ...extra }, docs),
+    // coverIndex 0 as faxflow sends it: omitting it adds the account's default cover page
+    faxForm({ to: numbers.map((phoneNumber) => ({ phoneNumber })), coverIndex: 0, ...extra }, docs),
   );
 }
 
@@ -156,4 +158,36 @@ export async function getRecord(sim: SimulatorHandle, token: string, id: number)
   const r = await api(sim, token).get(`${STORE_PATH}/${id}`);
   if (r.status !== 200) throw new Error(`GET ${id}: ${r.status} ${await r.text()}`);
   return MessageRecord.parse(await r.json());
+}
+
+export interface SimContext {
+  sim: SimulatorHandle;
+  /** an access token of the default user (empty when login is off) */
+  token: string;
+  /** replace the running simulator by one started with other options (closed after the test as usual) */
+  restart(opts: SimulatorOptions, withLogin?: boolean): Promise<void>;
+}
+
+/**
+ * The one set-up of the simulator tests: a fresh simulator (and a logged-in token) before each test,
+ * closed after it. Read `ctx.sim` / `ctx.token` inside the tests.
+ */
+export function useSim(opts: SimulatorOptions = {}, { login: withLogin = true } = {}): SimContext {
+  const ctx: SimContext = {
+    sim: undefined as unknown as SimulatorHandle,
+    token: '',
+    restart: async (other, again = withLogin) => {
+      await ctx.sim.close();
+      ctx.sim = await start(other);
+      ctx.token = again ? (await login(ctx.sim)).access_token : '';
+    },
+  };
+  beforeEach(async () => {
+    ctx.sim = await start(opts);
+    ctx.token = withLogin ? (await login(ctx.sim)).access_token : '';
+  });
+  afterEach(async () => {
+    await ctx.sim.close();
+  });
+  return ctx;
 }

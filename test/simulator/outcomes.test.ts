@@ -1,26 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAGIC, type SimulatorHandle } from '../../src/simulator/index';
+import { describe, expect, it } from 'vitest';
+import { MAGIC } from '../../src/simulator/index';
 import { MessageRecord } from './schemas';
-import { getRecord, login, sendFax, simFaxes, sleep, start, waitFor } from './helpers';
+import { getRecord, sendFax, simFaxes, sleep, waitFor, useSim } from './helpers';
 
-describe('outcomes chosen by recipient number', () => {
-  let sim: SimulatorHandle;
-  let token: string;
-  beforeEach(async () => {
-    // 0.0005: a simulated minute is 30 ms, ten simulated minutes 300 ms
-    sim = await start({ rateLimits: false, timeScale: 0.0005 });
-    token = (await login(sim)).access_token;
-  });
-  afterEach(async () => {
-    await sim.close();
-  });
+const FINAL = ['Delivered', 'DeliveryFailed', 'SendingFailed'];
+
+describe('outcomes chosen by recipient number (delivery-reports)', () => {
+  const ctx = useSim({ statusModel: 'delivery-reports', rateLimits: false, timeScale: 0.0005 });
 
   const send = async (to: string | string[]): Promise<number> =>
-    MessageRecord.parse(await (await sendFax(sim, token, to)).json()).id;
+    MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, to)).json()).id;
   const final = (id: number) =>
     waitFor(
-      () => getRecord(sim, token, id),
-      (r) => ['Delivered', 'DeliveryFailed', 'SendingFailed'].includes(r.messageStatus),
+      () => getRecord(ctx.sim, ctx.token, id),
+      // every recipient final, not only the aggregate: one recipient's failure can precede another's Delivered
+      (r) => [r.messageStatus, ...r.to.map((t) => t.messageStatus)].every((s) => FINAL.includes(s)),
     );
 
   it(`${MAGIC.busyTwiceThenDelivered}: LineBusy on the first two sends, Delivered on the third`, async () => {
@@ -38,7 +32,7 @@ describe('outcomes chosen by recipient number', () => {
 
   it(`${MAGIC.busyTwiceThenDelivered}: the count restarts after /_sim/reset`, async () => {
     await final(await send(MAGIC.busyTwiceThenDelivered));
-    await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
+    await fetch(`${ctx.sim.url}/_sim/reset`, { method: 'POST' });
     const rec = await final(await send(MAGIC.busyTwiceThenDelivered));
     expect(rec.to[0]?.faxErrorCode).toBe('LineBusy');
   });
@@ -56,7 +50,7 @@ describe('outcomes chosen by recipient number', () => {
     const rec = await final(id);
     expect(rec.messageStatus).toBe('SendingFailed');
     expect(rec.to[0]).toMatchObject({ messageStatus: 'SendingFailed', faxErrorCode: 'InvalidNumber' });
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     expect(f?.history.map((h) => [h.status, h.faxErrorCode])).toEqual([
       ['Queued', null],
       ['SendingFailed', 'InvalidNumber'],
@@ -66,13 +60,13 @@ describe('outcomes chosen by recipient number', () => {
   it(`${MAGIC.slowDelivery}: Delivered only after 10 simulated minutes`, async () => {
     const id = await send(MAGIC.slowDelivery);
     const sent = await waitFor(
-      () => getRecord(sim, token, id),
+      () => getRecord(ctx.sim, ctx.token, id),
       (r) => r.messageStatus === 'Sent',
     );
     expect(sent.to[0]?.messageStatus).toBe('Sent');
     const rec = await final(id);
     expect(rec.messageStatus).toBe('Delivered');
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     const delivered = Date.parse(f?.history.find((h) => h.status === 'Delivered')?.at ?? '');
     expect(delivered - Date.parse(f?.createdAt ?? '')).toBeGreaterThanOrEqual(300);
   });
@@ -80,11 +74,11 @@ describe('outcomes chosen by recipient number', () => {
   it(`${MAGIC.sentNeverDelivered}: reaches Sent and never Delivered`, async () => {
     const id = await send(MAGIC.sentNeverDelivered);
     await waitFor(
-      () => getRecord(sim, token, id),
+      () => getRecord(ctx.sim, ctx.token, id),
       (r) => r.messageStatus === 'Sent',
     );
     await sleep(500); // > 15 simulated minutes
-    const rec = await getRecord(sim, token, id);
+    const rec = await getRecord(ctx.sim, ctx.token, id);
     expect(rec.messageStatus).toBe('Sent');
     expect(rec.to[0]?.faxErrorCode).toBeUndefined();
   });
@@ -98,7 +92,7 @@ describe('outcomes chosen by recipient number', () => {
   it('any other number: Queued -> Sent -> Delivered', async () => {
     const id = await send('+16505550199');
     await final(id);
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     expect(f?.history.map((h) => h.status)).toEqual(['Queued', 'Sent', 'Delivered']);
   });
 
@@ -119,7 +113,7 @@ describe('outcomes chosen by recipient number', () => {
   });
 
   it('a broken PDF fails rendering', async () => {
-    const r = await sendFax(sim, token, '+16505550197', [
+    const r = await sendFax(ctx.sim, ctx.token, '+16505550197', [
       { filename: 'bad.pdf', body: '%PDF-1.4\n garbage without pages' },
     ]);
     const rec = await final(MessageRecord.parse(await r.json()).id);

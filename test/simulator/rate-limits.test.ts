@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SimulatorHandle } from '../../src/simulator/index';
 import { ApiErrorBody } from './schemas';
-import { api, JWT_GRANT, login, sendFax, sleep, start, STORE_PATH, tokenRequest } from './helpers';
+import { api, JWT_GRANT, login, sendFax, useSim, STORE_PATH, tokenRequest, waitFor } from './helpers';
 
 describe('rate limits', () => {
-  let sim: SimulatorHandle | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    sim = undefined;
-  });
+  const ctx = useSim({ timeScale: 0.02 }, { login: false });
 
   // timeScale 0.02: the 60 s window (and penalty) lasts 1.2 s
   const setup = async (opts = {}) => {
-    sim = await start({ timeScale: 0.02, ...opts });
-    const token = (await login(sim)).access_token;
-    return { sim, token };
+    await ctx.restart({ timeScale: 0.02, ...opts }, true);
+    return { sim: ctx.sim, token: ctx.token };
   };
 
   it('every response carries the X-Rate-Limit headers of its group', async () => {
@@ -66,21 +61,43 @@ describe('rate limits', () => {
     expect((await api(sim, token).get(STORE_PATH)).status).toBe(200);
   });
 
+  const heavyPenalty = async (sim: SimulatorHandle): Promise<number> => {
+    const r = (await (await fetch(`${sim.url}/_sim/rate-limits`)).json()) as {
+      buckets: Array<{ bucket: string; penaltyUntil: number; windowStart: number }>;
+    };
+    return r.buckets.find((b) => b.bucket.startsWith('Heavy|'))?.penaltyUntil ?? 0;
+  };
+  const until = (t: number) =>
+    waitFor(
+      async () => Date.now(),
+      (now) => now > t,
+      10_000,
+      10,
+    );
+
   it('the penalty ends at the scaled time, and calls during it restart it', async () => {
     const { sim, token } = await setup();
     for (let i = 0; i < 11; i++) await sendFax(sim, token, '+16505550202');
-    await sleep(800);
-    expect((await sendFax(sim, token, '+16505550202')).status).toBe(429); // restarts the 1.2 s penalty
-    await sleep(800);
-    expect((await sendFax(sim, token, '+16505550202')).status).toBe(429); // 1.6 s after the first, but restarted
-    await sleep(1300);
+    const first = await heavyPenalty(sim);
+    expect(first).toBeGreaterThan(0);
+    await until(first - 600); // half-way through the 1.2 s penalty
+    expect((await sendFax(sim, token, '+16505550202')).status).toBe(429);
+    const restarted = await heavyPenalty(sim);
+    expect(restarted).toBeGreaterThan(first);
+    await until(first); // the first penalty is over, the restarted one is not
+    expect((await sendFax(sim, token, '+16505550202')).status).toBe(429);
+    await until(await heavyPenalty(sim));
     expect((await sendFax(sim, token, '+16505550202')).status).toBe(200);
   });
 
   it('a new window starts after the window length', async () => {
     const { sim, token } = await setup();
     for (let i = 0; i < 10; i++) expect((await sendFax(sim, token, '+16505550203')).status).toBe(200);
-    await sleep(1300);
+    const r = (await (await fetch(`${sim.url}/_sim/rate-limits`)).json()) as {
+      buckets: Array<{ bucket: string; windowStart: number }>;
+    };
+    const start = r.buckets.find((b) => b.bucket.startsWith('Heavy|'))?.windowStart ?? 0;
+    await until(start + 1200);
     expect((await sendFax(sim, token, '+16505550203')).status).toBe(200);
   });
 

@@ -110,9 +110,9 @@ export const Notification = z.object({
       .array(
         z.object({
           type: z.literal('Fax'),
-          newCount: z.number().int(),
-          updatedCount: z.number().int(),
-          newMessageIds: z.array(z.number()),
+          newCount: z.number().int().optional(),
+          updatedCount: z.number().int().optional(),
+          newMessageIds: z.array(z.number()).optional(),
         }),
       )
       .min(1),

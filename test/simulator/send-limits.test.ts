@@ -1,39 +1,38 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../src/simulator/index';
+import { describe, expect, it } from 'vitest';
 import { ApiErrorBody, MessageRecord } from './schemas';
 import {
   api,
   FAX_PATH,
   faxForm,
   getRecord,
-  login,
   pdf,
   rawMultipart,
   sendFax,
   simFaxes,
   sleep,
-  start,
   STORE_PATH,
   waitFor,
   type Doc,
+  useSim,
 } from './helpers';
 
 const MB = 1024 * 1024;
 const TO = [{ phoneNumber: '+16505550190' }];
 
 describe('send validation and limits', () => {
-  let sim: SimulatorHandle;
-  let token: string;
-  beforeEach(async () => {
-    sim = await start({ rateLimits: false, timeScale: 0.002 });
-    token = (await login(sim)).access_token;
-  });
-  afterEach(async () => {
-    await sim.close();
-  });
+  const ctx = useSim({ statusModel: 'delivery-reports', rateLimits: false, timeScale: 0.002 });
 
+  // coverIndex 0 unless a test says otherwise, so page counts are the documents' own
   const post = (envelope: unknown, docs: Doc[]): Promise<Response> =>
-    api(sim, token).post(FAX_PATH, faxForm(envelope, docs));
+    api(ctx.sim, ctx.token).post(
+      FAX_PATH,
+      faxForm(
+        envelope !== null && typeof envelope === 'object' && !Array.isArray(envelope)
+          ? { coverIndex: 0, ...envelope }
+          : envelope,
+        docs,
+      ),
+    );
   const expectError = async (
     r: Response,
     status: number,
@@ -73,7 +72,7 @@ describe('send validation and limits', () => {
     const r = await post({ to: TO }, [{ filename: 'long.pdf', body: await pdf(201) }]);
     const sent = MessageRecord.parse(await r.json());
     const rec = await waitFor(
-      () => getRecord(sim, token, sent.id),
+      () => getRecord(ctx.sim, ctx.token, sent.id),
       (x) => x.messageStatus !== 'Queued',
     );
     expect(rec.messageStatus).toBe('SendingFailed');
@@ -85,7 +84,7 @@ describe('send validation and limits', () => {
       await (await post({ to: TO }, [{ filename: 'ok.pdf', body: await pdf(200) }])).json(),
     );
     const rec = await waitFor(
-      () => getRecord(sim, token, sent.id),
+      () => getRecord(ctx.sim, ctx.token, sent.id),
       (x) => x.faxPageCount > 0,
     );
     expect(rec.faxPageCount).toBe(200);
@@ -149,7 +148,7 @@ describe('send validation and limits', () => {
     expect(
       (
         await waitFor(
-          () => getRecord(sim, token, sent.id),
+          () => getRecord(ctx.sim, ctx.token, sent.id),
           (x) => x.faxPageCount > 0,
         )
       ).faxPageCount,
@@ -177,7 +176,9 @@ describe('send validation and limits', () => {
       },
     ]);
     await expectError(
-      await api(sim, token).post(FAX_PATH, noName, { 'Content-Type': 'multipart/form-data; boundary=bb' }),
+      await api(ctx.sim, ctx.token).post(FAX_PATH, noName, {
+        'Content-Type': 'multipart/form-data; boundary=bb',
+      }),
       400,
       'MSG-351',
     );
@@ -186,7 +187,9 @@ describe('send validation and limits', () => {
       { headers: ['Content-Type: application/pdf'], body: '%PDF-1.4' },
     ]);
     await expectError(
-      await api(sim, token).post(FAX_PATH, noDisp, { 'Content-Type': 'multipart/form-data; boundary=bb' }),
+      await api(ctx.sim, ctx.token).post(FAX_PATH, noDisp, {
+        'Content-Type': 'multipart/form-data; boundary=bb',
+      }),
       400,
       'MSG-350',
     );
@@ -216,19 +219,19 @@ describe('send validation and limits', () => {
   });
 
   it('a cover page alone is a one-page fax; coverIndex 0 without attachments is refused', async () => {
-    const r = await api(sim, token).postJson(FAX_PATH, { to: TO, coverPageText: 'only a cover' });
+    const r = await api(ctx.sim, ctx.token).postJson(FAX_PATH, { to: TO, coverPageText: 'only a cover' });
     const sent = MessageRecord.parse(await r.json());
     expect(sent.coverIndex).toBe(1);
     expect(
       (
         await waitFor(
-          () => getRecord(sim, token, sent.id),
+          () => getRecord(ctx.sim, ctx.token, sent.id),
           (x) => x.faxPageCount > 0,
         )
       ).faxPageCount,
     ).toBe(1);
     await expectError(
-      await api(sim, token).postJson(FAX_PATH, { to: TO, coverIndex: 0 }),
+      await api(ctx.sim, ctx.token).postJson(FAX_PATH, { to: TO, coverIndex: 0 }),
       400,
       'CMN-101',
       'attachment',
@@ -242,7 +245,7 @@ describe('send validation and limits', () => {
     expect(
       (
         await waitFor(
-          () => getRecord(sim, token, sent.id),
+          () => getRecord(ctx.sim, ctx.token, sent.id),
           (x) => x.faxPageCount > 0,
         )
       ).faxPageCount,
@@ -256,14 +259,14 @@ describe('send validation and limits', () => {
       await (await post({ to: TO, sendTime }, [{ filename: 'a.pdf', body: await pdf(1) }])).json(),
     );
     await sleep(150);
-    const held = await getRecord(sim, token, sent.id);
+    const held = await getRecord(ctx.sim, ctx.token, sent.id);
     expect(held.messageStatus).toBe('Queued');
     expect(held.faxPageCount).toBe(0);
     const done = await waitFor(
-      () => getRecord(sim, token, sent.id),
+      () => getRecord(ctx.sim, ctx.token, sent.id),
       (x) => x.messageStatus === 'Delivered',
     );
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     const sentAt = Date.parse(f?.history.find((h) => h.status === 'Sent')?.at ?? '');
     expect(sentAt - Date.parse(sent.creationTime)).toBeGreaterThanOrEqual(600);
     expect(done.faxPageCount).toBe(1);
@@ -274,9 +277,9 @@ describe('send validation and limits', () => {
     const sent = MessageRecord.parse(
       await (await post({ to: TO, sendTime }, [{ filename: 'a.pdf', body: await pdf(1) }])).json(),
     );
-    expect((await api(sim, token).del(`${STORE_PATH}/${sent.id}`)).status).toBe(204);
+    expect((await api(ctx.sim, ctx.token).del(`${STORE_PATH}/${sent.id}`)).status).toBe(204);
     await sleep(900);
-    const [f] = await simFaxes(sim);
+    const [f] = await simFaxes(ctx.sim);
     expect(f?.cancelled).toBe(true);
     expect(f?.history.map((h) => h.status)).toEqual(['Queued', 'Cancelled', 'Deleted']);
     expect(f?.recipients[0]?.messageStatus).toBe('Queued');
@@ -287,15 +290,15 @@ describe('send validation and limits', () => {
       await (await post({ to: TO }, [{ filename: 'a.pdf', body: await pdf(1) }])).json(),
     );
     await waitFor(
-      () => getRecord(sim, token, sent.id),
+      () => getRecord(ctx.sim, ctx.token, sent.id),
       (x) => x.faxPageCount > 0,
     );
-    await api(sim, token).del(`${STORE_PATH}/${sent.id}`);
+    await api(ctx.sim, ctx.token).del(`${STORE_PATH}/${sent.id}`);
     await waitFor(
-      () => simFaxes(sim),
+      () => simFaxes(ctx.sim),
       (f) => f[0]?.messageStatus === 'Delivered',
     );
-    const rec = await getRecord(sim, token, sent.id);
+    const rec = await getRecord(ctx.sim, ctx.token, sent.id);
     expect(rec).toMatchObject({ availability: 'Deleted', messageStatus: 'Delivered' });
   });
 
@@ -307,10 +310,10 @@ describe('send validation and limits', () => {
       ).json(),
     );
     await waitFor(
-      () => getRecord(sim, token, failed.id),
+      () => getRecord(ctx.sim, ctx.token, failed.id),
       (x) => x.messageStatus === 'SendingFailed',
     );
-    const r = await api(sim, token).postJson(FAX_PATH, {
+    const r = await api(ctx.sim, ctx.token).postJson(FAX_PATH, {
       originalMessageId: String(failed.id),
       to: [{ phoneNumber: '+16505550191' }],
     });
@@ -318,17 +321,21 @@ describe('send validation and limits', () => {
     const again = MessageRecord.parse(await r.json());
     expect(again.id).not.toBe(failed.id);
     expect(again.to.map((t) => t.phoneNumber)).toEqual(['+16505550191']);
-    const faxes = await simFaxes(sim);
+    const faxes = await simFaxes(ctx.sim);
     const copy = faxes.find((f) => f.id === again.id);
     expect(copy?.resendOf).toBe(failed.id);
     expect(copy?.attachments[0]?.sha256).toBe(faxes.find((f) => f.id === failed.id)?.attachments[0]?.sha256);
   });
 
   it('resend of a fax that did not fail is 406 MSG-343; of an unknown id CMN-101', async () => {
-    const ok = MessageRecord.parse(await (await sendFax(sim, token, '+16505550192')).json());
-    await expectError(await api(sim, token).postJson(FAX_PATH, { originalMessageId: ok.id }), 406, 'MSG-343');
+    const ok = MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, '+16505550192')).json());
     await expectError(
-      await api(sim, token).postJson(FAX_PATH, { originalMessageId: '123' }),
+      await api(ctx.sim, ctx.token).postJson(FAX_PATH, { originalMessageId: ok.id }),
+      406,
+      'MSG-343',
+    );
+    await expectError(
+      await api(ctx.sim, ctx.token).postJson(FAX_PATH, { originalMessageId: '123' }),
       400,
       'CMN-101',
       'originalMessageId',

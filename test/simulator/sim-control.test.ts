@@ -1,27 +1,18 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../src/simulator/index';
+import { describe, expect, it } from 'vitest';
 import { MessageRecord } from './schemas';
-import { api, login, pdf, sendFax, simFaxes, start, STORE_PATH, waitFor } from './helpers';
+import { api, pdf, sendFax, simFaxes, STORE_PATH, waitFor, useSim } from './helpers';
 
 describe('/_sim control endpoints', () => {
-  let sim: SimulatorHandle;
-  let token: string;
-  beforeEach(async () => {
-    sim = await start({ rateLimits: false });
-    token = (await login(sim)).access_token;
-  });
-  afterEach(async () => {
-    await sim.close();
-  });
+  const ctx = useSim({ statusModel: 'delivery-reports', rateLimits: false });
 
   it('GET /_sim/faxes lists every accepted fax with recipients, attachment digests and status history', async () => {
     const doc = await pdf(1);
     const sent = MessageRecord.parse(
       await (
         await sendFax(
-          sim,
-          token,
+          ctx.sim,
+          ctx.token,
           ['+16505550180', '+16505550181'],
           [
             { filename: 'one.pdf', body: doc, contentType: 'application/pdf' },
@@ -31,10 +22,10 @@ describe('/_sim control endpoints', () => {
       ).json(),
     );
     await waitFor(
-      () => simFaxes(sim),
+      () => simFaxes(ctx.sim),
       (f) => f[0]?.messageStatus === 'Delivered',
     );
-    const [fax] = await simFaxes(sim);
+    const [fax] = await simFaxes(ctx.sim);
     expect(fax).toMatchObject({
       id: sent.id,
       recipients: [
@@ -62,31 +53,31 @@ describe('/_sim control endpoints', () => {
   });
 
   it('keeps purged faxes in /_sim/faxes (every accepted fax)', async () => {
-    const id = MessageRecord.parse(await (await sendFax(sim, token, '+16505550182')).json()).id;
-    await api(sim, token).del(`${STORE_PATH}/${id}?purge=true`);
-    const [fax] = await simFaxes(sim);
+    const id = MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, '+16505550182')).json()).id;
+    await api(ctx.sim, ctx.token).del(`${STORE_PATH}/${id}?purge=true`);
+    const [fax] = await simFaxes(ctx.sim);
     expect(fax).toMatchObject({ id, availability: 'Purged' });
   });
 
   it('POST /_sim/reset forgets faxes but keeps sessions unless asked', async () => {
-    await sendFax(sim, token, '+16505550183');
-    expect(await simFaxes(sim)).toHaveLength(1);
-    expect((await fetch(`${sim.url}/_sim/reset`, { method: 'POST' })).status).toBe(200);
-    expect(await simFaxes(sim)).toHaveLength(0);
-    expect((await api(sim, token).get(STORE_PATH)).status).toBe(200);
-    await fetch(`${sim.url}/_sim/reset?sessions=true`, { method: 'POST' });
-    expect((await api(sim, token).get(STORE_PATH)).status).toBe(401);
+    await sendFax(ctx.sim, ctx.token, '+16505550183');
+    expect(await simFaxes(ctx.sim)).toHaveLength(1);
+    expect((await fetch(`${ctx.sim.url}/_sim/reset`, { method: 'POST' })).status).toBe(200);
+    expect(await simFaxes(ctx.sim)).toHaveLength(0);
+    expect((await api(ctx.sim, ctx.token).get(STORE_PATH)).status).toBe(200);
+    await fetch(`${ctx.sim.url}/_sim/reset?sessions=true`, { method: 'POST' });
+    expect((await api(ctx.sim, ctx.token).get(STORE_PATH)).status).toBe(401);
   });
 
   it('ids keep increasing across resets', async () => {
-    const a = MessageRecord.parse(await (await sendFax(sim, token, '+16505550184')).json()).id;
-    await fetch(`${sim.url}/_sim/reset`, { method: 'POST' });
-    const b = MessageRecord.parse(await (await sendFax(sim, token, '+16505550184')).json()).id;
+    const a = MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, '+16505550184')).json()).id;
+    await fetch(`${ctx.sim.url}/_sim/reset`, { method: 'POST' });
+    const b = MessageRecord.parse(await (await sendFax(ctx.sim, ctx.token, '+16505550184')).json()).id;
     expect(b).toBeGreaterThan(a);
   });
 
   it('unknown control paths are 404 in the RingCentral error shape', async () => {
-    const r = await fetch(`${sim.url}/_sim/nope`);
+    const r = await fetch(`${ctx.sim.url}/_sim/nope`);
     expect(r.status).toBe(404);
     expect(((await r.json()) as { errorCode: string }).errorCode).toBe('CMN-102');
   });

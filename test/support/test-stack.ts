@@ -49,7 +49,12 @@ export interface TestStackOptions {
  */
 export async function startTestStack(opts: TestStackOptions = {}) {
   installTemporalRuntime('WARN');
-  const simulator: SimulatorHandle = await startSimulator({ timeScale: 0.002, ...opts.simulator });
+  const simulator: SimulatorHandle = await startSimulator({
+    statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
+    refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
+    timeScale: 0.002,
+    ...opts.simulator,
+  });
   const database = testDatabase();
   const budgetKey = `test-${randomUUID()}`;
   const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
