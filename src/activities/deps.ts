@@ -14,6 +14,8 @@ export interface ActivityDeps {
   defaultRegion: string;
   /** Names the RingCentral credential these activities use (see ringcentral/credential-key.ts). */
   credentialKey: string;
+  /** Tenants allowed to fax premium-rate numbers (`*` = all); default none. */
+  premiumRateTenants?: readonly string[];
   /** Webhooks count as healthy while a notification arrived within this window. Default 10 min. */
   webhookHealthWindowMs?: number;
 }

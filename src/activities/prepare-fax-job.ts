@@ -6,7 +6,7 @@ import { sendAtProblem } from '../domain/send-time';
 import { makeCoverPage } from '../pdf/cover-page';
 import { inspectDocumentSet } from '../validation/inspect-document-set';
 import { MAX_COVER_PAGE_TEXT } from '../validation/limits';
-import { normalizeFaxNumber } from '../validation/phone-number';
+import { parseFaxNumber, premiumRateAllowed } from '../validation/phone-number';
 import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
 import type { FaxWorkflowInput } from '../contracts/workflow-types';
 import type { ActivityDeps } from './deps';
@@ -26,7 +26,13 @@ export type PrepareFaxJobResult =
  * RingCentral would refuse spends a send from the rate-limited Heavy budget. Idempotent: a retry
  * re-reads the same bytes and writes the same row. A rejection is final and recorded as `Rejected`.
  */
-export function createPrepareFaxJob({ db, documents: store, defaultRegion, credentialKey }: ActivityDeps) {
+export function createPrepareFaxJob({
+  db,
+  documents: store,
+  defaultRegion,
+  credentialKey,
+  premiumRateTenants = [],
+}: ActivityDeps) {
   return async function prepareFaxJob(args: PrepareFaxJobArgs): Promise<PrepareFaxJobResult> {
     const fingerprint = createHash('sha256')
       .update(args.documents.map((d) => d.sha256).join(','))
@@ -50,14 +56,21 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
     });
 
     try {
-      const result = await validate(args);
+      const { readAsNationalIn, ...result } = await validate(args);
       await db.transaction().execute(async (trx) => {
         await recordValidatedFaxJob(trx, args.jobId, result);
         await insertFaxEvent(trx, {
           jobId: args.jobId,
           status: 'Validated',
           source: 'validation',
-          detail: { pages: result.pages, totalBytes: result.totalBytes },
+          detail: {
+            pages: result.pages,
+            totalBytes: result.totalBytes,
+            // A number given without a country code was read in the default region: say so.
+            ...(readAsNationalIn && {
+              number: { given: args.to, e164: result.recipient, readAsNationalIn },
+            }),
+          },
         });
       });
       return result;
@@ -80,8 +93,12 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
     }
   };
 
-  async function validate(args: PrepareFaxJobArgs): Promise<Extract<PrepareFaxJobResult, { ok: true }>> {
-    const recipient = normalizeFaxNumber(args.to, defaultRegion);
+  async function validate(
+    args: PrepareFaxJobArgs,
+  ): Promise<Extract<PrepareFaxJobResult, { ok: true }> & { readAsNationalIn?: string }> {
+    const { e164: recipient, readAsNationalIn } = parseFaxNumber(args.to, defaultRegion, {
+      allowPremiumRate: premiumRateAllowed(premiumRateTenants, args.tenantId),
+    });
     const sendAtIssue =
       args.sendAt === undefined ? undefined : sendAtProblem(args.sendAt, Date.parse(args.submittedAt));
     if (sendAtIssue) throw new FaxValidationError('INVALID_REQUEST', sendAtIssue);
@@ -117,8 +134,16 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
       filename: inspected.documents[i]!.filename,
       contentType: inspected.documents[i]!.contentType,
     }));
+    const national = readAsNationalIn !== undefined ? { readAsNationalIn } : {};
     if (!args.coverPage) {
-      return { ok: true, recipient, documents, pages: inspected.pages, totalBytes: inspected.totalBytes };
+      return {
+        ok: true,
+        recipient,
+        documents,
+        pages: inspected.pages,
+        totalBytes: inspected.totalBytes,
+        ...national,
+      };
     }
     const cover = await makeCoverPage({
       to: recipient,
@@ -136,6 +161,7 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
       documents: [coverRef, ...documents],
       pages: inspected.pages + 1,
       totalBytes: inspected.totalBytes + coverRef.size,
+      ...national,
     };
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DocumentStore } from '../storage/document-store';
 import { screenDocumentSet } from '../validation/screen-document-set';
-import { normalizeFaxNumber } from '../validation/phone-number';
+import { normalizeFaxNumber, premiumRateAllowed } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
 import { sendAtProblem } from '../domain/send-time';
 import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../contracts/workflow-ids';
@@ -72,6 +72,8 @@ export interface FaxClientOptions {
   defaultRegion: string;
   /** Timing for every job this client starts; a request's own `policy` overrides it field by field. */
   defaultPolicy?: Partial<FaxPolicy>;
+  /** Tenants allowed to fax premium-rate numbers (`*` = all); default none. */
+  premiumRateTenants?: readonly string[];
 }
 
 /**
@@ -85,6 +87,7 @@ export function createFaxClient({
   taskQueue,
   defaultRegion,
   defaultPolicy,
+  premiumRateTenants = [],
 }: FaxClientOptions) {
   /** Checks and stores what every fax of a request shares: key, send time, documents. */
   async function prepareCommon(request: CommonFaxRequest, key: string | undefined) {
@@ -134,7 +137,9 @@ export function createFaxClient({
   } as const;
 
   async function startFax(request: StartFaxRequest): Promise<StartedFax> {
-    const to = normalizeFaxNumber(request.to, defaultRegion);
+    const to = normalizeFaxNumber(request.to, defaultRegion, {
+      allowPremiumRate: premiumRateAllowed(premiumRateTenants, request.tenantId),
+    });
     const { id: jobId, common } = await prepareCommon(request, request.idempotencyKey);
     const input: FaxWorkflowInput = {
       ...common,

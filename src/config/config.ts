@@ -117,6 +117,15 @@ const envSchema = z.object({
       .pipe(faxPolicySchema)
       .optional(),
   ),
+  FAXFLOW_PREMIUM_RATE_TENANTS: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^(\*|[A-Za-z0-9._:-]{1,128}(,[A-Za-z0-9._:-]{1,128})*)$/,
+        'must be * or a comma-separated list of tenant ids',
+      )
+      .optional(),
+  ),
   LOG_LEVEL: optionalString.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
@@ -156,6 +165,8 @@ export interface Config {
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
   /** The budgets' window: RingCentral counts 60 s; a simulator at a time scale counts less. */
   readonly rateWindowMs: number | undefined;
+  /** Tenants allowed to fax premium-rate numbers (`*` = all); refused for everyone else. */
+  readonly premiumRateTenants: readonly string[];
   /** Default timing of jobs submitted through this process (API, CLI). */
   readonly faxPolicy: Readonly<Partial<FaxPolicy>> | undefined;
 }
@@ -214,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiHost: e.FAXFLOW_API_HOST ?? '127.0.0.1',
     apiPort: e.FAXFLOW_API_PORT ?? 8080,
     rateWindowMs: e.FAXFLOW_RATE_WINDOW_MS,
+    premiumRateTenants: Object.freeze(e.FAXFLOW_PREMIUM_RATE_TENANTS?.split(',') ?? []),
     faxPolicy: e.FAXFLOW_FAX_POLICY && Object.freeze(dropUndefined(e.FAXFLOW_FAX_POLICY)),
     rateBudgets: Object.freeze({
       Heavy: e.RINGCENTRAL_HEAVY_PER_MINUTE ?? 10,

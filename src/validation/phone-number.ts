@@ -76,3 +76,11 @@ export function parseFaxNumber(
 export function normalizeFaxNumber(raw: string, defaultRegion: string, opts: FaxNumberOptions = {}): string {
   return parseFaxNumber(raw, defaultRegion, opts).e164;
 }
+
+/**
+ * Which tenants may fax premium-rate numbers (`FAXFLOW_PREMIUM_RATE_TENANTS`): ids, or `*` for
+ * every tenant. Jobs without a tenant count as the tenant `default`.
+ */
+export function premiumRateAllowed(allowedTenants: readonly string[], tenantId: string | undefined): boolean {
+  return allowedTenants.includes('*') || allowedTenants.includes(tenantId ?? 'default');
+}

@@ -56,6 +56,7 @@ export function faxClientFor(
     documents,
     taskQueue: config.taskQueue,
     defaultRegion: config.defaultRegion,
+    premiumRateTenants: config.premiumRateTenants,
     ...(config.faxPolicy && { defaultPolicy: config.faxPolicy }),
   });
 }
@@ -101,6 +102,7 @@ export async function buildDependencies(
       documents,
       logger,
       defaultRegion: config.defaultRegion,
+      premiumRateTenants: config.premiumRateTenants,
       credentialKey: credential,
     },
     async close() {

@@ -62,6 +62,51 @@ describe('prepareFaxJob', () => {
     });
   });
 
+  it('says in the job when a national number was read in the default region (issue 8, item 22a)', async () => {
+    const { activities, pdf } = await setup();
+    const { jobId } = await prepared(activities, pdf, '(202) 555-0123');
+    const validated = (await listFaxEvents(database.db, jobId)).find((e) => e.status === 'Validated');
+    expect(validated?.detail).toMatchObject({
+      number: { given: '(202) 555-0123', e164: '+12025550123', readAsNationalIn: 'US' },
+    });
+    const { jobId: e164Job } = await prepared(activities, pdf, '+12025550123');
+    const plain = (await listFaxEvents(database.db, e164Job)).find((e) => e.status === 'Validated');
+    expect(plain?.detail).not.toHaveProperty('number');
+  });
+
+  it('rejects premium-rate numbers unless the tenant is allowed them', async () => {
+    const { activities, pdf, deps } = await setup();
+    const { jobId, result } = await prepared(activities, pdf, '+1 900 555 0123');
+    expect(result).toMatchObject({ ok: false, code: 'PREMIUM_RATE_NUMBER' });
+    expect(await findFaxJob(database.db, jobId)).toMatchObject({
+      status: 'Rejected',
+      error_code: 'PREMIUM_RATE_NUMBER',
+    });
+    const allowed = createActivities({ ...deps, premiumRateTenants: ['acme'] });
+    const jobForAcme = uniqueJobId();
+    const args = {
+      workflowId: faxWorkflowId(jobForAcme),
+      submittedAt: new Date().toISOString(),
+      to: '+1 900 555 0123',
+      documents: [pdf],
+    };
+    expect(
+      await runActivity(allowed.prepareFaxJob, { ...args, jobId: jobForAcme, tenantId: 'acme' }),
+    ).toMatchObject({
+      ok: true,
+      recipient: '+19005550123',
+    });
+    const other = uniqueJobId();
+    expect(
+      await runActivity(allowed.prepareFaxJob, {
+        ...args,
+        jobId: other,
+        workflowId: faxWorkflowId(other),
+        tenantId: 'globex',
+      }),
+    ).toMatchObject({ ok: false, code: 'PREMIUM_RATE_NUMBER' });
+  });
+
   it('puts our own cover page in front, counted in the pages', async () => {
     const { activities, pdf, deps } = await setup();
     const jobId = uniqueJobId();

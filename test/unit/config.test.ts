@@ -39,6 +39,18 @@ describe('loadConfig', () => {
     expect(messageOf(attempt)).not.toContain('hunter2');
   });
 
+  it('reads the tenants allowed premium-rate numbers', () => {
+    expect(loadConfig({}).premiumRateTenants).toEqual([]);
+    expect(loadConfig({ FAXFLOW_PREMIUM_RATE_TENANTS: 'acme,globex' }).premiumRateTenants).toEqual([
+      'acme',
+      'globex',
+    ]);
+    expect(loadConfig({ FAXFLOW_PREMIUM_RATE_TENANTS: '*' }).premiumRateTenants).toEqual(['*']);
+    expect(() => loadConfig({ FAXFLOW_PREMIUM_RATE_TENANTS: 'acme, globex' })).toThrow(
+      'FAXFLOW_PREMIUM_RATE_TENANTS must be * or a comma-separated list of tenant ids.',
+    );
+  });
+
   it('takes a budget window and a default fax policy, and says what is wrong with bad ones', () => {
     const config = loadConfig({
       FAXFLOW_RATE_WINDOW_MS: '610',
