@@ -1,0 +1,259 @@
+/**
+ * `npm run bench:throughput [-- --n 1000 --runs 3]`
+ *
+ * N one-page faxes through the whole pipeline (client submission, validation, send to the simulator
+ * with near-instant transmission and no rate limits, webhook, reconcile, record in Postgres) and, in
+ * the same run on the same Temporal server, N bare baseline workflows doing the same number of
+ * no-op activities, timers and signals. Prints faxes completed per second for both and the ratio,
+ * Temporal actions and RingCentral calls per fax, and the worker's five hottest functions (CPU
+ * profile of this process, where the workers run). Figures are medians over `--runs`.
+ */
+import { Session } from 'node:inspector/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DEFAULT_POLICY } from '../../src/contracts/workflow-types';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { makeSamplePdf } from '../../src/pdf/sample-document';
+import { startBase, startPipeline, waitFor, type BenchBase, type Pipeline } from '../support/bench-stack';
+import { countWorkflows, fmt, printTable, sumCounts } from '../support/measure';
+import type { BaselineActivities, BaselineWorkflow } from './baseline-workflow';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.resolve(HERE, '../results');
+
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } },
+});
+const N = Number(values.n);
+const RUNS = Number(values.runs);
+const CONCURRENCY = 16;
+const log = (line: string) => console.error(`[throughput] ${line}`);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+interface FaxRun {
+  perSecond: number;
+  wallMs: number;
+  actionsPerFax: { activities: number; timers: number; signals: number; upserts: number; total: number };
+  ringcentralCallsPerFax: number;
+}
+
+async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise<FaxRun> {
+  const pdf = await makeSamplePdf(1, 'faxflow throughput');
+  const ids = Array.from({ length: N }, (_, i) => `tp-${run}-${Date.now()}-${i}`);
+  const before = await pipe.simStats();
+  const t0 = Date.now();
+  await pool(ids, CONCURRENCY, async (id) => {
+    await pipe.faxClient.startFax({
+      to: `+1202555${String(1000 + (ids.indexOf(id) % 9000)).padStart(4, '0')}`,
+      documents: [{ bytes: pdf, filename: 'tp.pdf' }],
+      idempotencyKey: id,
+      policy: { ...DEFAULT_POLICY, pollInitialMs: 1_000, pollMaxMs: 5_000, pollWithWebhooksMs: 60_000 },
+    });
+  });
+  const db = base.database.handle.db;
+  await waitFor(`${N} completed faxes`, 30 * 60_000, async () => {
+    const row = await db
+      .selectFrom('fax_jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('id', 'in', ids)
+      .where('completed_at', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n) >= N;
+  });
+  const wallMs = Date.now() - t0;
+  const after = await pipe.simStats();
+  const calls =
+    Object.values(after.callsByEndpoint).reduce((a, b) => a + b, 0) -
+    Object.values(before.callsByEndpoint).reduce((a, b) => a + b, 0);
+  const counts = sumCounts((await countWorkflows(base.client, ids.map(faxWorkflowId))).values());
+  const per = (v: number) => v / N;
+  return {
+    perSecond: N / (wallMs / 1000),
+    wallMs,
+    actionsPerFax: {
+      activities: per(counts.activities),
+      timers: per(counts.timers),
+      signals: per(counts.signals),
+      upserts: per(counts.upserts),
+      total: per(counts.start + counts.activities + counts.timers + counts.signals + counts.upserts),
+    },
+    ringcentralCallsPerFax: calls / N,
+  };
+}
+
+async function baselineRun(base: BenchBase, shape: { activities: number; signals: number }, run: number) {
+  const ids = Array.from({ length: N }, (_, i) => `baseline-${run}-${Date.now()}-${i}`);
+  const t0 = Date.now();
+  await pool(ids, CONCURRENCY, async (id) => {
+    await base.client.workflow.start<typeof BaselineWorkflow>('BaselineWorkflow', {
+      taskQueue: BASELINE_QUEUE,
+      workflowId: id,
+      args: [{ ...shape, workflowId: id }],
+    });
+  });
+  for (const id of ids) await base.client.workflow.getHandle(id).result();
+  const wallMs = Date.now() - t0;
+  return { perSecond: N / (wallMs / 1000), wallMs };
+}
+
+const BASELINE_QUEUE = `baseline-${process.pid}`;
+
+/** Self time per function over the profile, the five largest. */
+function topFive(profile: {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}): { fn: string; selfMs: number; share: string }[] {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    const n = byNode.get(id);
+    const dt = (profile.timeDeltas?.[i] ?? 0) / 1000;
+    total += dt;
+    if (!n) return;
+    const f = n.callFrame;
+    const key =
+      `${f.functionName || '(anonymous)'} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  return [...self.entries()]
+    .filter(([k]) => !/^\((idle|program|garbage collector)\)/.test(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([fn, ms]) => ({ fn, selfMs: Math.round(ms), share: `${((ms / total) * 100).toFixed(1)} %` }));
+}
+
+async function main(): Promise<void> {
+  const base = await startBase(log);
+  const pipe = await startPipeline(base, {
+    label: 'throughput',
+    timeScale: 0.001,
+    rateLimits: false,
+    budgets: { Heavy: 100_000, Medium: 100_000, Light: 100_000 },
+    budgetWindowMs: 1_000,
+    webhooks: { coalesceMs: 200 },
+  });
+  const noop = async () => undefined;
+  const baselineActivities: BaselineActivities = {
+    noop,
+    async signalMe(workflowId, count) {
+      for (let i = 0; i < count; i++) await base.client.workflow.getHandle(workflowId).signal('poke');
+    },
+  };
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(HERE, 'baseline-workflow.ts'),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
+  });
+  const baselineWorker = await Worker.create({
+    connection: base.nativeConnection,
+    taskQueue: BASELINE_QUEUE,
+    workflowBundle: { code: bundle.code },
+    activities: baselineActivities,
+  });
+  const baselineRunning = baselineWorker.run();
+  const session = new Session();
+  session.connect();
+  const faxRuns: FaxRun[] = [];
+  const baseRuns: { perSecond: number; wallMs: number }[] = [];
+  let hottest: ReturnType<typeof topFive> = [];
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      log(`run ${run}/${RUNS}: ${N} faxes through faxflow`);
+      if (run === 1) {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      const r = await faxflowRun(base, pipe, run);
+      if (run === 1) {
+        const { profile } = await session.post('Profiler.stop');
+        hottest = topFive(profile as Parameters<typeof topFive>[0]);
+      }
+      faxRuns.push(r);
+      const shape = {
+        activities: Math.round(r.actionsPerFax.activities),
+        signals: Math.max(1, Math.round(r.actionsPerFax.signals)),
+      };
+      log(
+        `run ${run}/${RUNS}: ${N} baseline workflows (${shape.activities} activities, ${shape.signals} signal)`,
+      );
+      baseRuns.push(await baselineRun(base, shape, run));
+    }
+  } finally {
+    session.disconnect();
+    baselineWorker.shutdown();
+    await baselineRunning;
+    await pipe.stop();
+    await base.close();
+  }
+  const fax = median(faxRuns.map((r) => r.perSecond));
+  const bare = median(baseRuns.map((r) => r.perSecond));
+  const a = faxRuns[0]!.actionsPerFax;
+  const result = {
+    n: N,
+    runs: RUNS,
+    faxflowPerSecond: Number(fax.toFixed(2)),
+    baselinePerSecond: Number(bare.toFixed(2)),
+    ratio: Number((fax / bare).toFixed(2)),
+    actionsPerFax: a,
+    ringcentralCallsPerFax: Number(median(faxRuns.map((r) => r.ringcentralCallsPerFax)).toFixed(2)),
+    hottest,
+    all: { faxflow: faxRuns, baseline: baseRuns },
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}`,
+    at: new Date().toISOString(),
+  };
+  printTable(
+    `throughput: ${N} one-page faxes, median of ${RUNS} runs`,
+    ['', 'per second', 'ratio'],
+    [
+      ['faxflow (whole pipeline)', fmt(fax), fmt(fax / bare)],
+      ['bare baseline workflow', fmt(bare), '1.00'],
+    ],
+  );
+  printTable(
+    'per delivered fax',
+    ['Temporal actions', 'activities', 'timers', 'signals', 'upserts', 'RingCentral calls'],
+    [
+      [
+        fmt(a.total),
+        fmt(a.activities),
+        fmt(a.timers),
+        fmt(a.signals),
+        fmt(a.upserts),
+        fmt(result.ringcentralCallsPerFax),
+      ],
+    ],
+  );
+  printTable(
+    'where the time goes (this process: workers, client, API; run 1)',
+    ['function', 'self ms', 'share'],
+    hottest.map((h) => [h.fn, h.selfMs, h.share]),
+  );
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(path.join(RESULTS, 'throughput.json'), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
