@@ -1,7 +1,8 @@
 import { cleanFilename } from './filename';
 import { inspectDocument } from './inspect-document';
-import { MAX_TOTAL_BYTES, MAX_TOTAL_PAGES } from './limits';
+import { MAX_TOTAL_PAGES } from './limits';
 import { FaxValidationError } from './validation-error';
+import { checkDocumentSetSize } from './document-set-size';
 
 export interface InspectedDocumentSet {
   documents: { filename: string; contentType: string; pages: number }[];
@@ -17,15 +18,7 @@ export interface InspectedDocumentSet {
 export async function inspectDocumentSet(
   docs: { bytes: Uint8Array; name: string }[],
 ): Promise<InspectedDocumentSet> {
-  if (docs.length === 0)
-    throw new FaxValidationError('NO_DOCUMENTS', 'The fax has no documents; attach at least one.');
-  const totalBytes = docs.reduce((n, d) => n + d.bytes.byteLength, 0);
-  if (totalBytes > MAX_TOTAL_BYTES) {
-    throw new FaxValidationError(
-      'DOCUMENT_TOO_LARGE',
-      `The documents total ${formatMb(totalBytes)}; RingCentral accepts at most ${formatMb(MAX_TOTAL_BYTES)} per fax.`,
-    );
-  }
+  const totalBytes = checkDocumentSetSize(docs);
   const documents: InspectedDocumentSet['documents'] = [];
   let pages = 0;
   for (const [i, doc] of docs.entries()) {
@@ -47,8 +40,4 @@ export async function inspectDocumentSet(
     );
   }
   return { documents, pages, totalBytes };
-}
-
-function formatMb(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

@@ -1,7 +1,7 @@
 import { detectContentType, SUPPORTED_TYPES_SENTENCE } from './content-type';
 import { cleanFilename } from './filename';
-import { MAX_TOTAL_BYTES } from './limits';
 import { FaxValidationError } from './validation-error';
+import { checkDocumentSetSize } from './document-set-size';
 
 export interface ScreenedDocument {
   filename: string;
@@ -19,15 +19,7 @@ const PDF_EOF = Buffer.from('%%EOF', 'latin1');
  * which parses the documents once (inspectDocumentSet) and rejects the job with the same codes.
  */
 export function screenDocumentSet(docs: { bytes: Uint8Array; name: string }[]): ScreenedDocument[] {
-  if (docs.length === 0)
-    throw new FaxValidationError('NO_DOCUMENTS', 'The fax has no documents; attach at least one.');
-  const totalBytes = docs.reduce((n, d) => n + d.bytes.byteLength, 0);
-  if (totalBytes > MAX_TOTAL_BYTES) {
-    throw new FaxValidationError(
-      'DOCUMENT_TOO_LARGE',
-      `The documents total ${formatMb(totalBytes)}; RingCentral accepts at most ${formatMb(MAX_TOTAL_BYTES)} per fax.`,
-    );
-  }
+  checkDocumentSetSize(docs);
   return docs.map((doc, i) => {
     const label = docs.length > 1 ? `Document ${i + 1} (${doc.name})` : doc.name;
     if (doc.bytes.byteLength === 0) {
@@ -56,8 +48,4 @@ export function screenDocumentSet(docs: { bytes: Uint8Array; name: string }[]): 
 function hasPdfTrailer(bytes: Uint8Array): boolean {
   const tail = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(-PDF_TAIL_BYTES);
   return tail.includes(PDF_EOF);
-}
-
-function formatMb(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
