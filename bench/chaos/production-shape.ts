@@ -168,7 +168,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const startApi = async () => {
       api.start();
-      await api.waitForOutput(/faxflow API at/, 60_000);
+      await api.waitForOutput(/faxflow API at/, 180_000);
     };
     await startApi();
     closers.push(() => api.close());
@@ -187,7 +187,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
     const startWorker = async (i: number) => {
       const w = workers[i]!;
       w.start();
-      await w.waitForOutput(/faxflow worker polling/, 60_000);
+      await w.waitForOutput(/faxflow worker polling/, 180_000);
     };
     for (const w of workers) closers.push(() => w.close());
     await Promise.all(workers.map((_, i) => startWorker(i)));

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench:rate [-- --n 100 --workers 3 --time-scale 0.05]`
+ *
+ * The shared rate budget across worker *processes*: N faxes submitted at once through `faxflow api`
+ * to three `faxflow worker`s (separate processes sharing one credential and one PostgreSQL), the
+ * simulator enforcing RingCentral's Heavy limit (10 sends per minute, scaled). Reports how much of
+ * the Heavy budget was used (sends per window against the limit), the 429s RingCentral answered,
+ * and whether every fax was sent exactly once. Writes bench/results/rate.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startProductionShape } from '../chaos/production-shape';
+import { awaitFinal, judge, makeJobs, submit } from '../chaos/workload';
+import { printTable, fmt } from '../support/measure';
+
+const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
+const HEAVY_PER_MINUTE = 10;
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100' },
+    workers: { type: 'string', default: '3' },
+    'time-scale': { type: 'string', default: '0.05' },
+  },
+});
+const N = Number(values.n);
+const WORKERS = Number(values.workers);
+const SCALE = Number(values['time-scale']);
+
+async function main(): Promise<void> {
+  const shape = await startProductionShape({
+    workers: WORKERS,
+    timeScale: SCALE,
+    ownPostgres: false,
+    faxPolicy: {
+      pollInitialMs: 2_000,
+      pollMaxMs: 5_000,
+      pollWithWebhooksMs: 5_000,
+      sendRetryInitialMs: 1_000,
+    },
+    env: { RINGCENTRAL_HEAVY_PER_MINUTE: String(HEAVY_PER_MINUTE) },
+  });
+  try {
+    const jobs = await makeJobs(N, { runId: `rate-${Date.now()}`, sharedNumbers: false });
+    const deadline = Date.now() + 30 * 60_000;
+    const t0 = Date.now();
+    await Promise.all(jobs.map((job) => submit(shape.apiUrl, job, deadline)));
+    await awaitFinal(shape.apiUrl, jobs, deadline);
+    const wallMs = Date.now() - t0;
+    const verdict = await judge(shape.simulatorUrl, jobs);
+    const stats = (await (await fetch(`${shape.simulatorUrl}/_sim/stats`)).json()) as {
+      rateLimited429: number;
+    };
+    const faxes = (
+      (await (await fetch(`${shape.simulatorUrl}/_sim/faxes`)).json()) as { faxes: { createdAt: string }[] }
+    ).faxes;
+    const times = faxes.map((f) => Date.parse(f.createdAt)).sort((a, b) => a - b);
+    // The first window's sends leave at once; every later send needs budget. Sends after the first
+    // window, per window elapsed from the first send to the last, against the limit.
+    const windowMs = 60_000 * SCALE;
+    const spanWindows = Math.max(1e-9, (times.at(-1)! - times[0]!) / windowMs);
+    const perWindow = Math.max(0, times.length - HEAVY_PER_MINUTE) / spanWindows;
+    const used = Math.min(1, perWindow / HEAVY_PER_MINUTE);
+    const result = {
+      n: N,
+      workers: WORKERS,
+      timeScale: SCALE,
+      heavyPerMinute: HEAVY_PER_MINUTE,
+      sendsPerWindow: Number(perWindow.toFixed(2)),
+      budgetUsed: Number(used.toFixed(2)),
+      rateLimited429: stats.rateLimited429,
+      sentTwice: verdict.sentTwice,
+      lost: verdict.lost,
+      wrongFinal: verdict.wrongFinal,
+      wallMs,
+      unexpectedExits: shape.unexpectedExits(),
+      machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      at: new Date().toISOString(),
+    };
+    printTable(
+      `shared Heavy budget: ${N} faxes, ${WORKERS} worker processes, limit ${HEAVY_PER_MINUTE} per scaled minute (${windowMs} ms)`,
+      ['sends per window', 'budget used', '429s', 'sent twice', 'lost', 'wall'],
+      [
+        [
+          fmt(perWindow),
+          `${(used * 100).toFixed(0)} %`,
+          stats.rateLimited429,
+          verdict.sentTwice,
+          verdict.lost,
+          `${(wallMs / 1000).toFixed(1)} s`,
+        ],
+      ],
+    );
+    await mkdir(RESULTS, { recursive: true });
+    await writeFile(path.join(RESULTS, 'rate.json'), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await shape.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
