@@ -2,6 +2,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../logger';
+import { startMetricsServer, temporalMetricsSource, type MetricsServer } from '../metrics/metrics-server';
+import { freePort } from '../stack/free-port';
 import { buildDependencies } from './dependencies';
 import { createFaxWorkers, runWorkers } from './fax-workers';
 import { installTemporalRuntime, untilInterrupted } from './runtime';
@@ -25,10 +27,23 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
     );
   }
   const logger = createLogger(config.logLevel);
-  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger);
+  // Core binds its exporter itself: on loopback, re-served with ours on FAXFLOW_METRICS_PORT.
+  const temporalMetrics = config.metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
+  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger, {
+    ...(temporalMetrics && { metricsBindAddress: temporalMetrics }),
+  });
   const deps = await buildDependencies(config, config.ringcentral, logger);
   let connection: NativeConnection | undefined;
+  let metrics: MetricsServer | undefined;
   try {
+    if (config.metricsPort !== undefined) {
+      metrics = await startMetricsServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        ...(temporalMetrics && { extra: temporalMetricsSource(temporalMetrics) }),
+      });
+      out(`faxflow worker metrics at ${metrics.url}`);
+    }
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     const workflowBundle = prebuiltWorkflowBundle();
     const workers = await createFaxWorkers({
@@ -49,6 +64,7 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
     await running;
     return 0;
   } finally {
+    await metrics?.close();
     await connection?.close();
     await deps.close();
   }
