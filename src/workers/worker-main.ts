@@ -2,9 +2,9 @@ import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../logger';
-import { startMetricsServer, temporalMetricsSource, type MetricsServer } from '../metrics/metrics-server';
+import { startMetricsServer, temporalMetricsSource } from '../metrics/metrics-server';
 import { freePort } from '../stack/free-port';
-import { buildDependencies } from './dependencies';
+import { buildDependencies, type Dependencies } from './dependencies';
 import { createFaxWorkers, runWorkers } from './fax-workers';
 import { installTemporalRuntime, untilInterrupted } from './runtime';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
@@ -29,21 +29,22 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
   const logger = createLogger(config.logLevel);
   // Core binds its exporter itself: on loopback, re-served with ours on FAXFLOW_METRICS_PORT.
   const temporalMetrics = config.metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
-  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger, {
-    ...(temporalMetrics && { metricsBindAddress: temporalMetrics }),
-  });
-  const deps = await buildDependencies(config, config.ringcentral, logger);
+  const metrics =
+    config.metricsPort !== undefined
+      ? await startMetricsServer({
+          host: config.metricsHost,
+          port: config.metricsPort,
+          ...(temporalMetrics && { extra: temporalMetricsSource(temporalMetrics) }),
+        })
+      : undefined;
+  let deps: Dependencies | undefined;
   let connection: NativeConnection | undefined;
-  let metrics: MetricsServer | undefined;
   try {
-    if (config.metricsPort !== undefined) {
-      metrics = await startMetricsServer({
-        host: config.metricsHost,
-        port: config.metricsPort,
-        ...(temporalMetrics && { extra: temporalMetricsSource(temporalMetrics) }),
-      });
-      out(`faxflow worker metrics at ${metrics.url}`);
-    }
+    if (metrics) out(`faxflow worker metrics at ${metrics.url}`);
+    installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger, {
+      ...(temporalMetrics && { metricsBindAddress: temporalMetrics }),
+    });
+    deps = await buildDependencies(config, config.ringcentral, logger);
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     const workflowBundle = prebuiltWorkflowBundle();
     const workers = await createFaxWorkers({
@@ -64,8 +65,8 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
     await running;
     return 0;
   } finally {
-    await metrics?.close();
     await connection?.close();
-    await deps.close();
+    await deps?.close();
+    await metrics?.close();
   }
 }
