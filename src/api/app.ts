@@ -6,6 +6,8 @@ import { ApiError, installErrorHandling } from './errors';
 import type { NotificationHandler } from '../webhooks/stored-notification';
 import { faxRoutes, type FaxApiClient } from './plugins/faxes';
 import { healthRoutes, type ReadinessCheck } from './plugins/health';
+import { installMetrics } from './plugins/metrics';
+import { observeWebhookLag } from '../metrics/metrics';
 import { ringCentralWebhook } from './plugins/ringcentral-webhook';
 
 export type { StoredNotification, NotificationHandler } from '../webhooks/stored-notification';
@@ -63,6 +65,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     methodsByUrl.set(route.url, set);
   });
 
+  installMetrics(app);
   await app.register(healthRoutes, { db: deps.db, ...(deps.readiness && { checks: deps.readiness }) });
   await app.register(faxRoutes, {
     faxClient: deps.faxClient,
@@ -70,7 +73,11 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   });
   await app.register(ringCentralWebhook, {
     db: deps.db,
-    onNotification: deps.onNotification,
+    // Handed on right after it is stored: the lag is RingCentral's timestamp to now.
+    onNotification: (notification) => {
+      observeWebhookLag(notification.body['timestamp']);
+      return deps.onNotification(notification);
+    },
     ...(opts.webhookBodyLimit !== undefined && { bodyLimit: opts.webhookBodyLimit }),
   });
 

@@ -87,6 +87,8 @@ const envSchema = z.object({
   FAXFLOW_PUBLIC_URL: optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional()),
   FAXFLOW_API_HOST: optionalString,
   FAXFLOW_API_PORT: port(),
+  FAXFLOW_METRICS_HOST: optionalString,
+  FAXFLOW_METRICS_PORT: port(),
   FAXFLOW_TEMPORAL_PORT: port(),
   FAXFLOW_TEMPORAL_UI_PORT: port(),
   RINGCENTRAL_HEAVY_PER_MINUTE: perMinute(),
@@ -131,6 +133,9 @@ const envSchema = z.object({
   ),
 });
 
+/** Every environment variable faxflow reads (the compose file's test checks against these). */
+export const CONFIG_ENV_VARS: readonly string[] = Object.keys(envSchema.shape);
+
 export interface RingCentralCredentials {
   readonly serverUrl: string;
   readonly clientId: string;
@@ -161,6 +166,9 @@ export interface Config {
   readonly publicUrl: string | undefined;
   readonly apiHost: string;
   readonly apiPort: number;
+  /** A worker's own `/metrics` (the API serves it on its port); unset: no metrics server. */
+  readonly metricsHost: string;
+  readonly metricsPort: number | undefined;
   /** Calls per 60 s per RingCentral rate-limit group, shared by every worker of this credential. */
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
   /** The budgets' window: RingCentral counts 60 s; a simulator at a time scale counts less. */
@@ -224,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.FAXFLOW_PUBLIC_URL?.replace(/\/+$/, ''),
     apiHost: e.FAXFLOW_API_HOST ?? '127.0.0.1',
     apiPort: e.FAXFLOW_API_PORT ?? 8080,
+    metricsHost: e.FAXFLOW_METRICS_HOST ?? '127.0.0.1',
+    metricsPort: e.FAXFLOW_METRICS_PORT,
     rateWindowMs: e.FAXFLOW_RATE_WINDOW_MS,
     premiumRateTenants: Object.freeze(e.FAXFLOW_PREMIUM_RATE_TENANTS?.split(',') ?? []),
     faxPolicy: e.FAXFLOW_FAX_POLICY && Object.freeze(dropUndefined(e.FAXFLOW_FAX_POLICY)),

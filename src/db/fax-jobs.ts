@@ -1,6 +1,7 @@
 import type { DocumentRef } from '../storage/document-store';
 import type { Db, FaxJob, NewFaxJob } from './schema';
 import { isFinalStatus, type FaxJobStatus } from '../domain/fax-status';
+import { observeFinalFaxJob } from '../metrics/metrics';
 
 /** Creates the job row; a replayed or retried registration of the same job changes nothing. */
 export async function insertFaxJob(db: Db, job: Omit<NewFaxJob, 'updated_at'>): Promise<void> {
@@ -30,7 +31,7 @@ export interface FaxJobStatusChange {
  */
 export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatusChange): Promise<boolean> {
   const now = new Date();
-  const result = await db
+  const updated = await db
     .updateTable('fax_jobs')
     .set({
       status: change.status,
@@ -44,8 +45,20 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
     })
     .where('id', '=', id)
     .where('completed_at', 'is', null)
+    .returning(['tenant_id', 'created_at'])
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  if (!updated) return false;
+  // Every final status goes through here once per job. Counted at the write: a transaction rolled
+  // back afterwards and retried counts twice (rare: the surrounding event insert failing).
+  if (isFinalStatus(change.status)) {
+    observeFinalFaxJob({
+      status: change.status,
+      tenantId: updated.tenant_id,
+      submittedAt: updated.created_at,
+      completedAt: now,
+    });
+  }
+  return true;
 }
 
 /** What validation learnt about a job: the normalised recipient, the page count, the stored documents. */

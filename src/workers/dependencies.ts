@@ -13,6 +13,7 @@ import type { RingCentralClient } from '../ringcentral/types';
 import type { DocumentStore } from '../storage/document-store';
 import { createLocalDocumentStore } from '../storage/local-document-store';
 import type { ActivityDeps } from '../activities';
+import { withAdmissionMetrics, withCallMetrics } from '../metrics/ringcentral-metrics';
 
 /** Where RingCentral is: the real platform from the config, or a simulator someone started. */
 export interface RingCentralTarget {
@@ -84,9 +85,12 @@ export async function buildDependencies(
     limit: config.rateBudgets[group],
     windowMs: opts.rateWindowMs ?? config.rateWindowMs ?? RATE_WINDOW_MS,
   });
+  // Metrics inside the budgets: calls and 429s that reached RingCentral; around the admission: waits.
   const ringcentral = withRateBudgets(
-    createSdkRingCentralClient({ ...target, logger }),
-    (group) => admit(database.db, bucket(group), budget(group), { maxWaitMs: MAX_SLOT_WAIT_MS[group] }),
+    withCallMetrics(createSdkRingCentralClient({ ...target, logger })),
+    withAdmissionMetrics((group) =>
+      admit(database.db, bucket(group), budget(group), { maxWaitMs: MAX_SLOT_WAIT_MS[group] }),
+    ),
     // A 429 closes the group's shared budget for every worker until its Retry-After has passed.
     { penalize: (group, forMs) => penalize(database.db, bucket(group), budget(group), forMs) },
   );

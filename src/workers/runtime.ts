@@ -11,7 +11,11 @@ let installed = false;
  * too), and without its own signal handlers: our commands stop workers, Temporal and Postgres in
  * order.
  */
-export function installTemporalRuntime(level: LogLevel = 'WARN', logger?: Logger): void {
+export function installTemporalRuntime(
+  level: LogLevel = 'WARN',
+  logger?: Logger,
+  opts: { metricsBindAddress?: string } = {},
+): void {
   if (installed) return;
   const pinoLevel = level.toLowerCase();
   const base = logger ?? createLogger(pinoLevel);
@@ -19,7 +23,19 @@ export function installTemporalRuntime(level: LogLevel = 'WARN', logger?: Logger
   const quieter = base.levelVal > base.levels.values[pinoLevel]! ? base.level : pinoLevel;
   Runtime.install({
     logger: new PinoTemporalLogger(base.child({ component: 'temporal' }, { level: quieter })),
-    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+      // The SDK's own metrics (polls, task latencies, slots, sticky cache) are served by Core itself.
+      ...(opts.metricsBindAddress && {
+        metrics: {
+          prometheus: {
+            bindAddress: opts.metricsBindAddress,
+            countersTotalSuffix: true,
+            useSecondsForDurations: true,
+          },
+        },
+      }),
+    },
     shutdownSignals: [],
   });
   installed = true;

@@ -2,7 +2,9 @@ import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../logger';
-import { buildDependencies } from './dependencies';
+import { startMetricsServer, temporalMetricsSource } from '../metrics/metrics-server';
+import { freePort } from '../stack/free-port';
+import { buildDependencies, type Dependencies } from './dependencies';
 import { createFaxWorkers, runWorkers } from './fax-workers';
 import { installTemporalRuntime, untilInterrupted } from './runtime';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
@@ -25,10 +27,24 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
     );
   }
   const logger = createLogger(config.logLevel);
-  installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger);
-  const deps = await buildDependencies(config, config.ringcentral, logger);
+  // Core binds its exporter itself: on loopback, re-served with ours on FAXFLOW_METRICS_PORT.
+  const temporalMetrics = config.metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
+  const metrics =
+    config.metricsPort !== undefined
+      ? await startMetricsServer({
+          host: config.metricsHost,
+          port: config.metricsPort,
+          ...(temporalMetrics && { extra: temporalMetricsSource(temporalMetrics) }),
+        })
+      : undefined;
+  let deps: Dependencies | undefined;
   let connection: NativeConnection | undefined;
   try {
+    if (metrics) out(`faxflow worker metrics at ${metrics.url}`);
+    installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger, {
+      ...(temporalMetrics && { metricsBindAddress: temporalMetrics }),
+    });
+    deps = await buildDependencies(config, config.ringcentral, logger);
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     const workflowBundle = prebuiltWorkflowBundle();
     const workers = await createFaxWorkers({
@@ -50,6 +66,7 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
     return 0;
   } finally {
     await connection?.close();
-    await deps.close();
+    await deps?.close();
+    await metrics?.close();
   }
 }
