@@ -102,6 +102,7 @@ export async function buildDependencies(
       logger,
       defaultRegion: config.defaultRegion,
       credentialKey: credential,
+      deliveryReports: config.deliveryReports,
     },
     async close() {
       await ringcentral.close();
