@@ -147,8 +147,6 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
   const stop = () => runClosers(closers);
   try {
     const simulator = await startSimulator({
-      statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
-      refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
       timeScale: opts.timeScale,
       rateLimits: opts.rateLimits,
     });
