@@ -7,7 +7,7 @@ import {
   isCancellation,
 } from '@temporalio/workflow';
 import type { FaxWorkflowResult } from '../contracts/workflow-types';
-import { isRedialable } from '../domain/fax-error-codes';
+import { isRedialable, rejectionReason } from '../domain/fax-error-codes';
 import type { FaxJobStatus } from '../domain/fax-status';
 import { bookkeeping } from './fax-activities';
 import { cancelHeldMessage } from './fax-handlers';
@@ -130,7 +130,8 @@ export async function finishAfterError(run: FaxRun, err: unknown): Promise<FaxWo
     err.cause instanceof ApplicationFailure &&
     err.cause.type === 'RingCentralRejected'
   ) {
-    return await finish(run, 'Failed', { code: errorCodeOf(err.cause), message: err.cause.message });
+    const code = errorCodeOf(err.cause);
+    return await finish(run, 'Failed', { code, message: rejectionReason(code, err.cause.message) });
   }
   throw err;
 }
