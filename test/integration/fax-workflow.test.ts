@@ -43,10 +43,17 @@ describe('FaxWorkflow against the simulator', () => {
     expect(result).toMatchObject({ status: OUTCOME.success, recipient: '+12025550123', attempts: 1 });
 
     const row = await findFaxJob(stack.db, jobId);
-    expect(row).toMatchObject({ status: OUTCOME.success, pages: 3, attempts: 1, message_id: result.messageId });
+    expect(row).toMatchObject({
+      status: OUTCOME.success,
+      pages: 3,
+      attempts: 1,
+      message_id: result.messageId,
+    });
     expect(row?.completed_at).toBeInstanceOf(Date);
     const events = await listFaxEvents(stack.db, jobId);
-    expect(events.map((e) => e.status)).toEqual(expect.arrayContaining(['Validated', 'Queued', OUTCOME.success]));
+    expect(events.map((e) => e.status)).toEqual(
+      expect.arrayContaining(['Validated', 'Queued', OUTCOME.success]),
+    );
 
     // The simulator received exactly one fax, carrying our document's exact bytes.
     const faxes = await stack.simFaxes('+12025550123');
