@@ -31,6 +31,8 @@ export interface ShapeOptions {
   ownPostgres: boolean;
   /** Default job timing for the API (FAXFLOW_FAX_POLICY). */
   faxPolicy: Record<string, number>;
+  /** How the simulator's account reports outbound statuses (issue 9); the simulator's default is sent-final. */
+  statusModel?: 'sent-final' | 'delivery-reports';
   /** Extra environment for faxflow processes. */
   env?: Record<string, string>;
 }
@@ -148,7 +150,15 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
     const simulator = new ManagedProcess(
       'simulator',
       process.execPath,
-      [FAXFLOW, 'simulator', '--port', String(simPort), '--time-scale', String(opts.timeScale)],
+      [
+        FAXFLOW,
+        'simulator',
+        '--port',
+        String(simPort),
+        '--time-scale',
+        String(opts.timeScale),
+        ...(opts.statusModel ? ['--status-model', opts.statusModel] : []),
+      ],
       baseEnv,
       path.join(dir, 'simulator.log'),
     );

@@ -112,7 +112,10 @@ async function statusOf(apiUrl: string, key: string): Promise<string | undefined
       return undefined;
     }
     const body = (await res.json()) as { state?: { status?: string }; result?: { status?: string } };
-    return body.result?.status ?? body.state?.status;
+    // `Sent` is a final result only where the account does not report delivery; while the job is
+    // still waiting for Delivered it is only the workflow's current state.
+    if (body.result?.status) return body.result.status;
+    return body.state?.status === 'Sent' ? 'in flight at Sent' : body.state?.status;
   } catch {
     return undefined;
   }

@@ -21,7 +21,7 @@ import { admit } from '../../src/db/rate-limiter';
 import { withRateBudgets, type RateGroup } from '../../src/ringcentral/rate-budgets';
 import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
 import type { RingCentralClient } from '../../src/ringcentral/types';
-import { startSimulator, type SimFax, type SimulatorHandle } from '../../src/simulator';
+import { startSimulator, type SimFax, type SimulatorHandle, type StatusModel } from '../../src/simulator';
 import { resolveTemporalCli } from '../../src/stack/temporal-binary';
 import type { DocumentStore } from '../../src/storage/document-store';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
@@ -111,6 +111,18 @@ export interface PipelineOptions {
   /** Run the webhook receiver and keep a subscription pointed at it. */
   webhooks?: { coalesceMs?: number };
   maxConcurrentSends?: number;
+  /**
+   * The simulator's status model (issue 9). Default FAXFLOW_BENCH_STATUS_MODEL, else
+   * delivery-reports: the pipeline bench times faxes to their Delivered.
+   */
+  statusModel?: StatusModel;
+}
+
+/** FAXFLOW_BENCH_STATUS_MODEL, checked. */
+export function benchStatusModel(text = process.env.FAXFLOW_BENCH_STATUS_MODEL): StatusModel {
+  if (text === undefined || text === '' || text === 'delivery-reports') return 'delivery-reports';
+  if (text === 'sent-final') return 'sent-final';
+  throw new Error(`FAXFLOW_BENCH_STATUS_MODEL must be sent-final or delivery-reports, not "${text}".`);
 }
 
 /** How our own budgets answered, per group (a refusal never reaches RingCentral). */
@@ -146,9 +158,9 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
   const closers: (() => Promise<void>)[] = [];
   const stop = () => runClosers(closers);
   try {
+    const statusModel = opts.statusModel ?? benchStatusModel();
     const simulator = await startSimulator({
-      statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
-      refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
+      statusModel,
       timeScale: opts.timeScale,
       rateLimits: opts.rateLimits,
     });
@@ -182,6 +194,8 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
       logger: quietLogger,
       defaultRegion: 'US',
       credentialKey,
+      // A fresh credential has learnt nothing yet; say what the simulator's account does.
+      deliveryReports: statusModel === 'delivery-reports' ? 'yes' : 'no',
     };
     const taskQueue = `bench-${opts.label}-${randomUUID().slice(0, 8)}`;
     const workers: Worker[] = await createFaxWorkers({

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema';
+import type { DeliveryReportsMode } from '../domain/fax-status';
 import type { RingCentralClient } from '../ringcentral/types';
 import type { DocumentStore } from '../storage/document-store';
 
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   credentialKey: string;
   /** Tenants allowed to fax premium-rate numbers (`*` = all); default none. */
   premiumRateTenants?: readonly string[];
+  /** Whether Sent is final for this credential's account (see DeliveryReportsMode). Default auto. */
+  deliveryReports?: DeliveryReportsMode;
   /** Webhooks count as healthy while a notification arrived within this window. Default 10 min. */
   webhookHealthWindowMs?: number;
 }

@@ -3,6 +3,7 @@ import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { observeFaxMessage } from '../ringcentral/fax-observation';
 import type { FaxMessage } from '../ringcentral/types';
 import type { ActivityDeps } from './deps';
+import { learnFromStatus, sentIsFinal } from './delivery-reports';
 import { toApplicationFailure } from './failures';
 import { healthy } from './webhook-health';
 
@@ -17,8 +18,9 @@ export interface FaxMessageRef {
 }
 
 /**
- * Reads one fax's status from RingCentral's message store and writes nothing: the workflow
- * records a forward move with `recordFaxObservation`, exactly as it does for a webhook's.
+ * Reads one fax's status from RingCentral's message store: the workflow records a forward move
+ * with `recordFaxObservation`, exactly as it does for a webhook's. It only writes what it learns
+ * about the account (a Delivered or DeliveryFailed proves the account reports delivery).
  */
 export function createReadFaxStatus(deps: ActivityDeps) {
   return async function readFaxStatus(args: FaxMessageRef): Promise<FaxStatusObservation> {
@@ -28,6 +30,12 @@ export function createReadFaxStatus(deps: ActivityDeps) {
     } catch (err) {
       throw toApplicationFailure(err);
     }
-    return { ...observeFaxMessage(message, args.recipient), webhooksHealthy: await healthy(deps) };
+    const observation = observeFaxMessage(message, args.recipient);
+    await learnFromStatus(deps, args.messageId, observation.status);
+    return {
+      ...observation,
+      webhooksHealthy: await healthy(deps),
+      ...(observation.status === 'Sent' && { sentIsFinal: await sentIsFinal(deps) }),
+    };
   };
 }

@@ -9,6 +9,7 @@ import { listInFlightAttempts } from '../db/fax-attempts';
 import { deliveryStatusSignal } from '../contracts/workflow-messages';
 import type { DeliveryStatusSignal } from '../contracts/workflow-types';
 import { observeFaxMessage } from '../ringcentral/fax-observation';
+import { learnFromStatus } from './delivery-reports';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
@@ -36,7 +37,8 @@ const SIGNAL_CONCURRENCY = 16;
  * compares each with what Postgres knows, and signals `deliveryStatus` to each workflow whose fax
  * moved forward. Duplicate, late or reordered notifications only cause a redundant comparison.
  */
-export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: ActivityDeps) {
+export function createReconcileFaxStatuses(deps: ActivityDeps) {
+  const { db, ringcentral, credentialKey } = deps;
   return async function reconcileFaxStatuses(
     args: ReconcileFaxStatusesArgs,
   ): Promise<ReconcileFaxStatusesResult> {
@@ -52,6 +54,10 @@ export function createReconcileFaxStatuses({ db, ringcentral, credentialKey }: A
     } catch (err) {
       throw toApplicationFailure(err);
     }
+    // A job that ended at Sent is no longer followed, so the listing is where an account that
+    // reports delivery shows it to the `auto` mode (see delivery-reports.ts).
+    const report = faxes.find((f) => f.messageStatus === 'Delivered' || f.messageStatus === 'DeliveryFailed');
+    if (report) await learnFromStatus(deps, report.id, report.messageStatus);
     const byId = new Map(faxes.map((f) => [f.id, f]));
     const client = Context.current().client;
     const moved: { workflowId: string; signal: DeliveryStatusSignal }[] = [];

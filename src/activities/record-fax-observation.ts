@@ -3,6 +3,7 @@ import { updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent, type FaxEventSource } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import { isForwardMove, isMessageFinal } from '../domain/fax-status';
+import { learnFromStatus, sentIsFinal } from './delivery-reports';
 import type { ActivityDeps } from './deps';
 import type { FaxMessageRef } from './read-fax-status';
 
@@ -15,16 +16,24 @@ export interface RecordFaxObservationArgs extends FaxMessageRef {
  * The one write path for a status RingCentral reported, however it was seen (a poll or a webhook):
  * an event row, the attempt's status and, while the fax is in flight, the job's.
  */
-export function createRecordFaxObservation({ db }: ActivityDeps) {
+/** What the workflow decides on: see FaxStatusObservation.sentIsFinal. */
+export interface RecordedFaxObservation {
+  sentIsFinal?: boolean;
+}
+
+export function createRecordFaxObservation(deps: ActivityDeps) {
+  const { db } = deps;
   return async function recordFaxObservation(
     args: RecordFaxObservationArgs,
     // Tasks scheduled before the one-args-object form passed (ref, observation, source).
     legacyObservation?: FaxStatusObservation,
     legacySource?: FaxEventSource,
-  ): Promise<void> {
+  ): Promise<RecordedFaxObservation> {
     const { observation, source } =
       legacyObservation && legacySource ? { observation: legacyObservation, source: legacySource } : args;
-    if (!isForwardMove(args.known, observation.status)) return;
+    await learnFromStatus(deps, args.messageId, observation.status);
+    const decision = observation.status === 'Sent' ? { sentIsFinal: await sentIsFinal(deps) } : {};
+    if (!isForwardMove(args.known, observation.status)) return decision;
     await db.transaction().execute(async (trx) => {
       await insertFaxEvent(trx, {
         jobId: args.jobId,
@@ -48,5 +57,6 @@ export function createRecordFaxObservation({ db }: ActivityDeps) {
         });
       }
     });
+    return decision;
   };
 }

@@ -11,6 +11,8 @@ export interface RecordJobStatusArgs {
   errorCode?: string;
   errorMessage?: string;
   note?: string;
+  /** The workflow's final word (needed for `Sent`, which is final only on some accounts). */
+  final?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export function createRecordJobStatus({ db }: ActivityDeps) {
         ...(args.messageId !== undefined && { messageId: args.messageId }),
         ...(args.errorCode !== undefined && { errorCode: args.errorCode }),
         ...(args.errorMessage !== undefined && { errorMessage: args.errorMessage }),
+        ...(args.final && { final: true }),
       });
       if (changed) {
         await insertFaxEvent(trx, {

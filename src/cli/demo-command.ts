@@ -1,3 +1,4 @@
+import { isSuccessStatus } from '../domain/fax-status';
 import { findFaxJob } from '../db/fax-jobs';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../logger';
@@ -16,7 +17,8 @@ export interface DemoOptions {
 
 /**
  * `faxflow demo`: the whole pipeline on embedded defaults. Sends a freshly made PDF, prints each
- * status change as it happens, and exits 0 once the fax is Delivered and its row is final.
+ * status change as it happens, and exits 0 once the fax succeeded (Sent or Delivered, see README
+ * "Status models") and its row is final.
  */
 export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<number> {
   const config = loadConfig();
@@ -70,10 +72,15 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
       `${stamp()}  fax_jobs row: status=${row?.status} message_id=${row?.message_id} pages=${row?.pages} ` +
         `attempts=${row?.attempts} completed_at=${row?.completed_at?.toISOString() ?? 'null'}`,
     );
-    const ok = result.status === 'Delivered' && row?.status === 'Delivered' && row.completed_at !== null;
+    // Sent is the final success on an account that does not report delivery (the simulator's default).
+    const ok =
+      isSuccessStatus(result.status) &&
+      row !== undefined &&
+      row.status === result.status &&
+      row.completed_at !== null;
     out(
       ok
-        ? `${stamp()}  Delivered.`
+        ? `${stamp()}  ${result.status}.`
         : `${stamp()}  Not delivered: ${result.status} ${result.errorMessage ?? ''}`,
     );
     if (opts.keepRunning) {

@@ -18,7 +18,9 @@ Usage:
   faxflow dev                    run the embedded stack until Ctrl-C (Temporal UI on :8233)
   faxflow send FILE... --to NUMBER [--send-at ISO] [--key IDEMPOTENCY_KEY] [--cover-text TEXT] [--wait]
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
-  faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits] [--scenario calm|flaky|lossy-webhooks|ambiguous]
+  faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
+                    [--scenario calm|flaky|lossy-webhooks|ambiguous|sent-final|delivery-reports]
+                    [--status-model sent-final|delivery-reports]
                                  run the RingCentral simulator alone
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
@@ -28,7 +30,7 @@ Usage:
 
 Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, FAXFLOW_TOOLS_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, FAXFLOW_TEMPORAL_PORT, FAXFLOW_TEMPORAL_UI_PORT, FAXFLOW_PUBLIC_URL, FAXFLOW_API_HOST, FAXFLOW_API_PORT, FAXFLOW_METRICS_HOST, FAXFLOW_METRICS_PORT, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
-RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
+RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, RINGCENTRAL_DELIVERY_REPORTS, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
 
 type Out = (line: string) => void;
 
@@ -155,6 +157,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     'time-scale': { type: 'string' },
     'no-rate-limits': { type: 'boolean' },
     scenario: { type: 'string' },
+    'status-model': { type: 'string' },
   });
   const port = intOption(values.port ?? process.env.SIMULATOR_PORT, 'port', 8787, 0, 65_535);
   const scaleText = values['time-scale'] ?? process.env.SIMULATOR_TIME_SCALE;
@@ -162,18 +165,24 @@ async function simulator(args: string[], out: Out): Promise<number> {
   if (!(timeScale > 0 && timeScale <= 1000)) {
     throw new UsageError(`--time-scale must be a number above 0 and at most 1000, not "${scaleText}".`);
   }
-  const { startSimulator, scenarioFaults } = await import('../simulator');
+  const { startSimulator, scenarioFaults, scenarioStatusModel } = await import('../simulator');
   const { untilInterrupted } = await import('../workers/runtime');
   const scenario = values.scenario ?? process.env.SIMULATOR_SCENARIO ?? 'calm';
   let faults;
+  let scenarioModel;
   try {
     faults = scenarioFaults(scenario);
+    scenarioModel = scenarioStatusModel(scenario);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const modelText = values['status-model'] ?? process.env.SIMULATOR_STATUS_MODEL;
+  if (modelText !== undefined && modelText !== 'sent-final' && modelText !== 'delivery-reports') {
+    throw new UsageError(`--status-model must be sent-final or delivery-reports, not "${modelText}".`);
+  }
+  const statusModel = modelText ?? scenarioModel;
   const sim = await startSimulator({
-    statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
-    refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
+    ...(statusModel && { statusModel }),
     port,
     timeScale,
     rateLimits: !values['no-rate-limits'],
@@ -186,7 +195,10 @@ async function simulator(args: string[], out: Out): Promise<number> {
       body: JSON.stringify(faults),
     });
   }
-  out(`RingCentral simulator listening on ${sim.url} (time scale ${timeScale}, scenario ${scenario})`);
+  out(
+    `RingCentral simulator listening on ${sim.url} (time scale ${timeScale}, scenario ${scenario}, ` +
+      `status model ${statusModel ?? 'sent-final'})`,
+  );
   out(
     `Credentials: client id ${sim.credentials.clientId}, JWT ${sim.credentials.jwt}; faxes: ${sim.url}/_sim/faxes`,
   );

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config';
 import { faxClientFor } from '../workers/dependencies';
 import type { FaxWorkflowResult } from '../contracts/workflow-types';
 import { UsageError } from './errors';
+import { isSuccessStatus } from '../domain/fax-status';
 
 export interface SendOptions {
   files: string[];
@@ -41,7 +42,7 @@ export async function runSend(opts: SendOptions, out: (line: string) => void): P
     if (!opts.wait) return 0;
     const result = (await client.workflow.getHandle(started.workflowId).result()) as FaxWorkflowResult;
     out(`${result.status}${result.errorMessage ? `: ${result.errorMessage}` : ''}`);
-    return result.status === 'Delivered' || result.status === 'SentUnconfirmed' ? 0 : 1;
+    return isSuccessStatus(result.status) ? 0 : 1;
   } finally {
     await connection.close();
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { FaxPolicy } from '../contracts/workflow-types';
+import type { DeliveryReportsMode } from '../domain/fax-status';
 
 /**
  * Configuration is read from the environment once, at start-up, validated, then frozen.
@@ -78,6 +79,9 @@ const envSchema = z.object({
   RINGCENTRAL_CLIENT_ID: optionalString,
   RINGCENTRAL_CLIENT_SECRET: optionalString,
   RINGCENTRAL_JWT: optionalString,
+  RINGCENTRAL_DELIVERY_REPORTS: optionalString.pipe(
+    z.enum(['auto', 'yes', 'no'], { message: 'must be auto, yes or no' }).optional(),
+  ),
   FAXFLOW_DEFAULT_REGION: optionalString.pipe(
     z
       .string()
@@ -160,6 +164,11 @@ export interface Config {
   readonly temporalUiPort: number | undefined;
   /** Unset means: use the RingCentral simulator. */
   readonly ringcentral: RingCentralCredentials | undefined;
+  /**
+   * Whether the account reports delivery after Sent: `auto` learns it per credential (the first
+   * Delivered or DeliveryFailed seen); `yes` always waits for one; `no` takes Sent as final.
+   */
+  readonly deliveryReports: DeliveryReportsMode;
   readonly defaultRegion: string;
   readonly logLevel: string;
   /** Where RingCentral reaches our webhook receiver from outside; unset means the API's local URL. */
@@ -227,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalPort: e.FAXFLOW_TEMPORAL_PORT,
     temporalUiPort: e.FAXFLOW_TEMPORAL_UI_PORT,
     ringcentral,
+    deliveryReports: e.RINGCENTRAL_DELIVERY_REPORTS ?? 'auto',
     defaultRegion: e.FAXFLOW_DEFAULT_REGION ?? 'US',
     logLevel: e.LOG_LEVEL ?? 'info',
     publicUrl: e.FAXFLOW_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -89,6 +89,11 @@ export interface FaxStatusObservation {
   pages?: number;
   /** Status webhooks are flowing for this credential: the workflow may poll rarely. */
   webhooksHealthy?: boolean;
+  /**
+   * Given with `Sent`: this credential's account does not report delivery, so Sent (without a
+   * recipient error) is the final success. Decided by the activity, so replay sees the same answer.
+   */
+  sentIsFinal?: boolean;
 }
 
 /** A status observation from outside the workflow (RingCentral webhook → reconciler). */

@@ -23,6 +23,8 @@ export interface FaxJobStatusChange {
   attempts?: number;
   errorCode?: string | null;
   errorMessage?: string | null;
+  /** Closes the job even when the status alone does not say so (`Sent` on an account without delivery reports). */
+  final?: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
       ...(change.attempts !== undefined && { attempts: change.attempts }),
       ...(change.errorCode !== undefined && { error_code: change.errorCode }),
       ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
-      ...(isFinalStatus(change.status) && { completed_at: now }),
+      ...((change.final || isFinalStatus(change.status)) && { completed_at: now }),
     })
     .where('id', '=', id)
     .where('completed_at', 'is', null)

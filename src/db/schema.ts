@@ -86,7 +86,16 @@ export interface WebhookNotificationsTable {
   processed_at: Timestamp | null;
 }
 
+/** A credential whose account was seen reporting delivery (see db/delivery-reports.ts). */
+export interface RingCentralDeliveryReportsTable {
+  credential_key: string;
+  first_status: string;
+  message_id: string;
+  seen_at: CreatedAt;
+}
+
 export interface Database {
+  ringcentral_delivery_reports: RingCentralDeliveryReportsTable;
   rate_limit_events: RateLimitEventsTable;
   ringcentral_subscriptions: RingCentralSubscriptionsTable;
   webhook_notifications: WebhookNotificationsTable;

@@ -14,6 +14,13 @@ export const RINGCENTRAL_MESSAGE_STATUSES: readonly RingCentralMessageStatus[] =
   'SendingFailed',
 ];
 
+/**
+ * Whether an account reports delivery after Sent (RingCentral's sources disagree, see
+ * docs/simulator.md): `auto` learns it per credential from the first Delivered or DeliveryFailed
+ * seen; `yes` always waits for one; `no` takes Sent as the final success.
+ */
+export type DeliveryReportsMode = 'auto' | 'yes' | 'no';
+
 /** Where a faxflow job stands. */
 export type FaxJobStatus =
   | 'Accepted' // workflow started, nothing checked yet
@@ -21,7 +28,7 @@ export type FaxJobStatus =
   | 'Scheduled' // waiting for its send time
   | 'Sending' // a send attempt is in flight
   | 'Queued' // RingCentral accepted it
-  | 'Sent' // transmitted, delivery not confirmed yet
+  | 'Sent' // transmitted: final success where the account does not report delivery, else waiting for it
   | 'WaitingToRedial' // an attempt failed in a way worth another try
   | 'Delivered' // final success
   | 'SentUnconfirmed' // final: Sent and then silence for the quiet period; treated as success
@@ -40,6 +47,14 @@ const FINAL: ReadonlySet<FaxJobStatus> = new Set([
 
 export function isFinalStatus(status: FaxJobStatus): boolean {
   return FINAL.has(status);
+}
+
+/**
+ * A job's result that counts as success. `Sent` is a workflow's result only where the account
+ * does not report delivery (elsewhere it is an in-flight status and never a result).
+ */
+export function isSuccessStatus(status: FaxJobStatus): boolean {
+  return status === 'Delivered' || status === 'Sent' || status === 'SentUnconfirmed';
 }
 
 /**

@@ -130,8 +130,6 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
     } else {
       const { startSimulator } = await import('../simulator');
       const simulator = await startSimulator({
-        statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
-        refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
         timeScale: opts.simulatorTimeScale ?? 0.005,
         ...opts.simulator,
       });

@@ -108,6 +108,7 @@ export async function buildDependencies(
       defaultRegion: config.defaultRegion,
       premiumRateTenants: config.premiumRateTenants,
       credentialKey: credential,
+      deliveryReports: config.deliveryReports,
     },
     async close() {
       await ringcentral.close();

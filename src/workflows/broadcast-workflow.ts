@@ -5,7 +5,7 @@ import {
   workflowInfo,
   ParentClosePolicy,
 } from '@temporalio/workflow';
-import type { FaxJobStatus } from '../domain/fax-status';
+import { isSuccessStatus, type FaxJobStatus } from '../domain/fax-status';
 import { FaxWorkflow } from './fax-workflow';
 import { broadcastJobId, faxWorkflowId } from '../contracts/workflow-ids';
 import { FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
@@ -75,6 +75,6 @@ export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<Fa
   );
 
   const final = results as FaxWorkflowResult[];
-  const succeeded = final.filter((r) => r.status === 'Delivered' || r.status === 'SentUnconfirmed').length;
+  const succeeded = final.filter((r) => isSuccessStatus(r.status)).length;
   return { ...state(), succeeded, failed: final.length - succeeded, results: final };
 }

@@ -7,7 +7,7 @@ import {
   isCancellation,
 } from '@temporalio/workflow';
 import type { FaxWorkflowResult } from '../contracts/workflow-types';
-import { isRedialable } from '../domain/fax-error-codes';
+import { isRedialable, rejectionReason } from '../domain/fax-error-codes';
 import type { FaxJobStatus } from '../domain/fax-status';
 import { bookkeeping } from './fax-activities';
 import { cancelHeldMessage } from './fax-handlers';
@@ -30,6 +30,7 @@ export async function finish(
     attempts: state.attempt,
     ...(state.messageId && { messageId: state.messageId }),
     ...(error && { errorCode: error.code, errorMessage: error.message }),
+    final: true,
   });
   // Let an update that is still answering (e.g. a cancel that lost the race) finish cleanly.
   await condition(allHandlersFinished);
@@ -71,6 +72,8 @@ export async function settle(
       break;
   }
   if (outcome.status === 'Delivered') return finish(run, 'Delivered');
+  // Only reached where the account does not report delivery: Sent is its final success.
+  if (outcome.status === 'Sent') return finish(run, 'Sent');
   run.failedAttempts += 1;
   const code = outcome.faxErrorCode ?? outcome.status;
   const worthIt = isRedialable(outcome.faxErrorCode);
@@ -127,7 +130,8 @@ export async function finishAfterError(run: FaxRun, err: unknown): Promise<FaxWo
     err.cause instanceof ApplicationFailure &&
     err.cause.type === 'RingCentralRejected'
   ) {
-    return await finish(run, 'Failed', { code: errorCodeOf(err.cause), message: err.cause.message });
+    const code = errorCodeOf(err.cause);
+    return await finish(run, 'Failed', { code, message: rejectionReason(code, err.cause.message) });
   }
   throw err;
 }

@@ -10,6 +10,7 @@ import { isForwardMove } from '../domain/fax-status';
 import { sendAtProblem } from '../domain/send-time';
 import { BOOKKEEPING, bookkeeping } from './fax-activities';
 import { heldByRingCentral, type FaxRun } from './fax-run';
+import { bufferEarlySignal } from './fax-status-wait';
 
 /** The `status` query, the `deliveryStatus` signal and the `cancel` and `reschedule` updates. */
 export function installFaxHandlers(run: FaxRun): void {
@@ -17,6 +18,8 @@ export function installFaxHandlers(run: FaxRun): void {
   setHandler(statusQuery, () => state);
 
   setHandler(deliveryStatusSignal, (signal) => {
+    // While a send is in flight its message id is not known yet: keep the status for it.
+    if (run.phase === 'sending') return bufferEarlySignal(run, signal);
     // A status for an earlier attempt's message, or one we already passed, changes nothing.
     if (signal.messageId !== state.messageId || !isForwardMove(run.known, signal.status)) return;
     if (run.pendingSignal && !isForwardMove(run.pendingSignal.status, signal.status)) return;

@@ -33,6 +33,8 @@ export interface FaxRun {
   /** The kill time: no final status by then ends the job as Expired. */
   deadline: number;
   pendingSignal: DeliveryStatusSignal | undefined;
+  /** Statuses that arrived while a send was in flight, by message id (see fax-status-wait.ts). */
+  earlySignals: Map<string, DeliveryStatusSignal>;
   /** Status webhooks are flowing (as last reported by an activity): polling is only a safety net. */
   webhooksHealthy: boolean;
   cancelRequested: boolean;
@@ -65,6 +67,7 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     sendAtMs,
     deadline: resume?.deadline ?? Infinity,
     pendingSignal: undefined,
+    earlySignals: new Map(),
     webhooksHealthy: false,
     cancelRequested: false,
     rescheduled: false,

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import type {
+  DeliveryStatusSignal,
   FaxResumeState,
   FaxStatusObservation,
   FaxWorkflowInput,
@@ -25,6 +26,16 @@ const TIMELINE_CARRIED = 50;
  */
 const WORKFLOW_RECORDS_POLLS = 'workflow-records-polls';
 
+/**
+ * From this patch on, a status that arrived while the send was in flight is kept for its message
+ * id and applied once the send returns it (adopted sends always lost it and waited for a poll up
+ * to 10 min away), and a status already known to need a decision is looked at without a sleep.
+ */
+const EARLY_STATUS = 'early-status';
+
+/** Bounds the early-signal buffer: statuses for earlier attempts' messages land there too. */
+const EARLY_SIGNALS_KEPT = 20;
+
 /** FaxWorkflow's signature, for continue-as-new (importing the workflow itself would be a cycle). */
 type FaxWorkflowFn = (input: FaxWorkflowInput) => Promise<FaxWorkflowResult>;
 
@@ -36,6 +47,9 @@ type FaxWorkflowFn = (input: FaxWorkflowInput) => Promise<FaxWorkflowResult>;
 export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
   const { input, policy, state } = run;
   let interval = policy.pollInitialMs;
+  // The send (an adopted one) or a resumed run may already know a status that needs a decision:
+  // Sent (final on some accounts) or a final one. Look at once instead of after a poll interval.
+  let lookNow = run.known !== undefined && run.known !== 'Queued' && patched(EARLY_STATUS);
   let sentAtMs: number | undefined =
     input.resume?.sentAtMs ?? (run.known === 'Sent' ? Date.now() : undefined);
   for (;;) {
@@ -70,11 +84,14 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
     const quietEnds = sentAtMs === undefined ? Infinity : sentAtMs + policy.sentQuietPeriodMs;
     // With healthy webhooks a signal will come; polling then only guards against a lost one.
     const pollIn = run.webhooksHealthy ? Math.max(interval, policy.pollWithWebhooksMs) : interval;
-    const wait = Math.min(
-      Math.max(pollIn, holdUntil - Date.now() + pollIn),
-      run.deadline - Date.now(),
-      quietEnds - Date.now(),
-    );
+    const wait = lookNow
+      ? 0
+      : Math.min(
+          Math.max(pollIn, holdUntil - Date.now() + pollIn),
+          run.deadline - Date.now(),
+          quietEnds - Date.now(),
+        );
+    lookNow = false;
     state.next = { action: 'check status', at: new Date(Date.now() + Math.max(wait, 0)).toISOString() };
     const woken =
       wait > 0 &&
@@ -119,16 +136,24 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       interval = Math.min(interval * policy.pollGrowth, policy.pollMaxMs);
     }
 
+    let sentIsFinal = observation.sentIsFinal;
     if (isForwardMove(run.known, observation.status)) {
       if (!recorded) {
-        const { webhooksHealthy: _, ...seen } = observation;
-        await bookkeeping.recordFaxObservation({ ...message, observation: seen, source });
+        const { webhooksHealthy: _, sentIsFinal: __, ...seen } = observation;
+        // Runs from before Sent could be final recorded no answer here (undefined on replay).
+        const answer = await bookkeeping.recordFaxObservation({ ...message, observation: seen, source });
+        sentIsFinal ??= answer?.sentIsFinal;
       }
       run.known = observation.status;
       if (run.known === 'Sent') {
         sentAtMs = Date.now();
         setStatus(run, 'Sent');
       }
+    }
+    // The activity decided from what it knows of the account; the answer is in history, so replay
+    // takes the same branch.
+    if (observation.status === 'Sent' && sentIsFinal === true && !observation.faxErrorCode) {
+      return { kind: 'final', status: 'Sent' };
     }
     if (isMessageFinal(observation.status)) {
       return {
@@ -141,4 +166,23 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       return { kind: 'sent-unconfirmed' };
     if (Date.now() >= run.deadline) return { kind: 'expired' };
   }
+}
+
+/** The deliveryStatus handler while a send is in flight: keep the most advanced status per id. */
+export function bufferEarlySignal(run: FaxRun, signal: DeliveryStatusSignal): void {
+  const held = run.earlySignals.get(signal.messageId);
+  if (held && !isForwardMove(held.status, signal.status)) return;
+  run.earlySignals.delete(signal.messageId);
+  run.earlySignals.set(signal.messageId, signal);
+  const oldest = run.earlySignals.keys().next().value;
+  if (run.earlySignals.size > EARLY_SIGNALS_KEPT && oldest !== undefined) run.earlySignals.delete(oldest);
+}
+
+/** After a send: the status that came for its message while it was in flight, if any. */
+export function takeEarlySignal(run: FaxRun, messageId: string): DeliveryStatusSignal | undefined {
+  const early = run.earlySignals.get(messageId);
+  run.earlySignals.clear();
+  if (!early || !isForwardMove(run.known, early.status)) return undefined;
+  // Older runs dropped it; the patch keeps their replay on the old path.
+  return patched(EARLY_STATUS) ? early : undefined;
 }

@@ -13,7 +13,7 @@ import { bookkeeping, sendActivityOptions, validation } from './fax-activities';
 import { finish, finishAfterError, finishCanceled, settle } from './fax-finish';
 import { installFaxHandlers } from './fax-handlers';
 import { formatMs, nowIso, setStatus, startRun, workflowStartIso, type FaxRun } from './fax-run';
-import { waitForFinalStatus, type WaitOutcome } from './fax-status-wait';
+import { takeEarlySignal, waitForFinalStatus, type WaitOutcome } from './fax-status-wait';
 
 /**
  * One fax to one recipient, from validation to a final, recorded outcome. Deterministic: every
@@ -142,7 +142,7 @@ function sender(run: FaxRun): () => Promise<void> {
     state.messageId = sent.messageId;
     run.known = sent.status;
     run.webhooksHealthy = sent.webhooksHealthy === true;
-    run.pendingSignal = undefined;
+    run.pendingSignal = takeEarlySignal(run, sent.messageId);
     run.phase = 'in-flight';
     upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
     setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});

@@ -108,6 +108,13 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
     });
   });
 
+  it('refuses an unknown simulator status model', async () => {
+    expect(await run('simulator', '--port', '0', '--status-model', 'delivered')).toMatchObject({
+      code: 2,
+      err: 'faxflow: --status-model must be sent-final or delivery-reports, not "delivered".',
+    });
+  });
+
   it('refuses unknown commands and options with the list of what exists', async () => {
     expect(await run('fax')).toMatchObject({
       code: 2,

@@ -9,7 +9,7 @@ import { deliveryStatusSignal, statusQuery } from '../../src/contracts/workflow-
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
-import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';
+import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -40,13 +40,20 @@ describe('FaxWorkflow against the simulator', () => {
       pages: 3,
       history: 'delivered',
     });
-    expect(result).toMatchObject({ status: 'Delivered', recipient: '+12025550123', attempts: 1 });
+    expect(result).toMatchObject({ status: OUTCOME.success, recipient: '+12025550123', attempts: 1 });
 
     const row = await findFaxJob(stack.db, jobId);
-    expect(row).toMatchObject({ status: 'Delivered', pages: 3, attempts: 1, message_id: result.messageId });
+    expect(row).toMatchObject({
+      status: OUTCOME.success,
+      pages: 3,
+      attempts: 1,
+      message_id: result.messageId,
+    });
     expect(row?.completed_at).toBeInstanceOf(Date);
     const events = await listFaxEvents(stack.db, jobId);
-    expect(events.map((e) => e.status)).toEqual(expect.arrayContaining(['Validated', 'Queued', 'Delivered']));
+    expect(events.map((e) => e.status)).toEqual(
+      expect.arrayContaining(['Validated', 'Queued', OUTCOME.success]),
+    );
 
     // The simulator received exactly one fax, carrying our document's exact bytes.
     const faxes = await stack.simFaxes('+12025550123');
@@ -55,17 +62,17 @@ describe('FaxWorkflow against the simulator', () => {
     expect(ours[0]!.attachments[0]!.sha256).toBe(createHash('sha256').update(pdf).digest('hex'));
 
     const description = await handle.describe();
-    expect(description.typedSearchAttributes.get(FaxStatusKey)).toBe('Delivered');
+    expect(description.typedSearchAttributes.get(FaxStatusKey)).toBe(OUTCOME.success);
   });
 
   it('redials a busy line with backoff and records every attempt', async () => {
     const { jobId, result } = await sendAndWait('+15550000001', { history: 'busy-then-delivered' });
-    expect(result).toMatchObject({ status: 'Delivered', attempts: 3 });
+    expect(result).toMatchObject({ status: OUTCOME.success, attempts: 3 });
     const attempts = await listFaxAttempts(stack.db, jobId);
     expect(attempts.map((a) => [a.status, a.fax_error_code])).toEqual([
-      ['DeliveryFailed', 'LineBusy'],
-      ['DeliveryFailed', 'LineBusy'],
-      ['Delivered', null],
+      [OUTCOME.lineFailure, 'LineBusy'],
+      [OUTCOME.lineFailure, 'LineBusy'],
+      [OUTCOME.success, null],
     ]);
     expect(new Set(attempts.map((a) => a.message_id)).size).toBe(3);
   });
@@ -94,9 +101,9 @@ describe('FaxWorkflow against the simulator', () => {
     expect(result).toMatchObject({ status: 'Failed', attempts: 2, errorCode: 'NoAnswer' });
   });
 
-  it('counts a fax stuck in Sent as success after the quiet period', async () => {
+  it('counts a fax that stays at Sent as success (at once where Sent is final, else after the quiet period)', async () => {
     const { result } = await sendAndWait('+15550000005', { policy: { sentQuietPeriodMs: 1_500 } });
-    expect(result.status).toBe('SentUnconfirmed');
+    expect(result.status).toBe(OUTCOME.silentSuccess);
   });
 
   it('records a rejection when the stored document is not a fax document', async () => {
@@ -158,14 +165,14 @@ describe('FaxWorkflow against the simulator', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await handle.signal(deliveryStatusSignal, { messageId: 'some-other-message', status: 'DeliveryFailed' });
-    await handle.signal(deliveryStatusSignal, { messageId, status: 'Delivered' });
+    await handle.signal(deliveryStatusSignal, { messageId, status: OUTCOME.success });
     const started = Date.now();
     const result = (await handle.result()) as FaxWorkflowResult;
-    expect(result.status).toBe('Delivered');
+    expect(result.status).toBe(OUTCOME.success);
     await stack.maybeRecordHistory(handle.workflowId, 'signal-delivered');
     expect(Date.now() - started).toBeLessThan(30_000);
     const events = await listFaxEvents(stack.db, jobId);
-    expect(events.find((e) => e.status === 'Delivered')?.source).toBe('webhook');
+    expect(events.find((e) => e.status === OUTCOME.success)?.source).toBe('webhook');
   });
 
   it('records a cancellation from the Temporal UI while the fax waits for its send time', async () => {

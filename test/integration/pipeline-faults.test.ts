@@ -6,7 +6,7 @@ import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts
 import type { FaxBroadcastResult, FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
-import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';
+import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -39,7 +39,7 @@ describe('the pipeline under faults', () => {
             (await stack.client.workflow.getHandle(faxWorkflowId(jobId)).result()) as FaxWorkflowResult,
         ),
       );
-      expect(results.map((r) => r.status)).toEqual(numbers.map(() => 'Delivered'));
+      expect(results.map((r) => r.status)).toEqual(numbers.map(() => OUTCOME.success));
       // Ground truth from the simulator: exactly one fax per recipient.
       for (const to of numbers) expect(await stack.simFaxes(to)).toHaveLength(1);
       const simFaxes = (await Promise.all(numbers.map((to) => stack.simFaxes(to)))).flat();
@@ -81,7 +81,7 @@ describe('the pipeline under faults', () => {
         expect(
           ((await stack.client.workflow.getHandle(faxWorkflowId(jobId)).result()) as FaxWorkflowResult)
             .status,
-        ).toBe('Delivered');
+        ).toBe(OUTCOME.success);
       }
       for (const to of numbers) expect(await stack.simFaxes(to)).toHaveLength(1);
       const limited = [];
@@ -117,13 +117,13 @@ describe('the pipeline under faults', () => {
       finished: 4,
       succeeded: 2,
       failed: 2,
-      counts: { Delivered: 2, Failed: 1, Rejected: 1 },
+      counts: { [OUTCOME.success]: 2, Failed: 1, Rejected: 1 },
     });
     expect(result.results.map((r) => [r.jobId, r.status])).toEqual([
-      [`${broadcastId}.1`, 'Delivered'],
+      [`${broadcastId}.1`, OUTCOME.success],
       [`${broadcastId}.2`, 'Failed'],
       [`${broadcastId}.3`, 'Rejected'],
-      [`${broadcastId}.4`, 'Delivered'],
+      [`${broadcastId}.4`, OUTCOME.success],
     ]);
     await stack.maybeRecordHistory(handle.workflowId, 'broadcast-partial-success');
   });
@@ -168,7 +168,7 @@ describe('the pipeline under faults', () => {
       sendAt: soon,
     });
     const result = (await handle.result()) as FaxWorkflowResult;
-    expect(result.status).toBe('Delivered');
+    expect(result.status).toBe(OUTCOME.success);
     const state = await handle.query(statusQuery);
     const sendingAt = Date.parse(state.timeline.find((e) => e.status === 'Sending')!.at);
     expect(sendingAt).toBeGreaterThanOrEqual(Date.parse(soon));

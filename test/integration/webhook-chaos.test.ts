@@ -4,7 +4,7 @@ import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
-import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';
+import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
 
 /**
  * 200 faxes while the simulator drops 30 % of the webhook deliveries, duplicates 10 % and
@@ -54,8 +54,8 @@ describe('webhooks under loss, duplication and reordering', () => {
       ),
     );
     const byStatus = (status: string) => results.filter((r) => r.status === status).length;
-    expect({ Delivered: byStatus('Delivered'), Failed: byStatus('Failed') }).toEqual({
-      Delivered: 190,
+    expect({ success: byStatus(OUTCOME.success), Failed: byStatus('Failed') }).toEqual({
+      success: 190,
       Failed: 10,
     });
     expect(results.filter((r) => r.status === 'Failed').every((r) => r.errorCode === 'InvalidNumber')).toBe(
@@ -83,7 +83,7 @@ describe('webhooks under loss, duplication and reordering', () => {
     const sources = await stack.db
       .selectFrom('fax_events')
       .select(['source', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', '=', 'Delivered')
+      .where('status', '=', OUTCOME.success)
       .where(
         'job_id',
         'in',

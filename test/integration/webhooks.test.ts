@@ -5,7 +5,7 @@ import { subscriptionCheckSignal, subscriptionStateQuery } from '../../src/contr
 import type { FaxWorkflowResult, SubscriptionWorkflowState } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
-import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';
+import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
 
 /**
  * The simulator delivers real webhooks over loopback to our receiver; the SubscriptionWorkflow
@@ -71,10 +71,10 @@ describe('RingCentral webhooks end to end', () => {
   it('delivers a fax status by webhook, long before the next poll', async () => {
     const started = Date.now();
     const { jobId, result } = await faxByWebhook();
-    expect(result.status).toBe('Delivered');
+    expect(result.status).toBe(OUTCOME.success);
     expect(Date.now() - started).toBeLessThan(30_000);
     const events = await listFaxEvents(stack.db, jobId);
-    expect(events.filter((e) => e.source === 'webhook').map((e) => e.status)).toContain('Delivered');
+    expect(events.filter((e) => e.source === 'webhook').map((e) => e.status)).toContain(OUTCOME.success);
     expect(events.filter((e) => e.source === 'poll')).toHaveLength(0);
   });
 
@@ -160,6 +160,6 @@ describe('a receiver that keeps failing', () => {
       .where('id', '=', old!)
       .executeTakeFirst();
     expect(oldRow?.status).toBe('Blacklisted');
-    expect((await faxByWebhook('+12025550178')).result.status).toBe('Delivered');
+    expect((await faxByWebhook('+12025550178')).result.status).toBe(OUTCOME.success);
   });
 });

@@ -19,7 +19,9 @@ import {
   type SimFax,
   type SimulatorHandle,
   type SimulatorOptions,
+  type StatusModel,
 } from '../../src/simulator';
+import type { DeliveryReportsMode } from '../../src/domain/fax-status';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
@@ -29,11 +31,31 @@ import { reconcileWorkflowId } from '../../src/contracts/workflow-ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir, testDatabase } from './database';
 
+/**
+ * The simulator's status model for this run of the integration suite: `.ci/run` runs the suite
+ * once per model (FAXFLOW_TEST_STATUS_MODEL); tests state their expectations through OUTCOME.
+ */
+export const STATUS_MODEL: StatusModel = statusModelFrom(process.env.FAXFLOW_TEST_STATUS_MODEL);
+
+function statusModelFrom(text: string | undefined): StatusModel {
+  if (text === undefined || text === '' || text === 'sent-final') return 'sent-final';
+  if (text === 'delivery-reports') return 'delivery-reports';
+  throw new Error(`FAXFLOW_TEST_STATUS_MODEL must be sent-final or delivery-reports, not "${text}".`);
+}
+
+/** How the simulator's outcomes end under STATUS_MODEL. */
+export const OUTCOME =
+  STATUS_MODEL === 'sent-final'
+    ? ({ success: 'Sent', lineFailure: 'SendingFailed', silentSuccess: 'Sent' } as const)
+    : ({ success: 'Delivered', lineFailure: 'DeliveryFailed', silentSuccess: 'SentUnconfirmed' } as const);
+
 export interface TestStackOptions {
   simulator?: SimulatorOptions;
   budgets?: Partial<Record<RateGroup, number>>;
   /** Our budgets' window; RingCentral's is 60 s, scaled here like the simulator's clock. */
   budgetWindowMs?: number;
+  /** RINGCENTRAL_DELIVERY_REPORTS for this stack's workers (default: what suits STATUS_MODEL). */
+  deliveryReports?: DeliveryReportsMode;
   /** Run the webhook receiver and keep a RingCentral subscription pointed at it. */
   webhooks?: {
     expiresInSeconds?: number;
@@ -50,8 +72,7 @@ export interface TestStackOptions {
 export async function startTestStack(opts: TestStackOptions = {}) {
   installTemporalRuntime('WARN');
   const simulator: SimulatorHandle = await startSimulator({
-    statusModel: 'delivery-reports', // TODO(fidelity): faxflow learns sent-final
-    refreshKillsOldAccessToken: false, // TODO(fidelity): faxflow survives a send racing a refresh (issue 8 #20)
+    statusModel: STATUS_MODEL,
     timeScale: 0.002,
     ...opts.simulator,
   });
@@ -76,6 +97,10 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',
     credentialKey: budgetKey,
+    // A fresh credential has seen no delivery report yet, so `auto` would take the first Sent of a
+    // delivery-reports account as final; an operator who knows the account says `yes` (tested apart
+    // in test/integration/status-models.test.ts).
+    deliveryReports: opts.deliveryReports ?? (STATUS_MODEL === 'delivery-reports' ? 'yes' : 'auto'),
   };
 
   const address = inject('temporalAddress');
@@ -155,7 +180,9 @@ export async function startTestStack(opts: TestStackOptions = {}) {
         ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json'],
         { maxBuffer: 64 * 1024 * 1024 },
       );
-      await writeFile(path.join(HISTORIES_DIR, `${name}.json`), stdout);
+      // A history recorded under sent-final follows other paths than the same test's under delivery-reports.
+      const file = STATUS_MODEL === 'sent-final' ? `${name}-sent-final.json` : `${name}.json`;
+      await writeFile(path.join(HISTORIES_DIR, file), stdout);
     },
     async setFaults(faults: Record<string, unknown>): Promise<void> {
       const res = await fetch(`${simulator.url}/_sim/faults`, {

@@ -80,4 +80,12 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
+
+  it('reads RINGCENTRAL_DELIVERY_REPORTS: auto by default, yes or no, nothing else', () => {
+    expect(loadConfig({}).deliveryReports).toBe('auto');
+    expect(loadConfig({ RINGCENTRAL_DELIVERY_REPORTS: 'no' }).deliveryReports).toBe('no');
+    expect(messageOf(() => loadConfig({ RINGCENTRAL_DELIVERY_REPORTS: 'maybe' }))).toBe(
+      'RINGCENTRAL_DELIVERY_REPORTS must be auto, yes or no.',
+    );
+  });
 });

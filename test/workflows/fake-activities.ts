@@ -7,7 +7,18 @@ type Step = { status: RingCentralMessageStatus; faxErrorCode?: string };
  * Activities with no I/O for time-skipping tests: each send gets a message whose statuses follow
  * the next script in `outcomes` (one status per poll; the last one repeats).
  */
-export function fakeActivities(outcomes: Step[][]) {
+export interface FakeAccount {
+  /** The account does not report delivery: Sent is final (what readFaxStatus/recordFaxObservation answer). */
+  sentIsFinal?: boolean;
+  /** What sendFax reports about webhooks: healthy means the next poll is 10 min away. */
+  webhooksHealthy?: boolean;
+  /** Runs while sendFax is in flight (e.g. a webhook's signal arrives before the message id is known). */
+  duringSend?: (messageId: string) => Promise<void>;
+}
+
+export function fakeActivities(outcomes: Step[][], account: FakeAccount = {}) {
+  const decision = (status: RingCentralMessageStatus) =>
+    status === 'Sent' ? { sentIsFinal: account.sentIsFinal === true } : {};
   const sends: { attemptNo: number; sendTime?: string; coverIndex?: number }[] = [];
   const recorded: { status: string; errorCode?: string }[] = [];
   const canceledMessages: string[] = [];
@@ -31,19 +42,26 @@ export function fakeActivities(outcomes: Step[][]) {
       scripts.set(messageId, [
         ...(outcomes[sends.length - 1] ?? outcomes[outcomes.length - 1] ?? [{ status: 'Delivered' }]),
       ]);
-      return { messageId, status: 'Queued', adopted: false };
+      await account.duringSend?.(messageId);
+      return {
+        messageId,
+        status: 'Queued',
+        adopted: false,
+        ...(account.webhooksHealthy && { webhooksHealthy: true }),
+      };
     },
     async readFaxStatus(args) {
       polls++;
       const script = scripts.get(args.messageId)!;
       const step = script.length > 1 ? script.shift()! : script[0]!;
-      return { ...step };
+      return { ...step, ...decision(step.status) };
     },
     async checkFaxStatus(args) {
       return activities.readFaxStatus(args);
     },
     async recordFaxObservation(args) {
       observations.push({ status: args.observation.status, source: args.source });
+      return decision(args.observation.status);
     },
     async recordJobStatus(args) {
       recorded.push({ status: args.status, ...(args.errorCode && { errorCode: args.errorCode }) });
