@@ -10,6 +10,7 @@ import {
   type FaxWorkflowState,
 } from '../contracts/workflow-types';
 import type { FaxJobStatus, RingCentralMessageStatus } from '../domain/fax-status';
+import { sendAtProblem } from '../domain/send-time';
 import type { DocumentRef } from '../storage/document-store';
 
 export type Phase = 'validating' | 'scheduled' | 'sending' | 'in-flight' | 'redial-wait' | 'done';
@@ -38,12 +39,23 @@ export interface FaxRun {
   cancelRequested: boolean;
   rescheduled: boolean;
   cancelling: Promise<CancelFaxResult> | undefined;
+  /** Why the input's `sendAt` is unusable (a start from the Temporal UI skips the client's checks). */
+  sendAtProblem: string | undefined;
 }
 
 /** A fresh run, or the continuation of one that continued as new (`input.resume`). */
 export function startRun(input: FaxWorkflowInput): FaxRun {
   const resume = input.resume;
-  const sendAtMs = resume?.sendAtMs ?? (input.sendAt ? Date.parse(input.sendAt) : undefined);
+  // `new Date(NaN).toISOString()` throws a RangeError, and an error thrown by workflow code fails
+  // the workflow task, which Temporal retries for ever: a bad sendAt must become a rejection.
+  const problem =
+    !resume && input.sendAt !== undefined
+      ? typeof input.sendAt === 'string'
+        ? sendAtProblem(input.sendAt, workflowInfo().startTime.getTime())
+        : 'sendAt must be an ISO 8601 string.'
+      : undefined;
+  const parsed = input.sendAt && !problem ? Date.parse(input.sendAt) : undefined;
+  const sendAtMs = resume?.sendAtMs ?? parsed;
   const state: FaxWorkflowState = {
     jobId: input.jobId,
     status: resume ? 'Queued' : 'Accepted',
@@ -69,6 +81,7 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     cancelRequested: false,
     rescheduled: false,
     cancelling: undefined,
+    sendAtProblem: problem,
   };
 }
 
