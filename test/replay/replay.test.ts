@@ -29,6 +29,8 @@ describe('workflow replay', () => {
         // Recorded after the workflow-records-polls patch: polls read, then recordFaxObservation.
         'delivered-workflow-records-polls.json',
         'busy-then-delivered-workflow-records-polls.json',
+        // Recorded with the code from before 693fe4c: a UI cancel followed a held fax to its end.
+        'held-canceled-before-deletion.json',
       ]),
     );
   });
