@@ -92,7 +92,7 @@ export function createFaxClient({
     if (!JOB_ID_PATTERN.test(id)) {
       throw new FaxValidationError(
         'INVALID_REQUEST',
-        `The idempotency key "${id}" is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
+        `The idempotency key ${echo(id)} is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
       );
     }
     const sendAt = parseSendAt(request.sendAt);
@@ -211,6 +211,12 @@ export function createFaxClient({
 }
 
 export type FaxClient = ReturnType<typeof createFaxClient>;
+
+/** A client's value in a message: printable, and never more than 40 characters of it. */
+function echo(value: string): string {
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 40)}...` : clean);
+}
 
 function parseSendAt(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;

@@ -391,6 +391,33 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
     expect(errorOf(badKey).code).toBe('INVALID_REQUEST');
   });
 
+  it('a 10 KB idempotency key → 422 that echoes at most 40 characters of it', async () => {
+    const pdf = Buffer.from(await makeSamplePdf(1)).toString('base64');
+    const res = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(10_240) },
+      payload: { to: '+12025550123', documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+    });
+    expect(res.statusCode).toBe(422);
+    const error = errorOf(res);
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain(`"${'k'.repeat(40)}..."`);
+    expect(error.message).not.toContain('k'.repeat(41));
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it.each([129, 10_240])('GET with a %i-character job id → 400 in the house error format', async (n) => {
+    const res = await realApp.inject({ method: 'GET', url: `/faxes/${'a'.repeat(n)}` });
+    expect(res.statusCode).toBe(400);
+    expect(Object.keys(res.json() as object)).toEqual(['error']);
+    const error = errorOf(res);
+    expect(Object.keys(error).sort()).toEqual(['code', 'message']);
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain(`"${'a'.repeat(40)}..."`);
+    expect(error.message).not.toContain('a'.repeat(41));
+  });
+
   it('GET of a job that does not exist → 404', async () => {
     const res = await realApp.inject({ method: 'GET', url: `/faxes/none-${randomUUID()}` });
     expect(res.statusCode).toBe(404);
