@@ -45,7 +45,7 @@ export interface StartFaxRequest extends CommonFaxRequest {
 
 export interface StartBroadcastRequest extends CommonFaxRequest {
   recipients: { to: string; name?: string }[];
-  /** The broadcast id; recipient i's job id is `<key>.<i+1>`. */
+  /** The broadcast id; recipient i's job id is `<key>~<i+1>` (`~` is never part of a key). */
   idempotencyKey?: string;
 }
 

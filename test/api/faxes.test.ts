@@ -269,6 +269,14 @@ describe('GET /faxes/:jobId', () => {
     expect(errorOf(res)).toEqual({ code: 'NOT_FOUND', message: 'There is no fax job with id "nope".' });
   });
 
+  it("a broadcast recipient's job id (<key>~<n>) is asked for like any other", async () => {
+    faxClient.jobs.set('inv~2', { state: { ...state, jobId: 'inv~2' } });
+    const res = await app.inject({ method: 'GET', url: '/faxes/inv~2' });
+    expect(res.statusCode).toBe(200);
+    const bad = await app.inject({ method: 'GET', url: '/faxes/inv~x' });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('a malformed id → 400', async () => {
     const res = await app.inject({ method: 'GET', url: `/faxes/${encodeURIComponent('../etc passwd')}` });
     expect(res.statusCode).toBe(400);
@@ -389,6 +397,15 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
     });
     expect(badKey.statusCode).toBe(422);
     expect(errorOf(badKey).code).toBe('INVALID_REQUEST');
+
+    // '~' separates a broadcast from its recipients' numbers: never part of a key.
+    const tildeKey = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'inv~1' },
+      payload: { to: '+12025550123', documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+    });
+    expect(tildeKey.statusCode).toBe(422);
   });
 
   it('a 10 KB idempotency key → 422 that echoes at most 40 characters of it', async () => {

@@ -375,4 +375,26 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       await maybeRecordHistory(handle, 'held-cancel-refused-then-delivered');
     });
   });
+
+  it('names broadcast children <key>~<n>, an id no single fax key can take', async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const broadcastId = `inv-${randomUUID()}`;
+      const handle = await env.client.workflow.start('FaxBroadcastWorkflow', {
+        taskQueue: tq,
+        workflowId: `broadcast-${broadcastId}`,
+        args: [
+          { broadcastId, documents: [DOC], recipients: [{ to: '+12025550123' }, { to: '+12025550124' }] },
+        ],
+      });
+      const result = (await handle.result()) as { results: FaxWorkflowResult[] };
+      expect(result.results.map((r) => [r.jobId, r.status])).toEqual([
+        [`${broadcastId}~1`, 'Delivered'],
+        [`${broadcastId}~2`, 'Delivered'],
+      ]);
+      const child = await env.client.workflow.getHandle(`fax-${broadcastId}~1`).describe();
+      expect(child.status.name).toBe('COMPLETED');
+      await maybeRecordHistory(handle, 'broadcast-tilde-children');
+    });
+  });
 });
