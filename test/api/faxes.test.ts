@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/api/app';
-import { createFaxClient } from '../../src/client/fax-client';
+import { createFaxClient, IdempotencyKeyReusedError, type FaxClient } from '../../src/client/fax-client';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { FaxValidationError } from '../../src/validation/validation-error';
@@ -320,12 +320,13 @@ describe('routes', () => {
 describe('with the real fax client (Temporal dev server, no worker)', () => {
   let client: Client;
   let realApp: FastifyInstance;
+  let faxes: FaxClient;
   const taskQueue = `api-test-${randomUUID()}`;
   const started: string[] = [];
 
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
-    const faxes = createFaxClient({
+    faxes = createFaxClient({
       client,
       documents: createLocalDocumentStore(await tempDir()),
       taskQueue,
@@ -364,6 +365,39 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
     const second = await send();
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual({ jobId: key, workflowId: faxWorkflowId(key), started: false });
+  });
+
+  it('the same key with a different request → 422 IDEMPOTENCY_KEY_REUSED; the client throws a typed error', async () => {
+    const key = `api-${randomUUID()}`;
+    const pdf = Buffer.from(await makeSamplePdf(1)).toString('base64');
+    const send = (to: string) =>
+      realApp.inject({
+        method: 'POST',
+        url: '/faxes',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        payload: { to, documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+      });
+    expect((await send('+12025550123')).statusCode).toBe(202);
+    started.push(faxWorkflowId(key));
+    const other = await send('+12025550199');
+    expect(other.statusCode).toBe(422);
+    expect(errorOf(other).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(errorOf(other).message).toMatch(/already used for a different request/);
+    // The same request, number written another way, is still the same fax.
+    expect((await send('(202) 555-0123')).json()).toEqual({
+      jobId: key,
+      workflowId: faxWorkflowId(key),
+      started: false,
+    });
+
+    // Another file name is another request.
+    await expect(
+      faxes.startFax({
+        to: '+12025550123',
+        idempotencyKey: key,
+        documents: [{ bytes: Buffer.from(pdf, 'base64'), filename: 'b.pdf' }],
+      }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
   });
 
   it('a bad number or document → 422 with the validation code', async () => {
