@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { sendTaskQueue } from '../../src/contracts/task-queues';
+import { fakeActivities } from '../workflows/fake-activities';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/api/app';
@@ -340,7 +343,11 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
   });
   afterAll(async () => {
     await realApp.close();
-    for (const id of started) await client.workflow.getHandle(id).terminate('test done');
+    for (const id of started)
+      await client.workflow
+        .getHandle(id)
+        .terminate('test done')
+        .catch(() => undefined);
     await client.connection.close();
   });
 
@@ -472,5 +479,53 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
   it('GET of a job that does not exist → 404', async () => {
     const res = await realApp.inject({ method: 'GET', url: `/faxes/none-${randomUUID()}` });
     expect(res.statusCode).toBe(404);
+  });
+
+  it('GET reads a real workflow through the real client: its state, and its result once it has finished', async () => {
+    const fake = fakeActivities([[{ status: 'Sent' }, { status: 'Delivered' }]]);
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const { sendFax, ...light } = fake.activities;
+    const workflowCode = { code: inject('workflowCode') };
+    const main = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: workflowCode,
+      activities: light,
+    });
+    const sender = await Worker.create({
+      connection,
+      taskQueue: sendTaskQueue(taskQueue),
+      activities: { sendFax },
+    });
+    try {
+      await sender.runUntil(() =>
+        main.runUntil(async () => {
+          const pdf = await makeSamplePdf(1);
+          const { jobId } = await faxes.startFax({
+            to: '+12025550123',
+            documents: [{ bytes: pdf, filename: 'a.pdf' }],
+            policy: { pollInitialMs: 100, pollMaxMs: 100, sentQuietPeriodMs: 60_000 },
+          });
+          started.push(faxWorkflowId(jobId));
+          const get = async () => {
+            const res = await realApp.inject({ method: 'GET', url: `/faxes/${jobId}` });
+            expect(res.statusCode).toBe(200);
+            return res.json() as { state: FaxWorkflowState; result?: { status: string } };
+          };
+          let body = await get();
+          expect(body.state.jobId).toBe(jobId);
+          while (!body.result) {
+            await new Promise((r) => setTimeout(r, 50));
+            body = await get();
+          }
+          expect(body.result).toMatchObject({ jobId, status: 'Delivered', attempts: 1, messageId: 'm1' });
+          expect(body.state.timeline.map((e) => e.status)).toEqual(
+            expect.arrayContaining(['Accepted', 'Sending', 'Queued', 'Sent', 'Delivered']),
+          );
+        }),
+      );
+    } finally {
+      await connection.close();
+    }
   });
 });
