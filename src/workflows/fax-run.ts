@@ -6,6 +6,7 @@ import {
   type DeliveryStatusSignal,
   type FaxPolicy,
   type FaxTimelineEntry,
+  type FaxResumeState,
   type FaxWorkflowInput,
   type FaxWorkflowState,
 } from '../contracts/workflow-types';
@@ -76,12 +77,37 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     failedAttempts: resume?.failedAttempts ?? 0,
     sendAtMs,
     deadline: resume?.deadline ?? Infinity,
-    pendingSignal: undefined,
-    webhooksHealthy: false,
+    pendingSignal: resume?.pendingSignal,
+    webhooksHealthy: resume?.webhooksHealthy === true,
     cancelRequested: false,
     rescheduled: false,
     cancelling: undefined,
     sendAtProblem: problem,
+  };
+}
+
+/** A successor carries the recent timeline only, so its input stays small. */
+const TIMELINE_CARRIED = 50;
+
+/**
+ * What a run hands to its successor (continue-as-new): everything the status wait acts on,
+ * including a status signal not yet acted on and the webhook-health flag, which startRun restores.
+ */
+export function resumeStateOf(run: FaxRun, sentAtMs: number | undefined): FaxResumeState {
+  const { state } = run;
+  return {
+    recipient: state.recipient,
+    documents: run.documents,
+    attempt: state.attempt,
+    failedAttempts: run.failedAttempts,
+    messageId: state.messageId!,
+    known: run.known ?? 'Queued',
+    deadline: run.deadline,
+    timeline: state.timeline.slice(-TIMELINE_CARRIED),
+    ...(sentAtMs !== undefined && { sentAtMs }),
+    ...(run.sendAtMs !== undefined && { sendAtMs: run.sendAtMs }),
+    ...(run.pendingSignal && { pendingSignal: run.pendingSignal }),
+    ...(run.webhooksHealthy && { webhooksHealthy: true }),
   };
 }
 

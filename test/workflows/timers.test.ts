@@ -397,4 +397,29 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       await maybeRecordHistory(handle, 'broadcast-tilde-children');
     });
   });
+
+  it('a run continued as new acts first on the status signal its predecessor had not acted on', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }]]);
+    await withWorkers(fake, async (tq) => {
+      const now = await env.currentTimeMs();
+      const handle = await start(tq, {
+        resume: {
+          recipient: '+12025550123',
+          documents: [DOC],
+          attempt: 1,
+          failedAttempts: 0,
+          messageId: 'm1',
+          known: 'Queued',
+          deadline: now + 24 * HOUR,
+          timeline: [],
+          pendingSignal: { messageId: 'm1', status: 'Delivered' },
+          webhooksHealthy: true,
+        },
+      });
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
+      // Acted on the carried signal: no poll (the fake knows no message m1 and would fail it).
+      expect(fake.polls()).toBe(0);
+      expect(fake.observations).toEqual([{ status: 'Delivered', source: 'webhook' }]);
+    });
+  });
 });
