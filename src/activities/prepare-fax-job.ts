@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { insertFaxJob, recordValidatedFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
+import { Context } from '@temporalio/activity';
+import { findFaxJob, insertFaxJob, recordValidatedFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import { insertFaxEvent } from '../db/fax-events';
 import { DocumentNotFoundError, type DocumentRef } from '../storage/document-store';
 import { sendAtProblem } from '../domain/send-time';
@@ -37,9 +38,12 @@ export function createPrepareFaxJob({
     const fingerprint = createHash('sha256')
       .update(args.documents.map((d) => d.sha256).join(','))
       .digest('hex');
+    // prepareFaxJob runs in a job's first run only (a continued run resumes past it).
+    const runId = Context.current().info.workflowExecution?.runId ?? null;
     await insertFaxJob(db, {
       id: args.jobId,
       workflow_id: args.workflowId,
+      workflow_run_id: runId,
       tenant_id: args.tenantId ?? null,
       credential_key: credentialKey,
       recipient: args.to,
@@ -54,6 +58,15 @@ export function createPrepareFaxJob({
       error_message: null,
       completed_at: null,
     });
+    const row = await findFaxJob(db, args.jobId);
+    if (row?.completed_at && row.workflow_run_id !== runId) {
+      // The id names a job another run already finished: never reopen its row or adopt its message.
+      return {
+        ok: false,
+        code: 'INVALID_REQUEST',
+        message: `The job id ${JSON.stringify(args.jobId)} belongs to a job that has already finished; submit this fax with another idempotency key.`,
+      };
+    }
 
     try {
       const { readAsNationalIn, ...result } = await validate(args);

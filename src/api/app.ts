@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type HTTPMethods } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../db/schema';
-import { ApiError, installErrorHandling } from './errors';
+import { ApiError, frameworkErrors, installErrorHandling, MAX_PARAM_LENGTH } from './errors';
 import type { NotificationHandler } from '../webhooks/stored-notification';
 import { faxRoutes, type FaxApiClient } from './plugins/faxes';
 import { healthRoutes, type ReadinessCheck } from './plugins/health';
@@ -51,6 +51,9 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     loggerInstance: logger,
     // Request logs carry method, url and ids only (Fastify's default serializer), never headers.
     return503OnClosing: true,
+    // A path parameter over the limit never reaches a route: frameworkErrors answers it.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { FaxValidationError } from '../validation/validation-error';
+import { IdempotencyKeyReusedError } from '../client/fax-client';
 import { isTemporalUnavailable, RETRY_AFTER_SECONDS } from './unavailable';
 
 /** What every error answer looks like: `code` for machines, `message` is one sentence for people. */
@@ -37,8 +38,11 @@ export function singleHeader(value: string | string[] | undefined): string | und
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The most of a client's value any answer echoes: a 10 KB key must not come back in full. */
+export const ECHO_MAX = 40;
+
 /** Printable and short, so that it can go into a message without flooding or forging a log line. */
-export function quote(value: string, max = 80): string {
+export function quote(value: string, max = ECHO_MAX): string {
   const clean = value.replace(/[^\x20-\x7e]/g, '?');
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}...` : clean);
 }
@@ -79,6 +83,28 @@ function fromFastifyError(err: FastifyError, request: FastifyRequest): ApiError 
   }
 }
 
+/** Longest path parameter routed (job ids are at most 128); longer ones get `frameworkErrors`. */
+export const MAX_PARAM_LENGTH = 256;
+
+/**
+ * Errors Fastify's router raises before any route or error handler runs (a path parameter longer
+ * than `maxParamLength`, an undecodable URL), answered in the house format instead of Fastify's own.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0] ?? request.url;
+  const segment = path.split('/').filter(Boolean).at(-1) ?? path;
+  const api =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ApiError(
+          400,
+          'INVALID_REQUEST',
+          `The path segment ${quote(segment)} is longer than ${MAX_PARAM_LENGTH} characters; job ids are 1 to 128 characters.`,
+        )
+      : new ApiError(400, 'INVALID_REQUEST', `The path ${quote(path)} is not a valid URL path.`);
+  request.log.info({ code: api.code, statusCode: api.statusCode }, api.message);
+  void reply.code(api.statusCode).send(errorBody(api.code, api.message));
+}
+
 /** A dependency outage in HTTP terms: 503 with Retry-After, so that clients come back later. */
 function fromOutage(err: unknown): ApiError | undefined {
   const headers = { 'retry-after': String(RETRY_AFTER_SECONDS) };
@@ -104,6 +130,7 @@ function fromOutage(err: unknown): ApiError | undefined {
 function toApiError(err: unknown, request: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof FaxValidationError) return new ApiError(422, err.code, err.message);
+  if (err instanceof IdempotencyKeyReusedError) return new ApiError(422, err.code, err.message);
   const outage = fromOutage(err);
   if (outage) return outage;
   const fe = err as Partial<FastifyError> | undefined;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
@@ -24,6 +24,46 @@ import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-optio
 import type { FaxBroadcastWorkflow } from '../workflows/broadcast-workflow';
 import type { FaxWorkflow } from '../workflows/fax-workflow';
 
+/**
+ * An idempotency key that was already used for a different request: answering with the first job
+ * would silently drop this one, so the caller is told (HTTP 422 IDEMPOTENCY_KEY_REUSED).
+ */
+export class IdempotencyKeyReusedError extends Error {
+  override name = 'IdempotencyKeyReusedError';
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(
+    readonly idempotencyKey: string,
+    readonly workflowId: string,
+  ) {
+    super(
+      `The idempotency key ${echo(idempotencyKey)} was already used for a different request; use a new key for a new fax, or resend the same request to get the existing job.`,
+    );
+  }
+}
+
+/** The memo field that holds a start's request fingerprint. */
+export const REQUEST_FINGERPRINT_MEMO = 'requestFingerprint';
+
+/**
+ * SHA-256 over the normalised request (the workflow input without timing policy, keys sorted): the
+ * same fax submitted twice has the same fingerprint, a different one (number, documents, send time) not.
+ */
+export function requestFingerprint(input: object): string {
+  const { policy: _policy, ...rest } = input as { policy?: unknown };
+  return createHash('sha256').update(stableJson(rest)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
 
 /** What every fax of a request shares. */
@@ -39,13 +79,16 @@ export interface CommonFaxRequest extends FaxSendOptions {
 export interface StartFaxRequest extends CommonFaxRequest {
   to: string;
   recipientName?: string;
-  /** Submitting twice with the same key starts one workflow: the second call gets the first. */
+  /**
+   * Submitting the same request twice with the same key starts one workflow: the second call gets
+   * the first. The same key with a different request throws IdempotencyKeyReusedError.
+   */
   idempotencyKey?: string;
 }
 
 export interface StartBroadcastRequest extends CommonFaxRequest {
   recipients: { to: string; name?: string }[];
-  /** The broadcast id; recipient i's job id is `<key>.<i+1>`. */
+  /** The broadcast id; recipient i's job id is `<key>~<i+1>` (`~` is never part of a key). */
   idempotencyKey?: string;
 }
 
@@ -95,7 +138,7 @@ export function createFaxClient({
     if (!JOB_ID_PATTERN.test(id)) {
       throw new FaxValidationError(
         'INVALID_REQUEST',
-        `The idempotency key "${id}" is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
+        `The idempotency key ${echo(id)} is not allowed; use 1-128 letters, digits, '.', '_', ':' or '-'.`,
       );
     }
     const sendAt = parseSendAt(request.sendAt);
@@ -121,14 +164,25 @@ export function createFaxClient({
    * FAIL) or finished (reuse policy REJECT_DUPLICATE), is refused by the server and answered with
    * the existing job, so the fax is never sent twice.
    */
-  async function startOnce(start: () => Promise<unknown>): Promise<boolean> {
+  async function startOnce(
+    key: string,
+    workflowId: string,
+    fingerprint: string,
+    start: () => Promise<unknown>,
+  ): Promise<boolean> {
     try {
       await start();
       return true;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-      throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
+    // The same key again: the same request gets the existing job, a different one an error.
+    // Workflows started before fingerprints were kept have none and are taken as the same request.
+    const { memo } = await client.workflow.getHandle(workflowId).describe();
+    const existing = memo?.[REQUEST_FINGERPRINT_MEMO];
+    if (typeof existing === 'string' && existing !== fingerprint)
+      throw new IdempotencyKeyReusedError(key, workflowId);
+    return false;
   }
   const once = {
     taskQueue,
@@ -148,11 +202,13 @@ export function createFaxClient({
       ...(request.recipientName && { recipientName: request.recipientName }),
     };
     const workflowId = faxWorkflowId(jobId);
-    const started = await startOnce(() =>
+    const fingerprint = requestFingerprint(input);
+    const started = await startOnce(jobId, workflowId, fingerprint, () =>
       client.workflow.start<typeof FaxWorkflow>('FaxWorkflow', {
         ...once,
         workflowId,
         args: [input],
+        memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [
           { key: FaxStatusKey, value: 'Accepted' },
@@ -178,11 +234,13 @@ export function createFaxClient({
     const { id: broadcastId, common } = await prepareCommon(request, request.idempotencyKey);
     const input: FaxBroadcastInput = { ...common, broadcastId, recipients: request.recipients };
     const workflowId = broadcastWorkflowId(broadcastId);
-    const started = await startOnce(() =>
+    const fingerprint = requestFingerprint(input);
+    const started = await startOnce(broadcastId, workflowId, fingerprint, () =>
       client.workflow.start<typeof FaxBroadcastWorkflow>('FaxBroadcastWorkflow', {
         ...once,
         workflowId,
         args: [input],
+        memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
         typedSearchAttributes: request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
       }),
@@ -216,6 +274,12 @@ export function createFaxClient({
 }
 
 export type FaxClient = ReturnType<typeof createFaxClient>;
+
+/** A client's value in a message: printable, and never more than 40 characters of it. */
+function echo(value: string): string {
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 40)}...` : clean);
+}
 
 function parseSendAt(value: Date | string | undefined): string | undefined {
   if (value === undefined) return undefined;

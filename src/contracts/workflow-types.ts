@@ -45,6 +45,10 @@ export interface FaxResumeState {
   sendAtMs?: number;
   deadline: number;
   timeline: FaxTimelineEntry[];
+  /** A status signal that arrived but was not yet acted on: the successor acts on it first. */
+  pendingSignal?: DeliveryStatusSignal;
+  /** Webhooks were flowing when the run handed over: the successor keeps polling rarely. */
+  webhooksHealthy?: boolean;
 }
 
 /** Timing and retry rules of one job. Defaults suit real fax lines; tests and the demo shrink them. */

@@ -9,6 +9,8 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 export interface FaxJobsTable {
   id: string;
   workflow_id: string;
+  /** The first run of the workflow that created the row; null for rows from before it was kept. */
+  workflow_run_id: ColumnType<string | null, string | null | undefined, string | null>;
   tenant_id: string | null;
   /** The RingCentral credential that sends it (see ringcentral/credential-key.ts). */
   credential_key: string | null;

@@ -4,10 +4,11 @@ import {
   setHandler,
   workflowInfo,
   ParentClosePolicy,
+  patched,
 } from '@temporalio/workflow';
 import { isSuccessStatus, type FaxJobStatus } from '../domain/fax-status';
 import { FaxWorkflow } from './fax-workflow';
-import { broadcastJobId, faxWorkflowId } from '../contracts/workflow-ids';
+import { broadcastJobId, faxWorkflowId, legacyBroadcastJobId } from '../contracts/workflow-ids';
 import { FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
 import { broadcastStatusQuery } from '../contracts/workflow-messages';
 import type {
@@ -17,6 +18,8 @@ import type {
   FaxWorkflowInput,
   FaxWorkflowResult,
 } from '../contracts/workflow-types';
+
+const BROADCAST_CHILD_TILDE = 'broadcast-child-ids-tilde';
 
 /**
  * One document set to many recipients: a child `FaxWorkflow` per recipient (each with its own
@@ -38,10 +41,13 @@ export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<Fa
   };
   setHandler(broadcastStatusQuery, state);
 
+  // Broadcasts started before this patch keep their children's `<key>.<n>` ids (the child workflow
+  // ids are in their histories); new ones use `<key>~<n>`, which no single fax's key can equal.
+  const jobIdOf = patched(BROADCAST_CHILD_TILDE) ? broadcastJobId : legacyBroadcastJobId;
   const { recipients, broadcastId, ...common } = input;
   await Promise.all(
     recipients.map(async (recipient, index) => {
-      const jobId = broadcastJobId(broadcastId, index);
+      const jobId = jobIdOf(broadcastId, index);
       const child: FaxWorkflowInput = {
         ...common,
         jobId,

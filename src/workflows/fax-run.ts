@@ -6,10 +6,12 @@ import {
   type DeliveryStatusSignal,
   type FaxPolicy,
   type FaxTimelineEntry,
+  type FaxResumeState,
   type FaxWorkflowInput,
   type FaxWorkflowState,
 } from '../contracts/workflow-types';
 import type { FaxJobStatus, RingCentralMessageStatus } from '../domain/fax-status';
+import { sendAtProblem } from '../domain/send-time';
 import type { DocumentRef } from '../storage/document-store';
 
 export type Phase = 'validating' | 'scheduled' | 'sending' | 'in-flight' | 'redial-wait' | 'done';
@@ -40,12 +42,23 @@ export interface FaxRun {
   cancelRequested: boolean;
   rescheduled: boolean;
   cancelling: Promise<CancelFaxResult> | undefined;
+  /** Why the input's `sendAt` is unusable (a start from the Temporal UI skips the client's checks). */
+  sendAtProblem: string | undefined;
 }
 
 /** A fresh run, or the continuation of one that continued as new (`input.resume`). */
 export function startRun(input: FaxWorkflowInput): FaxRun {
   const resume = input.resume;
-  const sendAtMs = resume?.sendAtMs ?? (input.sendAt ? Date.parse(input.sendAt) : undefined);
+  // `new Date(NaN).toISOString()` throws a RangeError, and an error thrown by workflow code fails
+  // the workflow task, which Temporal retries for ever: a bad sendAt must become a rejection.
+  const problem =
+    !resume && input.sendAt !== undefined
+      ? typeof input.sendAt === 'string'
+        ? sendAtProblem(input.sendAt, workflowInfo().startTime.getTime())
+        : 'sendAt must be an ISO 8601 string.'
+      : undefined;
+  const parsed = input.sendAt && !problem ? Date.parse(input.sendAt) : undefined;
+  const sendAtMs = resume?.sendAtMs ?? parsed;
   const state: FaxWorkflowState = {
     jobId: input.jobId,
     status: resume ? 'Queued' : 'Accepted',
@@ -66,12 +79,38 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     failedAttempts: resume?.failedAttempts ?? 0,
     sendAtMs,
     deadline: resume?.deadline ?? Infinity,
-    pendingSignal: undefined,
+    pendingSignal: resume?.pendingSignal,
     earlySignals: new Map(),
-    webhooksHealthy: false,
+    webhooksHealthy: resume?.webhooksHealthy === true,
     cancelRequested: false,
     rescheduled: false,
     cancelling: undefined,
+    sendAtProblem: problem,
+  };
+}
+
+/** A successor carries the recent timeline only, so its input stays small. */
+const TIMELINE_CARRIED = 50;
+
+/**
+ * What a run hands to its successor (continue-as-new): everything the status wait acts on,
+ * including a status signal not yet acted on and the webhook-health flag, which startRun restores.
+ */
+export function resumeStateOf(run: FaxRun, sentAtMs: number | undefined): FaxResumeState {
+  const { state } = run;
+  return {
+    recipient: state.recipient,
+    documents: run.documents,
+    attempt: state.attempt,
+    failedAttempts: run.failedAttempts,
+    messageId: state.messageId!,
+    known: run.known ?? 'Queued',
+    deadline: run.deadline,
+    timeline: state.timeline.slice(-TIMELINE_CARRIED),
+    ...(sentAtMs !== undefined && { sentAtMs }),
+    ...(run.sendAtMs !== undefined && { sendAtMs: run.sendAtMs }),
+    ...(run.pendingSignal && { pendingSignal: run.pendingSignal }),
+    ...(run.webhooksHealthy && { webhooksHealthy: true }),
   };
 }
 

@@ -63,24 +63,36 @@ async function validate(run: FaxRun): Promise<FaxWorkflowResult | undefined> {
     workflowId: workflowInfo().workflowId,
     submittedAt: workflowStartIso(),
   });
-  if (!prepared.ok) {
-    run.phase = 'done';
-    state.status = 'Rejected';
-    state.timeline.push({ at: nowIso(), status: 'Rejected', note: prepared.message });
-    upsertSearchAttributes([{ key: FaxStatusKey, value: 'Rejected' }]);
-    return {
+  if (prepared.ok && run.sendAtProblem) {
+    // prepareFaxJob checks sendAt too; this covers a worker whose activity did not.
+    await bookkeeping.recordJobStatus({
       jobId: input.jobId,
       status: 'Rejected',
-      recipient: input.to,
-      attempts: 0,
-      errorCode: prepared.code,
-      errorMessage: prepared.message,
-    };
+      errorCode: 'INVALID_REQUEST',
+      errorMessage: run.sendAtProblem,
+    });
+    return rejected(run, 'INVALID_REQUEST', run.sendAtProblem);
   }
+  if (!prepared.ok) return rejected(run, prepared.code, prepared.message);
   state.recipient = prepared.recipient;
   run.documents = prepared.documents;
   upsertSearchAttributes([{ key: FaxRecipientKey, value: prepared.recipient }]);
   return undefined;
+}
+
+function rejected(run: FaxRun, code: string, message: string): FaxWorkflowResult {
+  run.phase = 'done';
+  run.state.status = 'Rejected';
+  run.state.timeline.push({ at: nowIso(), status: 'Rejected', note: message });
+  upsertSearchAttributes([{ key: FaxStatusKey, value: 'Rejected' }]);
+  return {
+    jobId: run.input.jobId,
+    status: 'Rejected',
+    recipient: run.input.to,
+    attempts: 0,
+    errorCode: code,
+    errorMessage: message,
+  };
 }
 
 /** With `schedule: 'timer'`, a durable timer until `sendAt`; a cancel or a reschedule wakes it. */

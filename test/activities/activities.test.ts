@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { listFaxEvents } from '../../src/db/fax-events';
-import { findFaxJob } from '../../src/db/fax-jobs';
+import { findFaxJob, updateFaxJobStatus } from '../../src/db/fax-jobs';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
 import type { DocumentRef } from '../../src/storage/document-store';
@@ -179,6 +179,37 @@ describe('prepareFaxJob', () => {
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirst();
     expect(Number(count?.n)).toBe(1);
+  });
+});
+
+describe('prepareFaxJob and job ids that come back', () => {
+  it('refuses a job id whose row another run already finished, and leaves that row alone', async () => {
+    const { activities, pdf } = await setup();
+    const jobId = uniqueJobId();
+    const args = {
+      jobId,
+      workflowId: faxWorkflowId(jobId),
+      submittedAt: new Date().toISOString(),
+      to: '+12025550123',
+      documents: [pdf],
+    };
+    const run = (runId: string) => ({ workflowExecution: { workflowId: faxWorkflowId(jobId), runId } });
+    expect(await runActivity(activities.prepareFaxJob, args, run('run-1'))).toMatchObject({ ok: true });
+    await updateFaxJobStatus(database.db, jobId, { status: 'Delivered', messageId: 'msg-of-run-1' });
+
+    const later = await runActivity(activities.prepareFaxJob, args, run('run-2'));
+    expect(later).toMatchObject({
+      ok: false,
+      code: 'INVALID_REQUEST',
+      message: expect.stringContaining('belongs to a job that has already finished'),
+    });
+    expect(await findFaxJob(database.db, jobId)).toMatchObject({
+      status: 'Delivered',
+      message_id: 'msg-of-run-1',
+      workflow_run_id: 'run-1',
+    });
+    // The run that finished the row may still retry its own registration.
+    expect(await runActivity(activities.prepareFaxJob, args, run('run-1'))).toMatchObject({ ok: true });
   });
 });
 

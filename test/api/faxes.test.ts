@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { sendTaskQueue } from '../../src/contracts/task-queues';
+import { fakeActivities } from '../workflows/fake-activities';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../src/api/app';
-import { createFaxClient } from '../../src/client/fax-client';
+import { createFaxClient, IdempotencyKeyReusedError, type FaxClient } from '../../src/client/fax-client';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { FaxValidationError } from '../../src/validation/validation-error';
@@ -269,6 +272,14 @@ describe('GET /faxes/:jobId', () => {
     expect(errorOf(res)).toEqual({ code: 'NOT_FOUND', message: 'There is no fax job with id "nope".' });
   });
 
+  it("a broadcast recipient's job id (<key>~<n>) is asked for like any other", async () => {
+    faxClient.jobs.set('inv~2', { state: { ...state, jobId: 'inv~2' } });
+    const res = await app.inject({ method: 'GET', url: '/faxes/inv~2' });
+    expect(res.statusCode).toBe(200);
+    const bad = await app.inject({ method: 'GET', url: '/faxes/inv~x' });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('a malformed id → 400', async () => {
     const res = await app.inject({ method: 'GET', url: `/faxes/${encodeURIComponent('../etc passwd')}` });
     expect(res.statusCode).toBe(400);
@@ -312,12 +323,13 @@ describe('routes', () => {
 describe('with the real fax client (Temporal dev server, no worker)', () => {
   let client: Client;
   let realApp: FastifyInstance;
+  let faxes: FaxClient;
   const taskQueue = `api-test-${randomUUID()}`;
   const started: string[] = [];
 
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
-    const faxes = createFaxClient({
+    faxes = createFaxClient({
       client,
       documents: createLocalDocumentStore(await tempDir()),
       taskQueue,
@@ -331,7 +343,11 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
   });
   afterAll(async () => {
     await realApp.close();
-    for (const id of started) await client.workflow.getHandle(id).terminate('test done');
+    for (const id of started)
+      await client.workflow
+        .getHandle(id)
+        .terminate('test done')
+        .catch(() => undefined);
     await client.connection.close();
   });
 
@@ -356,6 +372,39 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
     const second = await send();
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual({ jobId: key, workflowId: faxWorkflowId(key), started: false });
+  });
+
+  it('the same key with a different request → 422 IDEMPOTENCY_KEY_REUSED; the client throws a typed error', async () => {
+    const key = `api-${randomUUID()}`;
+    const pdf = Buffer.from(await makeSamplePdf(1)).toString('base64');
+    const send = (to: string) =>
+      realApp.inject({
+        method: 'POST',
+        url: '/faxes',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        payload: { to, documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+      });
+    expect((await send('+12025550123')).statusCode).toBe(202);
+    started.push(faxWorkflowId(key));
+    const other = await send('+12025550199');
+    expect(other.statusCode).toBe(422);
+    expect(errorOf(other).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(errorOf(other).message).toMatch(/already used for a different request/);
+    // The same request, number written another way, is still the same fax.
+    expect((await send('(202) 555-0123')).json()).toEqual({
+      jobId: key,
+      workflowId: faxWorkflowId(key),
+      started: false,
+    });
+
+    // Another file name is another request.
+    await expect(
+      faxes.startFax({
+        to: '+12025550123',
+        idempotencyKey: key,
+        documents: [{ bytes: Buffer.from(pdf, 'base64'), filename: 'b.pdf' }],
+      }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
   });
 
   it('a bad number or document → 422 with the validation code', async () => {
@@ -389,10 +438,94 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
     });
     expect(badKey.statusCode).toBe(422);
     expect(errorOf(badKey).code).toBe('INVALID_REQUEST');
+
+    // '~' separates a broadcast from its recipients' numbers: never part of a key.
+    const tildeKey = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'inv~1' },
+      payload: { to: '+12025550123', documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+    });
+    expect(tildeKey.statusCode).toBe(422);
+  });
+
+  it('a 10 KB idempotency key → 422 that echoes at most 40 characters of it', async () => {
+    const pdf = Buffer.from(await makeSamplePdf(1)).toString('base64');
+    const res = await realApp.inject({
+      method: 'POST',
+      url: '/faxes',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(10_240) },
+      payload: { to: '+12025550123', documents: [{ filename: 'a.pdf', contentBase64: pdf }] },
+    });
+    expect(res.statusCode).toBe(422);
+    const error = errorOf(res);
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain(`"${'k'.repeat(40)}..."`);
+    expect(error.message).not.toContain('k'.repeat(41));
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it.each([129, 10_240])('GET with a %i-character job id → 400 in the house error format', async (n) => {
+    const res = await realApp.inject({ method: 'GET', url: `/faxes/${'a'.repeat(n)}` });
+    expect(res.statusCode).toBe(400);
+    expect(Object.keys(res.json() as object)).toEqual(['error']);
+    const error = errorOf(res);
+    expect(Object.keys(error).sort()).toEqual(['code', 'message']);
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain(`"${'a'.repeat(40)}..."`);
+    expect(error.message).not.toContain('a'.repeat(41));
   });
 
   it('GET of a job that does not exist → 404', async () => {
     const res = await realApp.inject({ method: 'GET', url: `/faxes/none-${randomUUID()}` });
     expect(res.statusCode).toBe(404);
+  });
+
+  it('GET reads a real workflow through the real client: its state, and its result once it has finished', async () => {
+    const fake = fakeActivities([[{ status: 'Sent' }, { status: 'Delivered' }]]);
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const { sendFax, ...light } = fake.activities;
+    const workflowCode = { code: inject('workflowCode') };
+    const main = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: workflowCode,
+      activities: light,
+    });
+    const sender = await Worker.create({
+      connection,
+      taskQueue: sendTaskQueue(taskQueue),
+      activities: { sendFax },
+    });
+    try {
+      await sender.runUntil(() =>
+        main.runUntil(async () => {
+          const pdf = await makeSamplePdf(1);
+          const { jobId } = await faxes.startFax({
+            to: '+12025550123',
+            documents: [{ bytes: pdf, filename: 'a.pdf' }],
+            policy: { pollInitialMs: 100, pollMaxMs: 100, sentQuietPeriodMs: 60_000 },
+          });
+          started.push(faxWorkflowId(jobId));
+          const get = async () => {
+            const res = await realApp.inject({ method: 'GET', url: `/faxes/${jobId}` });
+            expect(res.statusCode).toBe(200);
+            return res.json() as { state: FaxWorkflowState; result?: { status: string } };
+          };
+          let body = await get();
+          expect(body.state.jobId).toBe(jobId);
+          while (!body.result) {
+            await new Promise((r) => setTimeout(r, 50));
+            body = await get();
+          }
+          expect(body.result).toMatchObject({ jobId, status: 'Delivered', attempts: 1, messageId: 'm1' });
+          expect(body.state.timeline.map((e) => e.status)).toEqual(
+            expect.arrayContaining(['Accepted', 'Sending', 'Queued', 'Sent', 'Delivered']),
+          );
+        }),
+      );
+    } finally {
+      await connection.close();
+    }
   });
 });

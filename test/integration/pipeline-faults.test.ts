@@ -109,7 +109,7 @@ describe('the pipeline under faults', () => {
       documents: [{ bytes: await makeSamplePdf(2), filename: 'notice.pdf' }],
       policy: FAST_POLICY,
     });
-    expect(started.jobIds).toEqual([1, 2, 3, 4].map((i) => `${broadcastId}.${i}`));
+    expect(started.jobIds).toEqual([1, 2, 3, 4].map((i) => `${broadcastId}~${i}`));
     const handle = stack.client.workflow.getHandle(broadcastWorkflowId(broadcastId));
     const result = (await handle.result()) as FaxBroadcastResult;
     expect(result).toMatchObject({
@@ -120,10 +120,10 @@ describe('the pipeline under faults', () => {
       counts: { [OUTCOME.success]: 2, Failed: 1, Rejected: 1 },
     });
     expect(result.results.map((r) => [r.jobId, r.status])).toEqual([
-      [`${broadcastId}.1`, OUTCOME.success],
-      [`${broadcastId}.2`, 'Failed'],
-      [`${broadcastId}.3`, 'Rejected'],
-      [`${broadcastId}.4`, OUTCOME.success],
+      [`${broadcastId}~1`, OUTCOME.success],
+      [`${broadcastId}~2`, 'Failed'],
+      [`${broadcastId}~3`, 'Rejected'],
+      [`${broadcastId}~4`, OUTCOME.success],
     ]);
     await stack.maybeRecordHistory(handle.workflowId, 'broadcast-partial-success');
   });

@@ -8,7 +8,8 @@ import { HISTORIES_DIR } from '../support/test-stack';
 /**
  * Every committed history must replay against today's workflow code without a non-determinism
  * error. A change that would break running workflows fails here; gate it with `patched()`.
- * Histories are re-recorded with `FAXFLOW_RECORD_HISTORIES=1 npx vitest run test/integration`.
+ * Histories are re-recorded with `FAXFLOW_RECORD_HISTORIES=1 npx vitest run test/integration` (and
+ * `test/workflows/timers.test.ts` for the paths only time skipping reaches).
  */
 const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
 
@@ -29,6 +30,13 @@ describe('workflow replay', () => {
         // Recorded after the workflow-records-polls patch: polls read, then recordFaxObservation.
         'delivered-workflow-records-polls.json',
         'busy-then-delivered-workflow-records-polls.json',
+        // Recorded with the code from before 693fe4c: a UI cancel followed a held fax to its end.
+        'held-canceled-before-deletion.json',
+        // Recorded by test/workflows/timers.test.ts (FAXFLOW_RECORD_HISTORIES=1), time-skipping server.
+        'cancel-while-recording-delivered.json',
+        'invalid-send-at.json',
+        'held-cancel-refused-then-delivered.json',
+        'broadcast-tilde-children.json',
       ]),
     );
   });

@@ -39,7 +39,7 @@ export async function makeActivityDeps(database: DatabaseHandle, ringcentral = n
 export function runActivity<T, R>(
   fn: (arg: T) => Promise<R>,
   arg: T,
-  info: { attempt?: number } = {},
+  info: { attempt?: number; workflowExecution?: { workflowId: string; runId: string } } = {},
 ): Promise<R> {
   return new MockActivityEnvironment(info).run(fn, arg) as Promise<R>;
 }

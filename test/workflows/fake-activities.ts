@@ -3,6 +3,33 @@ import type { RingCentralMessageStatus } from '../../src/domain/fax-status';
 
 type Step = { status: RingCentralMessageStatus; faxErrorCode?: string };
 
+/** Points where a test holds an activity until it has done something (an update, a cancel). */
+export interface FakeHooks {
+  /** Awaited inside prepareFaxJob before it answers. */
+  beforePrepare?: () => Promise<void>;
+  /** Awaited inside recordJobStatus before it records `status`. */
+  beforeRecord?: (status: string) => Promise<void>;
+  /** What cancelScheduledFax answers (or throws); default: deleted. */
+  cancelScheduled?: () => Promise<{ canceled: true } | { canceled: false; reason: string }>;
+}
+
+/** A promise that a test resolves by hand, with a flag that says whether it was reached. */
+export function gate() {
+  let open!: () => void;
+  let reached!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  const wasReached = new Promise<void>((r) => (reached = r));
+  return {
+    /** Called by the fake: marks the gate reached and waits until it is opened. */
+    pass: async () => {
+      reached();
+      await opened;
+    },
+    reached: wasReached,
+    open,
+  };
+}
+
 /**
  * Activities with no I/O for time-skipping tests: each send gets a message whose statuses follow
  * the next script in `outcomes` (one status per poll; the last one repeats).
@@ -16,7 +43,8 @@ export interface FakeAccount {
   duringSend?: (messageId: string) => Promise<void>;
 }
 
-export function fakeActivities(outcomes: Step[][], account: FakeAccount = {}) {
+export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHooks = {}) {
+  const hooks = account;
   const decision = (status: RingCentralMessageStatus) =>
     status === 'Sent' ? { sentIsFinal: account.sentIsFinal === true } : {};
   const sends: { attemptNo: number; sendTime?: string; coverIndex?: number }[] = [];
@@ -28,6 +56,7 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount = {}) {
 
   const activities: FaxActivities = {
     async prepareFaxJob(args) {
+      await hooks.beforePrepare?.();
       if (args.to === 'bad')
         return { ok: false, code: 'INVALID_NUMBER', message: '"bad" is not a phone number.' };
       return { ok: true, recipient: args.to, documents: args.documents, pages: 1, totalBytes: 100 };
@@ -64,6 +93,7 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount = {}) {
       return decision(args.observation.status);
     },
     async recordJobStatus(args) {
+      await hooks.beforeRecord?.(args.status);
       recorded.push({ status: args.status, ...(args.errorCode && { errorCode: args.errorCode }) });
     },
     async ensureSubscription() {
@@ -73,8 +103,9 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount = {}) {
       throw new Error('not used by FaxWorkflow');
     },
     async cancelScheduledFax(args) {
-      canceledMessages.push(args.messageId);
-      return { canceled: true };
+      const answer = hooks.cancelScheduled ? await hooks.cancelScheduled() : ({ canceled: true } as const);
+      if (answer.canceled) canceledMessages.push(args.messageId);
+      return answer;
     },
   };
   return { activities, sends, recorded, canceledMessages, observations, polls: () => polls };

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -9,7 +13,8 @@ import { sendTaskQueue } from '../../src/contracts/task-queues';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
-import { fakeActivities } from './fake-activities';
+import { HISTORIES_DIR } from '../support/test-stack';
+import { fakeActivities, gate } from './fake-activities';
 
 /**
  * Every timer path of FaxWorkflow on Temporal's time-skipping test server (the Java one, from
@@ -65,6 +70,22 @@ function start(taskQueue: string, input: Partial<FaxWorkflowInput> = {}) {
   });
 }
 
+/** Saves a finished workflow's history under test/histories/ when FAXFLOW_RECORD_HISTORIES=1. */
+async function maybeRecordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.FAXFLOW_RECORD_HISTORIES !== '1') return;
+  await writeFile(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+}
+
+/** Waits until the workflow has completed a task after the cancel request: it has seen the cancel. */
+async function cancelSeen(handle: WorkflowHandle): Promise<void> {
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    if (requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const at = (result: { timeline: { status: string; at: string }[] }, status: string): number =>
   Date.parse(result.timeline.find((e) => e.status === status)?.at ?? 'x');
 
@@ -105,25 +126,6 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       const state = await handle.query(statusQuery);
       expect(at(state, 'Sending')).toBeGreaterThanOrEqual(Date.parse(newSendAt));
       expect(at(state, 'Sending')).toBeLessThan(Date.parse(newSendAt) + HOUR);
-    });
-  });
-
-  it('sends once when a fax is rescheduled before its first send (RingCentral sendTime)', async () => {
-    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Delivered' }]]);
-    await withWorkers(fake, async (tq) => {
-      const handle = await start(tq, {
-        schedule: 'ringcentral',
-        sendAt: new Date((await env.currentTimeMs()) + 2 * HOUR).toISOString(),
-      });
-      const newSendAt = new Date((await env.currentTimeMs()) + 3 * HOUR).toISOString();
-      // Sent while the workflow may still be validating: the first send must carry the new time.
-      expect(await handle.executeUpdate(rescheduleUpdate, { args: [newSendAt] })).toMatchObject({
-        rescheduled: true,
-      });
-      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
-      expect(fake.sends.length).toBeLessThanOrEqual(2);
-      expect(fake.sends.at(-1)).toEqual({ attemptNo: fake.sends.length, sendTime: newSendAt });
-      if (fake.sends.length === 2) expect(fake.canceledMessages).toEqual(['m1']);
     });
   });
 
@@ -255,6 +257,169 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       expect(((await handle.result()) as FaxWorkflowResult).status).toBe('SentUnconfirmed');
       const state = await handle.query(statusQuery);
       expect(at(state, 'SentUnconfirmed') - at(state, 'Sent')).toBeGreaterThanOrEqual(30 * 60_000);
+    });
+  });
+
+  it('keeps Delivered when the workflow is cancelled while the outcome is being recorded', async () => {
+    const recording = gate();
+    const fake = fakeActivities([[{ status: 'Delivered' }]], {
+      beforeRecord: (status) => (status === 'Delivered' ? recording.pass() : Promise.resolve()),
+    });
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq);
+      await recording.reached;
+      await handle.cancel();
+      // The workflow has handled the cancel while recordJobStatus(Delivered) is still running.
+      await cancelSeen(handle);
+      recording.open();
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      expect(fake.recorded.map((r) => r.status)).toEqual(['Delivered']);
+      await maybeRecordHistory(handle, 'cancel-while-recording-delivered');
+    });
+  });
+
+  it.each([
+    ['banana', /^sendAt "banana" is not an ISO 8601 time with an offset/],
+    ['12/25/2026', /^sendAt "12\/25\/2026" is not an ISO 8601 time with an offset/],
+  ])('rejects a workflow started (e.g. from the Temporal UI) with sendAt %s', async (sendAt, message) => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, { sendAt });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Rejected', errorCode: 'INVALID_REQUEST' });
+      expect(result.errorMessage).toMatch(message);
+      expect(fake.recorded).toEqual([{ status: 'Rejected', errorCode: 'INVALID_REQUEST' }]);
+      expect(fake.sends).toHaveLength(0);
+      if (sendAt === 'banana') await maybeRecordHistory(handle, 'invalid-send-at');
+    });
+  });
+
+  it('sends once, at the new time, when a reschedule lands before the first send (RingCentral sendTime)', async () => {
+    const preparing = gate();
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Delivered' }]], {
+      beforePrepare: preparing.pass,
+    });
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, {
+        schedule: 'ringcentral',
+        sendAt: new Date((await env.currentTimeMs()) + 2 * HOUR).toISOString(),
+      });
+      // prepareFaxJob is held: the workflow is still validating, nothing has been sent.
+      await preparing.reached;
+      const newSendAt = new Date((await env.currentTimeMs()) + 3 * HOUR).toISOString();
+      expect(await handle.executeUpdate(rescheduleUpdate, { args: [newSendAt] })).toEqual({
+        rescheduled: true,
+        sendAt: newSendAt,
+      });
+      preparing.open();
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
+      expect(fake.sends).toEqual([{ attemptNo: 1, sendTime: newSendAt }]);
+      expect(fake.canceledMessages).toEqual([]);
+    });
+  });
+
+  it('deletes the held message and sends again when a reschedule lands after the first send (RingCentral sendTime)', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }], [{ status: 'Queued' }, { status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const firstSendAt = new Date((await env.currentTimeMs()) + 2 * HOUR).toISOString();
+      const handle = await start(tq, { schedule: 'ringcentral', sendAt: firstSendAt });
+      while (!(await handle.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 20));
+      const newSendAt = new Date((await env.currentTimeMs()) + 3 * HOUR).toISOString();
+      expect(await handle.executeUpdate(rescheduleUpdate, { args: [newSendAt] })).toEqual({
+        rescheduled: true,
+        sendAt: newSendAt,
+      });
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
+      expect(fake.sends).toEqual([
+        { attemptNo: 1, sendTime: firstSendAt },
+        { attemptNo: 2, sendTime: newSendAt },
+      ]);
+      expect(fake.canceledMessages).toEqual(['m1']);
+    });
+  });
+
+  it('refuses a cancel when RingCentral will not delete the held message, and the fax goes out', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Delivered' }]], {
+      cancelScheduled: async () => ({ canceled: false, reason: 'RingCentral has started sending it.' }),
+    });
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, {
+        schedule: 'ringcentral',
+        sendAt: new Date((await env.currentTimeMs()) + 2 * HOUR).toISOString(),
+      });
+      while (!(await handle.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 20));
+      expect(await handle.executeUpdate(cancelUpdate)).toEqual({
+        canceled: false,
+        reason: 'RingCentral has started sending it.',
+      });
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
+      expect(fake.canceledMessages).toEqual([]);
+    });
+  });
+
+  it('follows a held fax to its end when a UI cancel cannot delete it (RingCentral sendTime)', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }, { status: 'Sent' }, { status: 'Delivered' }]], {
+      cancelScheduled: async () => ({ canceled: false, reason: 'RingCentral has started sending it.' }),
+    });
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq, {
+        schedule: 'ringcentral',
+        sendAt: new Date((await env.currentTimeMs()) + 2 * HOUR).toISOString(),
+      });
+      while (!(await handle.query(statusQuery)).messageId) await new Promise((r) => setTimeout(r, 20));
+      await handle.cancel();
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      expect(fake.recorded.map((r) => r.status)).toEqual(['Delivered']);
+      await maybeRecordHistory(handle, 'held-cancel-refused-then-delivered');
+    });
+  });
+
+  it('names broadcast children <key>~<n>, an id no single fax key can take', async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const broadcastId = `inv-${randomUUID()}`;
+      const handle = await env.client.workflow.start('FaxBroadcastWorkflow', {
+        taskQueue: tq,
+        workflowId: `broadcast-${broadcastId}`,
+        args: [
+          { broadcastId, documents: [DOC], recipients: [{ to: '+12025550123' }, { to: '+12025550124' }] },
+        ],
+      });
+      const result = (await handle.result()) as { results: FaxWorkflowResult[] };
+      expect(result.results.map((r) => [r.jobId, r.status])).toEqual([
+        [`${broadcastId}~1`, 'Delivered'],
+        [`${broadcastId}~2`, 'Delivered'],
+      ]);
+      const child = await env.client.workflow.getHandle(`fax-${broadcastId}~1`).describe();
+      expect(child.status.name).toBe('COMPLETED');
+      await maybeRecordHistory(handle, 'broadcast-tilde-children');
+    });
+  });
+
+  it('a run continued as new acts first on the status signal its predecessor had not acted on', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }]]);
+    await withWorkers(fake, async (tq) => {
+      const now = await env.currentTimeMs();
+      const handle = await start(tq, {
+        resume: {
+          recipient: '+12025550123',
+          documents: [DOC],
+          attempt: 1,
+          failedAttempts: 0,
+          messageId: 'm1',
+          known: 'Queued',
+          deadline: now + 24 * HOUR,
+          timeline: [],
+          pendingSignal: { messageId: 'm1', status: 'Delivered' },
+          webhooksHealthy: true,
+        },
+      });
+      expect(((await handle.result()) as FaxWorkflowResult).status).toBe('Delivered');
+      // Acted on the carried signal: no poll (the fake knows no message m1 and would fail it).
+      expect(fake.polls()).toBe(0);
+      expect(fake.observations).toEqual([{ status: 'Delivered', source: 'webhook' }]);
     });
   });
 });

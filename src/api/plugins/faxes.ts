@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { FaxClient, StartFaxRequest } from '../../client/fax-client';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
-import { JOB_ID_PATTERN } from '../../domain/job-id';
+import { FAX_JOB_ID_PATTERN } from '../../contracts/workflow-ids';
 import { faxSendOptions } from '../../contracts/fax-send-options';
 
 export type FaxApiClient = Pick<FaxClient, 'startFax' | 'getFax'>;
@@ -111,9 +111,9 @@ export const faxRoutes: FastifyPluginAsync<FaxRoutesOptions> = async (app, opts)
 
   app.get<{ Params: { jobId: string } }>('/faxes/:jobId', async (request, reply) => {
     const { jobId } = request.params;
-    if (!JOB_ID_PATTERN.test(jobId)) {
+    if (!FAX_JOB_ID_PATTERN.test(jobId)) {
       throw badRequest(
-        `The job id ${quote(jobId)} is malformed; job ids are 1 to 128 letters, digits, '.', '_', ':' or '-'.`,
+        `The job id ${quote(jobId)} is malformed; job ids are 1 to 128 letters, digits, '.', '_', ':' or '-' (a broadcast recipient's adds '~' and its number).`,
       );
     }
     const fax = await faxClient.getFax(jobId);
