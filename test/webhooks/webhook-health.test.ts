@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { webhooksHealthy } from '../../src/db/webhook-health';
+import { testDatabase } from '../support/database';
+
+let database: DatabaseHandle;
+beforeAll(() => {
+  database = testDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const TEN_MIN = 10 * 60_000;
+
+/** An Active subscription created `agoSec` seconds ago by the database's clock. */
+async function subscription(credentialKey: string, agoSec: number): Promise<string> {
+  const id = `sub-${randomUUID()}`;
+  await database.db
+    .insertInto('ringcentral_subscriptions')
+    .values({
+      id,
+      credential_key: credentialKey,
+      verification_token: 't',
+      address: 'http://x/webhooks/ringcentral',
+      status: 'Active',
+      expires_at: sql<Date>`now() + interval '7 days'`,
+      created_at: sql<Date>`now() - make_interval(secs => ${agoSec})`,
+      updated_at: sql<Date>`now()`,
+    } as never)
+    .execute();
+  return id;
+}
+
+async function notification(subscriptionId: string, agoSec: number, processed: boolean): Promise<void> {
+  const at = sql<Date>`now() - make_interval(secs => ${agoSec})`;
+  await database.db
+    .insertInto('webhook_notifications')
+    .values({
+      subscription_id: subscriptionId,
+      uuid: randomUUID(),
+      body: '{}',
+      received_at: at,
+      processed_at: processed ? at : null,
+    } as never)
+    .execute();
+}
+
+async function sentFax(credentialKey: string, agoSec: number): Promise<void> {
+  const jobId = `job-${randomUUID()}`;
+  await database.db
+    .insertInto('fax_jobs')
+    .values({
+      id: jobId,
+      workflow_id: `fax-${jobId}`,
+      tenant_id: null,
+      credential_key: credentialKey,
+      recipient: '+12025550123',
+      documents: '[]',
+      sha256: 'a'.repeat(64),
+      size_bytes: 1,
+      pages: 1,
+      status: 'Queued',
+      message_id: null,
+      send_at: null,
+      error_code: null,
+      error_message: null,
+      updated_at: new Date(),
+      completed_at: null,
+    })
+    .execute();
+  await database.db
+    .insertInto('fax_attempts')
+    .values({
+      job_id: jobId,
+      attempt_no: 1,
+      message_id: randomUUID(),
+      status: 'Queued',
+      fax_error_code: null,
+      error_code: null,
+      error_message: null,
+      started_at: sql<Date>`now() - make_interval(secs => ${agoSec})`,
+      finished_at: null,
+    } as never)
+    .execute();
+}
+
+describe('webhook health', () => {
+  it('is healthy with a fresh processed notification, whatever the worker clock says (issue 8 #14)', async () => {
+    const key = `cred-${randomUUID()}`;
+    const sub = await subscription(key, 3600);
+    await notification(sub, 5, true);
+    // This worker's clock runs an hour ahead of the database's.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3600_000 });
+    expect(await webhooksHealthy(database.db, key, TEN_MIN)).toBe(true);
+  });
+
+  it('counts processed notifications, not received ones (issue 8 #13)', async () => {
+    const key = `cred-${randomUUID()}`;
+    const sub = await subscription(key, 3600);
+    await notification(sub, 30, false);
+    expect(await webhooksHealthy(database.db, key, TEN_MIN)).toBe(false);
+    await notification(sub, 20, true);
+    expect(await webhooksHealthy(database.db, key, TEN_MIN)).toBe(true);
+  });
+
+  it('turns unhealthy when a fax sent minutes ago was never announced (issue 8 #9d)', async () => {
+    const key = `cred-${randomUUID()}`;
+    const sub = await subscription(key, 3600);
+    await notification(sub, 300, true);
+    expect(await webhooksHealthy(database.db, key, TEN_MIN)).toBe(true);
+    // A fax sent 3 minutes ago: its "new fax" notification would have come within seconds.
+    await sentFax(key, 180);
+    expect(await webhooksHealthy(database.db, key, TEN_MIN)).toBe(false);
+    // Once a notification arrives after it, webhooks are trusted again.
+    await notification(sub, 170, true);
+    expect(await webhooksHealthy(database.db, key, TEN_MIN)).toBe(true);
+  });
+
+  it('is unhealthy without an active subscription', async () => {
+    expect(await webhooksHealthy(database.db, `cred-${randomUUID()}`, TEN_MIN)).toBe(false);
+  });
+});
