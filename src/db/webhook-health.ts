@@ -65,7 +65,8 @@ export async function webhookHealth(
     from s`.execute(db);
   const row = result.rows[0];
   if (!row) return { healthy: false, reason: 'no active subscription' };
-  if (!row.fresh) return { healthy: false, reason: 'no notification processed lately', subscriptionId: row.id };
+  if (!row.fresh)
+    return { healthy: false, reason: 'no notification processed lately', subscriptionId: row.id };
   if (row.silent) {
     return { healthy: false, reason: 'a sent fax was never announced', subscriptionId: row.id };
   }
@@ -79,6 +80,9 @@ export async function webhooksHealthy(
   withinMs: number,
   silenceMs?: number,
 ): Promise<boolean> {
-  const h = await webhookHealth(db, credentialKey, { withinMs, ...(silenceMs !== undefined && { silenceMs }) });
+  const h = await webhookHealth(db, credentialKey, {
+    withinMs,
+    ...(silenceMs !== undefined && { silenceMs }),
+  });
   return h.healthy;
 }

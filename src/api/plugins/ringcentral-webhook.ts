@@ -99,7 +99,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
       .catch((err: unknown) => {
         request.log.error(
           { err, notificationId: notification.notificationId },
-          'processing a webhook notification failed; it stays unprocessed until the next start-up',
+          'processing a webhook notification failed; the sweep of unprocessed rows hands it on again',
         );
       });
   }
