@@ -44,7 +44,7 @@ export async function listUnprocessedWebhookNotifications(
   let query = db
     .selectFrom('webhook_notifications as n')
     .leftJoin('ringcentral_subscriptions as s', 's.id', 'n.subscription_id')
-    .select(['n.id', 'n.subscription_id', 'n.body', 's.credential_key'])
+    .select(['n.id', 'n.subscription_id', 'n.body', 's.credential_key', 's.task_queue'])
     .where('n.processed_at', 'is', null)
     .where('n.id', '>', page.afterId)
     .orderBy('n.id')

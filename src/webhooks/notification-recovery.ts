@@ -58,6 +58,7 @@ export async function recoverUnprocessedNotifications(
           notificationId: afterId,
           subscriptionId: row.subscription_id,
           credentialKey: row.credential_key,
+          ...(row.task_queue && { taskQueue: row.task_queue }),
           body: row.body,
         });
         result.delivered++;

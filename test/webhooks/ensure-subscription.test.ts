@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createEnsureSubscription,
+  type EnsureSubscriptionArgs,
+} from '../../src/activities/ensure-subscription';
+import type { DatabaseHandle } from '../../src/db/connection';
+import type { CreateSubscriptionRequest, Subscription } from '../../src/ringcentral/types';
+import { makeApp, notificationFor, WEBHOOK } from '../api/helpers';
+import { makeActivityDeps, testDatabase } from '../support/database';
+import { FakeRingCentral } from '../support/fake-ringcentral';
+
+let database: DatabaseHandle;
+let app: FastifyInstance;
+beforeAll(async () => {
+  database = testDatabase();
+  ({ app } = await makeApp(database.db));
+});
+afterAll(async () => {
+  await app.close();
+  await database.close();
+});
+
+/** RingCentral notifies the new subscription before its create call has answered. */
+class EagerRingCentral extends FakeRingCentral {
+  readonly early: number[] = [];
+  created = 0;
+  override async createSubscription(request: CreateSubscriptionRequest): Promise<never> {
+    const id = `rc-sub-${randomUUID()}`;
+    const res = await app.inject({
+      method: 'POST',
+      url: WEBHOOK,
+      headers: { 'content-type': 'application/json', 'verification-token': request.verificationToken },
+      payload: notificationFor(id),
+    });
+    this.early.push(res.statusCode);
+    this.created++;
+    const s: Subscription = {
+      id,
+      status: 'Active',
+      expirationTime: new Date(Date.now() + request.expiresInSeconds * 1000).toISOString(),
+    };
+    return s as never;
+  }
+}
+
+const ARGS: EnsureSubscriptionArgs = {
+  address: 'https://faxflow.example/webhooks/ringcentral',
+  expiresInSeconds: 3600,
+  renewBeforeMs: 60_000,
+};
+
+function run<R>(
+  fn: (a: EnsureSubscriptionArgs) => Promise<R>,
+  args: EnsureSubscriptionArgs,
+  taskQueue = 'q',
+) {
+  return new MockActivityEnvironment({ taskQueue }).run(fn, args) as Promise<R>;
+}
+
+describe('ensureSubscription', () => {
+  it('stores the token first, so a notification racing the create call is accepted (issue 8 #21)', async () => {
+    const rc = new EagerRingCentral();
+    const { deps } = await makeActivityDeps(database, rc);
+    const r = await run(createEnsureSubscription(deps), ARGS, 'fleet-a');
+    expect(rc.early).toEqual([200]);
+    const row = await database.db
+      .selectFrom('ringcentral_subscriptions')
+      .selectAll()
+      .where('id', '=', r.subscriptionId)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'Active',
+      credential_key: deps.credentialKey,
+      task_queue: 'fleet-a',
+    });
+    const stored = await database.db
+      .selectFrom('webhook_notifications')
+      .select('id')
+      .where('subscription_id', '=', r.subscriptionId)
+      .execute();
+    expect(stored).toHaveLength(1);
+  });
+
+  it('refuses to act for another credential than the worker holds (issue 8 #5)', async () => {
+    const rc = new EagerRingCentral();
+    const { deps } = await makeActivityDeps(database, rc);
+    const err = await run(createEnsureSubscription(deps), { ...ARGS, credentialKey: 'someone-else' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'CredentialMismatch', nonRetryable: true });
+    expect((err as Error).message).toContain('someone-else');
+    expect(rc.created).toBe(0);
+  });
+});
