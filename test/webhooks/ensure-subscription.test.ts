@@ -8,10 +8,9 @@ import {
   type EnsureSubscriptionArgs,
 } from '../../src/activities/ensure-subscription';
 import type { DatabaseHandle } from '../../src/db/connection';
-import type { CreateSubscriptionRequest, Subscription } from '../../src/ringcentral/types';
+import type { CreateSubscriptionRequest, RingCentralClient, Subscription } from '../../src/ringcentral/types';
 import { makeApp, notificationFor, WEBHOOK } from '../api/helpers';
 import { makeActivityDeps, testDatabase } from '../support/database';
-import { FakeRingCentral } from '../support/fake-ringcentral';
 
 let database: DatabaseHandle;
 let app: FastifyInstance;
@@ -25,10 +24,10 @@ afterAll(async () => {
 });
 
 /** RingCentral notifies the new subscription before its create call has answered. */
-class EagerRingCentral extends FakeRingCentral {
-  readonly early: number[] = [];
-  created = 0;
-  override async createSubscription(request: CreateSubscriptionRequest): Promise<never> {
+async function eagerDeps() {
+  const { deps } = await makeActivityDeps(database);
+  const seen = { early: [] as number[], created: 0 };
+  const createSubscription = async (request: CreateSubscriptionRequest): Promise<Subscription> => {
     const id = `rc-sub-${randomUUID()}`;
     const res = await app.inject({
       method: 'POST',
@@ -36,15 +35,18 @@ class EagerRingCentral extends FakeRingCentral {
       headers: { 'content-type': 'application/json', 'verification-token': request.verificationToken },
       payload: notificationFor(id),
     });
-    this.early.push(res.statusCode);
-    this.created++;
-    const s: Subscription = {
+    seen.early.push(res.statusCode);
+    seen.created++;
+    return {
       id,
       status: 'Active',
       expirationTime: new Date(Date.now() + request.expiresInSeconds * 1000).toISOString(),
     };
-    return s as never;
-  }
+  };
+  deps.ringcentral = Object.assign(Object.create(deps.ringcentral) as RingCentralClient, {
+    createSubscription,
+  });
+  return { deps, seen };
 }
 
 const ARGS: EnsureSubscriptionArgs = {
@@ -63,10 +65,9 @@ function run<R>(
 
 describe('ensureSubscription', () => {
   it('stores the token first, so a notification racing the create call is accepted (issue 8 #21)', async () => {
-    const rc = new EagerRingCentral();
-    const { deps } = await makeActivityDeps(database, rc);
+    const { deps, seen } = await eagerDeps();
     const r = await run(createEnsureSubscription(deps), ARGS, 'fleet-a');
-    expect(rc.early).toEqual([200]);
+    expect(seen.early).toEqual([200]);
     const row = await database.db
       .selectFrom('ringcentral_subscriptions')
       .selectAll()
@@ -86,14 +87,13 @@ describe('ensureSubscription', () => {
   });
 
   it('refuses to act for another credential than the worker holds (issue 8 #5)', async () => {
-    const rc = new EagerRingCentral();
-    const { deps } = await makeActivityDeps(database, rc);
+    const { deps, seen } = await eagerDeps();
     const err = await run(createEnsureSubscription(deps), { ...ARGS, credentialKey: 'someone-else' }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'CredentialMismatch', nonRetryable: true });
     expect((err as Error).message).toContain('someone-else');
-    expect(rc.created).toBe(0);
+    expect(seen.created).toBe(0);
   });
 });

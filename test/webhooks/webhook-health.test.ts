@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { DatabaseHandle } from '../../src/db/connection';
 import { webhooksHealthy } from '../../src/db/webhook-health';
 import { testDatabase } from '../support/database';
+import { inFlightJob } from './rows';
 
 let database: DatabaseHandle;
 beforeAll(() => {
@@ -52,42 +53,7 @@ async function notification(subscriptionId: string, agoSec: number, processed: b
 }
 
 async function sentFax(credentialKey: string, agoSec: number): Promise<void> {
-  const jobId = `job-${randomUUID()}`;
-  await database.db
-    .insertInto('fax_jobs')
-    .values({
-      id: jobId,
-      workflow_id: `fax-${jobId}`,
-      tenant_id: null,
-      credential_key: credentialKey,
-      recipient: '+12025550123',
-      documents: '[]',
-      sha256: 'a'.repeat(64),
-      size_bytes: 1,
-      pages: 1,
-      status: 'Queued',
-      message_id: null,
-      send_at: null,
-      error_code: null,
-      error_message: null,
-      updated_at: new Date(),
-      completed_at: null,
-    })
-    .execute();
-  await database.db
-    .insertInto('fax_attempts')
-    .values({
-      job_id: jobId,
-      attempt_no: 1,
-      message_id: randomUUID(),
-      status: 'Queued',
-      fax_error_code: null,
-      error_code: null,
-      error_message: null,
-      started_at: sql<Date>`now() - make_interval(secs => ${agoSec})`,
-      finished_at: null,
-    } as never)
-    .execute();
+  await inFlightJob(database.db, credentialKey, agoSec);
 }
 
 describe('webhook health', () => {
