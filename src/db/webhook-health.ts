@@ -11,6 +11,9 @@ export interface WebhookHealthOptions {
   silenceMs?: number;
 }
 
+/** The reason given when a sent fax went unannounced: the subscription has likely vanished. */
+export const SILENT_REASON = 'a sent fax was never announced';
+
 export interface WebhookHealth {
   healthy: boolean;
   /** Why not, in one phrase; absent when healthy. */
@@ -68,7 +71,7 @@ export async function webhookHealth(
   if (!row.fresh)
     return { healthy: false, reason: 'no notification processed lately', subscriptionId: row.id };
   if (row.silent) {
-    return { healthy: false, reason: 'a sent fax was never announced', subscriptionId: row.id };
+    return { healthy: false, reason: SILENT_REASON, subscriptionId: row.id };
   }
   return { healthy: true, subscriptionId: row.id };
 }

@@ -3,7 +3,10 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { webhooksHealthy } from '../../src/db/webhook-health';
-import { testDatabase } from '../support/database';
+import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { healthy } from '../../src/activities/webhook-health';
+import { makeActivityDeps, testDatabase } from '../support/database';
 import { inFlightJob } from './rows';
 
 let database: DatabaseHandle;
@@ -90,5 +93,28 @@ describe('webhook health', () => {
 
   it('is unhealthy without an active subscription', async () => {
     expect(await webhooksHealthy(database.db, `cred-${randomUUID()}`, TEN_MIN)).toBe(false);
+  });
+});
+
+describe('the health activity', () => {
+  it('asks the subscription keeper to check at once when a sent fax went unannounced (issue 8 #9d)', async () => {
+    const { deps } = await makeActivityDeps(database);
+    const sub = await subscription(deps.credentialKey, 3600);
+    await notification(sub, 300, true);
+    await sentFax(deps.credentialKey, 180);
+    const signalled: string[] = [];
+    const client = {
+      withAbortSignal: <R>(_s: AbortSignal, fn: () => Promise<R>) => fn(),
+      workflow: {
+        getHandle: (workflowId: string) => ({
+          signal: async () => {
+            signalled.push(workflowId);
+          },
+        }),
+      },
+    } as unknown as Client;
+    const result = await new MockActivityEnvironment({}, { client }).run(healthy, deps);
+    expect(result).toBe(false);
+    await vi.waitFor(() => expect(signalled).toEqual([`ringcentral-subscription-${deps.credentialKey}`]));
   });
 });
