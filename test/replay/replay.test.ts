@@ -29,6 +29,10 @@ describe('workflow replay', () => {
         // Recorded after the workflow-records-polls patch: polls read, then recordFaxObservation.
         'delivered-workflow-records-polls.json',
         'busy-then-delivered-workflow-records-polls.json',
+        // Issue 8: the keeper backing off after a failed handshake (patch subscription-keeps-trying),
+        // then recreating a vanished subscription; the reconciler passing its credential.
+        'subscription-vanished-recreated.json',
+        'reconcile-webhooks.json',
       ]),
     );
   });
