@@ -5,7 +5,6 @@ import * as webhooks from './migrations/2026-11-26T1400_webhooks';
 import * as jobCredential from './migrations/2026-11-26T1500_job_credential';
 import * as notificationUuid from './migrations/2026-11-26T1600_notification_uuid';
 import * as webhookUpkeep from './migrations/2026-11-27T0900_webhook_upkeep';
-import * as attemptStartedAt from './migrations/2026-11-27T0910_attempt_started_at_db_clock';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -18,7 +17,6 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T1500_job_credential': jobCredential,
   '2026-11-26T1600_notification_uuid': notificationUuid,
   '2026-11-27T0900_webhook_upkeep': webhookUpkeep,
-  '2026-11-27T0910_attempt_started_at_db_clock': attemptStartedAt,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
