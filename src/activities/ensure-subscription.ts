@@ -2,11 +2,13 @@ import { Context } from '@temporalio/activity';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   activateSubscription,
+  dropPendingSubscription,
   findSubscriptionAddress,
   insertPendingSubscription,
   markSubscriptionStatus,
   updateSubscriptionExpiry,
 } from '../db/subscriptions';
+import { RingCentralApiError } from '../ringcentral/errors';
 import type { Subscription } from '../ringcentral/types';
 import { assertCredential } from './credential-guard';
 import type { ActivityDeps } from './deps';
@@ -81,11 +83,20 @@ export function createEnsureSubscription(deps: ActivityDeps) {
         expiresAt: new Date(Date.now() + args.expiresInSeconds * 1000),
         taskQueue,
       });
-      const created = await ringcentral.createSubscription({
-        address: args.address,
-        verificationToken,
-        expiresInSeconds: args.expiresInSeconds,
-      });
+      let created;
+      try {
+        created = await ringcentral.createSubscription({
+          address: args.address,
+          verificationToken,
+          expiresInSeconds: args.expiresInSeconds,
+        });
+      } catch (err) {
+        // A refusal (e.g. 400 SUB-525, the handshake failed) created nothing: drop the row, or the
+        // keeper's retries would pile them up. Any other failure may have created it: keep the row.
+        const refused = err instanceof RingCentralApiError && err.status >= 400 && err.status < 500;
+        if (refused && !err.isRateLimited) await dropPendingSubscription(db, verificationToken);
+        throw err;
+      }
       await activateSubscription(db, verificationToken, {
         id: created.id,
         status: created.status,

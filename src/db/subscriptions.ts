@@ -123,15 +123,11 @@ export async function adoptPendingSubscription(db: Db, pendingId: string, id: st
     .execute();
 }
 
-/** The task queue stored for a credential's newest subscription (undefined: none recorded). */
-export async function findCredentialTaskQueue(db: Db, credentialKey: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('ringcentral_subscriptions')
-    .select('task_queue')
-    .where('credential_key', '=', credentialKey)
-    .where('task_queue', 'is not', null)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.task_queue ?? undefined;
+/** RingCentral refused to create the subscription: its pending row authenticates nothing. */
+export async function dropPendingSubscription(db: Db, verificationToken: string): Promise<void> {
+  await db
+    .deleteFrom('ringcentral_subscriptions')
+    .where('verification_token', '=', verificationToken)
+    .where('status', '=', PENDING)
+    .execute();
 }

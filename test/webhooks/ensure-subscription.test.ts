@@ -8,6 +8,7 @@ import {
   type EnsureSubscriptionArgs,
 } from '../../src/activities/ensure-subscription';
 import type { DatabaseHandle } from '../../src/db/connection';
+import { RingCentralApiError } from '../../src/ringcentral/errors';
 import type { CreateSubscriptionRequest, RingCentralClient, Subscription } from '../../src/ringcentral/types';
 import { makeApp, notificationFor, WEBHOOK } from '../api/helpers';
 import { makeActivityDeps, testDatabase } from '../support/database';
@@ -95,5 +96,21 @@ describe('ensureSubscription', () => {
     expect(err).toMatchObject({ type: 'CredentialMismatch', nonRetryable: true });
     expect((err as Error).message).toContain('someone-else');
     expect(seen.created).toBe(0);
+  });
+
+  it('leaves no pending row behind when RingCentral refuses the create (400 SUB-525)', async () => {
+    const { deps } = await makeActivityDeps(database);
+    deps.ringcentral = Object.assign(Object.create(deps.ringcentral) as RingCentralClient, {
+      createSubscription: async () => {
+        throw new RingCentralApiError(400, 'SUB-525', 'The webhook handshake failed');
+      },
+    });
+    await expect(run(createEnsureSubscription(deps), ARGS)).rejects.toMatchObject({ nonRetryable: true });
+    const rows = await database.db
+      .selectFrom('ringcentral_subscriptions')
+      .select('id')
+      .where('credential_key', '=', deps.credentialKey)
+      .execute();
+    expect(rows).toEqual([]);
   });
 });
