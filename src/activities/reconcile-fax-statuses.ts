@@ -60,7 +60,7 @@ export function createReconcileFaxStatuses(deps: ActivityDeps) {
     const client = Context.current().client;
     const now = (await databaseNow(db)).getTime();
     let pending = await listInFlightAttempts(db, credentialKey);
-    const swept = await sweepClosed(now - (args.sweepAfterMs ?? SWEEP_AFTER_MS));
+    const swept = await sweepClosed(pending, now - (args.sweepAfterMs ?? SWEEP_AFTER_MS));
     if (swept.size > 0) pending = pending.filter((p) => !swept.has(p.workflow_id));
     const recorded = new Set(pending.map((p) => p.message_id).filter(Boolean));
     const unmatchedNewIds = (args.newMessageIds ?? []).filter((id) => !recorded.has(id));
@@ -117,8 +117,11 @@ export function createReconcileFaxStatuses(deps: ActivityDeps) {
   };
 
   /** Describes the workflows of the oldest attempts still in flight and closes the rows of ended ones. */
-  async function sweepClosed(startedBefore: number): Promise<Set<string>> {
-    const stale = (await listInFlightAttempts(db, credentialKey))
+  async function sweepClosed(
+    pending: { workflow_id: string; started_at: Date }[],
+    startedBefore: number,
+  ): Promise<Set<string>> {
+    const stale = pending
       .filter((p) => p.started_at.getTime() < startedBefore)
       .sort((a, b) => a.started_at.getTime() - b.started_at.getTime());
     const ids = [...new Set(stale.map((p) => p.workflow_id))].slice(0, SWEEP_PER_CALL);
