@@ -1,15 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  activateSubscription,
+  dropPendingSubscription,
   findSubscriptionAddress,
+  insertPendingSubscription,
   markSubscriptionStatus,
   updateSubscriptionExpiry,
-  upsertSubscription,
 } from '../db/subscriptions';
+import { RingCentralApiError } from '../ringcentral/errors';
 import type { Subscription } from '../ringcentral/types';
+import { assertCredential } from './credential-guard';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
 export interface EnsureSubscriptionArgs {
+  /** The credential the workflow keeps a subscription for; refused when this worker holds another. */
+  credentialKey?: string;
   /** The subscription the workflow knows of, if any. */
   subscriptionId?: string;
   /** Public URL of our receiver, e.g. https://fax.example.com/webhooks/ringcentral. */
@@ -29,12 +36,17 @@ export interface EnsureSubscriptionResult {
 
 /**
  * Keeps one live webhook subscription for this credential: renews it well before it expires,
- * and replaces it when RingCentral has blacklisted, suspended or forgotten it, or when our
- * receiver's address changed. The verification token is new for every subscription and is
- * stored before any notification can arrive for it.
+ * and replaces it when RingCentral has blacklisted, suspended or forgotten it (a GET that answers
+ * 404), or when our receiver's address changed. The verification token is new for every
+ * subscription and is stored (in a pending row) before RingCentral is asked to create it, so no
+ * notification can arrive that we cannot authenticate, and a crash leaves no unknown subscription.
+ * The row also records this worker's task queue: the API routes the credential's reconciler there.
  */
-export function createEnsureSubscription({ db, ringcentral, credentialKey }: ActivityDeps) {
+export function createEnsureSubscription(deps: ActivityDeps) {
+  const { db, ringcentral, credentialKey } = deps;
   return async function ensureSubscription(args: EnsureSubscriptionArgs): Promise<EnsureSubscriptionResult> {
+    assertCredential(deps, args.credentialKey);
+    const taskQueue = Context.current().info.taskQueue;
     try {
       let reason: string | undefined;
       if (args.subscriptionId) {
@@ -43,7 +55,11 @@ export function createEnsureSubscription({ db, ringcentral, credentialKey }: Act
         if (current?.status === 'Active' && knownAddress === args.address) {
           const left = Date.parse(current.expirationTime) - Date.now();
           const live = left < args.renewBeforeMs ? await ringcentral.renewSubscription(current.id) : current;
-          await save(live, args.address);
+          await updateSubscriptionExpiry(db, live.id, {
+            status: live.status,
+            expiresAt: new Date(live.expirationTime),
+            taskQueue,
+          });
           return result(live, left < args.renewBeforeMs ? 'renewed' : 'unchanged');
         }
         reason = !current
@@ -59,32 +75,38 @@ export function createEnsureSubscription({ db, ringcentral, credentialKey }: Act
         );
       }
       const verificationToken = randomBytes(24).toString('base64url');
-      const created = await ringcentral.createSubscription({
-        address: args.address,
+      await insertPendingSubscription(db, {
+        id: `pending-${randomUUID()}`,
+        credentialKey,
         verificationToken,
-        expiresInSeconds: args.expiresInSeconds,
+        address: args.address,
+        expiresAt: new Date(Date.now() + args.expiresInSeconds * 1000),
+        taskQueue,
       });
-      await save(created, args.address, verificationToken);
+      let created;
+      try {
+        created = await ringcentral.createSubscription({
+          address: args.address,
+          verificationToken,
+          expiresInSeconds: args.expiresInSeconds,
+        });
+      } catch (err) {
+        // A refusal (e.g. 400 SUB-525, the handshake failed) created nothing: drop the row, or the
+        // keeper's retries would pile them up. Any other failure may have created it: keep the row.
+        const refused = err instanceof RingCentralApiError && err.status >= 400 && err.status < 500;
+        if (refused && !err.isRateLimited) await dropPendingSubscription(db, verificationToken);
+        throw err;
+      }
+      await activateSubscription(db, verificationToken, {
+        id: created.id,
+        status: created.status,
+        expiresAt: new Date(created.expirationTime),
+      });
       return { ...result(created, args.subscriptionId ? 'recreated' : 'created'), ...(reason && { reason }) };
     } catch (err) {
       throw toApplicationFailure(err);
     }
   };
-
-  async function save(s: Subscription, address: string, verificationToken?: string): Promise<void> {
-    if (verificationToken === undefined) {
-      await updateSubscriptionExpiry(db, s.id, { status: s.status, expiresAt: new Date(s.expirationTime) });
-      return;
-    }
-    await upsertSubscription(db, {
-      id: s.id,
-      credentialKey,
-      verificationToken,
-      address,
-      status: s.status,
-      expiresAt: new Date(s.expirationTime),
-    });
-  }
 }
 
 function result(s: Subscription, action: EnsureSubscriptionResult['action']): EnsureSubscriptionResult {

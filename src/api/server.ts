@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiDeps, type ApiOptions } from './app';
 import { lastWebhookNotificationId } from '../db/webhook-notifications';
-import { recoverUnprocessedNotifications, type RecoveryResult } from '../webhooks/notification-recovery';
+import type { RecoveryResult } from '../webhooks/notification-recovery';
+import { startNotificationSweeper, type SweeperOptions } from '../webhooks/notification-sweeper';
 
 export interface ApiServerOptions extends ApiOptions {
   host: string;
@@ -9,6 +10,8 @@ export interface ApiServerOptions extends ApiOptions {
   port: number;
   /** Close the server on SIGINT/SIGTERM (then the process can exit). Default false: the caller decides. */
   handleSignals?: boolean;
+  /** The retry sweep of unprocessed notifications (intervals, retention). */
+  sweeper?: Omit<SweeperOptions, 'logger' | 'upToId'>;
 }
 
 export interface ApiServer {
@@ -31,30 +34,21 @@ export async function startApiServer(deps: ApiDeps, opts: ApiServerOptions): Pro
   const address = await app.listen({ host: opts.host, port: opts.port });
   const url = address.replace('[::1]', 'localhost');
 
-  const abort = new AbortController();
-  const recovery = recoverUnprocessedNotifications(deps.db, deps.onNotification, {
+  // A hand-off that fails (Temporal down, a crash) is retried by this sweep, not only at start-up.
+  const sweeper = startNotificationSweeper(deps.db, deps.onNotification, {
+    ...opts.sweeper,
     logger: app.log,
     upToId,
-    signal: abort.signal,
-  }).then(
-    (r) => {
-      app.log.info(r, 'unprocessed webhook notifications redelivered');
-      return r;
-    },
-    (err: unknown) => {
-      app.log.error({ err }, 'redelivering unprocessed webhook notifications failed');
-      return { delivered: 0, failed: 0, skipped: 0 };
-    },
-  );
+  });
+  const recovery = sweeper.firstPass;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      abort.abort();
+      await sweeper.stop();
       await app.close();
-      await recovery;
     })();
     return closing;
   };

@@ -184,7 +184,11 @@ export interface SubscriptionWorkflowState {
   lastCheckAt?: string;
   nextCheckAt?: string;
   checks: number;
-  history: { at: string; action: string; subscriptionId: string; reason?: string }[];
+  /** Checks that failed in a row; the keeper backs off and keeps trying. */
+  failures?: number;
+  /** Why the last check failed (e.g. RingCentral's 400 SUB-525: our receiver failed the handshake). */
+  lastError?: string;
+  history: { at: string; action: string; subscriptionId?: string; reason?: string }[];
 }
 
 export interface ReconcileWorkflowInput {
@@ -192,6 +196,10 @@ export interface ReconcileWorkflowInput {
   coalesceMs?: number;
   /** Set by continue-as-new when a reconcile was still due. */
   pendingIds?: string[];
+  /** Set by continue-as-new: follow-up rounds each pending id already had (so none is carried for ever). */
+  followUps?: Record<string, number>;
+  /** Rounds before continuing as new (default 200; tests shrink it). */
+  roundsPerRun?: number;
 }
 
 export interface FaxesChangedSignal {

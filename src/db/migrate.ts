@@ -6,6 +6,7 @@ import * as jobCredential from './migrations/2026-11-26T1500_job_credential';
 import * as notificationUuid from './migrations/2026-11-26T1600_notification_uuid';
 import * as deliveryReports from './migrations/2026-11-27T0800_delivery_reports';
 import * as jobRunId from './migrations/2026-11-27T0830_job_run_id';
+import * as webhookUpkeep from './migrations/2026-11-27T0900_webhook_upkeep';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T1600_notification_uuid': notificationUuid,
   '2026-11-27T0800_delivery_reports': deliveryReports,
   '2026-11-27T0830_job_run_id': jobRunId,
+  '2026-11-27T0900_webhook_upkeep': webhookUpkeep,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

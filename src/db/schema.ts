@@ -74,6 +74,8 @@ export interface RingCentralSubscriptionsTable {
   /** RingCentral's status: Active, Suspended, Blacklisted; or Deleted once we removed it. */
   status: string;
   expires_at: Timestamp;
+  /** The task queue of the fleet whose workers hold this credential (null: rows from before). */
+  task_queue: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

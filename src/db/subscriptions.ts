@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './schema';
 
 export interface SubscriptionRecord {
@@ -7,6 +8,8 @@ export interface SubscriptionRecord {
   address: string;
   status: string;
   expiresAt: Date;
+  /** The task queue of the fleet that holds this credential. */
+  taskQueue?: string;
 }
 
 export async function upsertSubscription(db: Db, s: SubscriptionRecord): Promise<void> {
@@ -20,6 +23,7 @@ export async function upsertSubscription(db: Db, s: SubscriptionRecord): Promise
       address: s.address,
       status: s.status,
       expires_at: s.expiresAt,
+      task_queue: s.taskQueue ?? null,
       updated_at: now,
     })
     .onConflict((oc) =>
@@ -42,11 +46,16 @@ export async function markSubscriptionStatus(db: Db, id: string, status: string)
 export async function updateSubscriptionExpiry(
   db: Db,
   id: string,
-  change: { status: string; expiresAt: Date },
+  change: { status: string; expiresAt: Date; taskQueue?: string },
 ): Promise<void> {
   await db
     .updateTable('ringcentral_subscriptions')
-    .set({ status: change.status, expires_at: change.expiresAt, updated_at: new Date() })
+    .set({
+      status: change.status,
+      expires_at: change.expiresAt,
+      updated_at: new Date(),
+      ...(change.taskQueue !== undefined && { task_queue: change.taskQueue }),
+    })
     .where('id', '=', id)
     .execute();
 }
@@ -69,4 +78,56 @@ export async function findSubscription(db: Db, id: string) {
     .where('id', '=', id)
     .where('status', '!=', 'Deleted')
     .executeTakeFirst();
+}
+
+/** Status of a row stored before RingCentral was asked to create the subscription. */
+export const PENDING = 'Pending';
+
+/**
+ * Stores a subscription's token before RingCentral is asked to create it, under a placeholder id:
+ * a notification that arrives before the create call returns is then authenticated by its token
+ * (see `adoptPendingSubscription`), and a crash leaves a row that still authenticates the orphan.
+ */
+export async function insertPendingSubscription(
+  db: Db,
+  s: Omit<SubscriptionRecord, 'status'>,
+): Promise<void> {
+  await upsertSubscription(db, { ...s, status: PENDING });
+}
+
+/** The created subscription takes over the pending row holding its token (whoever gets there first). */
+export async function activateSubscription(
+  db: Db,
+  verificationToken: string,
+  created: { id: string; status: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .updateTable('ringcentral_subscriptions')
+    .set({ id: created.id, status: created.status, expires_at: created.expiresAt, updated_at: sql`now()` })
+    .where('verification_token', '=', verificationToken)
+    .execute();
+}
+
+/** Pending rows (few: one per create in progress or crashed), for the receiver to match a token against. */
+export async function listPendingSubscriptions(db: Db) {
+  return db.selectFrom('ringcentral_subscriptions').selectAll().where('status', '=', PENDING).execute();
+}
+
+/** A notification proved (by its token) that the pending row's subscription exists under `id`. */
+export async function adoptPendingSubscription(db: Db, pendingId: string, id: string): Promise<void> {
+  await db
+    .updateTable('ringcentral_subscriptions')
+    .set({ id, status: 'Active', updated_at: sql`now()` })
+    .where('id', '=', pendingId)
+    .where('status', '=', PENDING)
+    .execute();
+}
+
+/** RingCentral refused to create the subscription: its pending row authenticates nothing. */
+export async function dropPendingSubscription(db: Db, verificationToken: string): Promise<void> {
+  await db
+    .deleteFrom('ringcentral_subscriptions')
+    .where('verification_token', '=', verificationToken)
+    .where('status', '=', PENDING)
+    .execute();
 }

@@ -8,6 +8,7 @@ import type { ReconcileWorkflow } from '../workflows/reconcile-workflow';
 import type { NotificationHandler, StoredNotification } from './stored-notification';
 
 interface Batch {
+  taskQueue?: string;
   notificationIds: number[];
   newMessageIds: Set<string>;
   done: Promise<void>;
@@ -25,6 +26,7 @@ interface Batch {
 export function createNotificationProcessor(deps: {
   db: Db;
   client: Client;
+  /** For credentials whose subscription recorded no task queue (rows from before it was stored). */
   taskQueue: string;
   coalesceMs?: number;
   batchMs?: number;
@@ -43,7 +45,8 @@ export function createNotificationProcessor(deps: {
       'ReconcileWorkflow',
       {
         workflowId: reconcileWorkflowId(credentialKey),
-        taskQueue: deps.taskQueue,
+        // The credential's own fleet: another fleet's workers hold another credential and refuse it.
+        taskQueue: batch.taskQueue ?? deps.taskQueue,
         args: [input],
         signal: faxesChangedSignal,
         signalArgs: [{ newMessageIds: [...batch.newMessageIds] }],
@@ -60,6 +63,7 @@ export function createNotificationProcessor(deps: {
       batches.set(notification.credentialKey, fresh);
       batch = fresh;
     }
+    batch.taskQueue ??= notification.taskQueue;
     batch.notificationIds.push(notification.notificationId);
     for (const id of newMessageIds(notification.body)) batch.newMessageIds.add(id);
     await batch.done;

@@ -8,6 +8,8 @@ export interface RecoveryOptions {
   logger?: Pick<Logger, 'warn' | 'error'>;
   /** Only rows with an id up to this one (rows stored later are handed on by the HTTP path itself). */
   upToId?: number;
+  /** Only rows received at least this long ago (the sweep leaves fresh hand-offs to the request path). */
+  receivedBeforeMs?: number;
   batchSize?: number;
   /** Stops between two notifications (e.g. when the server is closing). */
   signal?: AbortSignal;
@@ -38,6 +40,7 @@ export async function recoverUnprocessedNotifications(
       afterId,
       limit: batchSize,
       ...(opts.upToId !== undefined && { upToId: opts.upToId }),
+      ...(opts.receivedBeforeMs !== undefined && { receivedBeforeMs: opts.receivedBeforeMs }),
     });
     for (const row of rows) {
       if (opts.signal?.aborted) return result;
@@ -55,6 +58,7 @@ export async function recoverUnprocessedNotifications(
           notificationId: afterId,
           subscriptionId: row.subscription_id,
           credentialKey: row.credential_key,
+          ...(row.task_queue && { taskQueue: row.task_queue }),
           body: row.body,
         });
         result.delivered++;

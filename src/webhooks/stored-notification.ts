@@ -5,6 +5,8 @@ export interface StoredNotification {
   subscriptionId: string;
   /** The credential the subscription belongs to (`ringcentral_subscriptions.credential_key`). */
   credentialKey: string;
+  /** The task queue of the fleet holding that credential, when the subscription recorded it. */
+  taskQueue?: string;
   /** The whole notification as received: `{ uuid, event, timestamp, subscriptionId, ownerId, body }`. */
   body: Record<string, unknown>;
 }

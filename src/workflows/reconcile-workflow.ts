@@ -11,6 +11,8 @@ const reconcile = proxyActivities<FaxActivities>({
 const ROUNDS_PER_RUN = 200;
 /** Announced ids no attempt had recorded yet get this many follow-up rounds. */
 const FOLLOW_UPS = 3;
+/** At most this many ids are carried into the next run (the newest ones). */
+const MAX_CARRIED_IDS = 1_000;
 
 /**
  * Coalesces "faxes changed" notifications for one credential: however many arrive, at most one
@@ -19,6 +21,7 @@ const FOLLOW_UPS = 3;
  */
 export async function ReconcileWorkflow(input: ReconcileWorkflowInput): Promise<never> {
   const coalesceMs = input.coalesceMs ?? 1_000;
+  const roundsPerRun = input.roundsPerRun ?? ROUNDS_PER_RUN;
   let pending = input.pendingIds !== undefined;
   let newIds = new Set<string>(input.pendingIds ?? []);
   setHandler(faxesChangedSignal, (change) => {
@@ -26,27 +29,45 @@ export async function ReconcileWorkflow(input: ReconcileWorkflowInput): Promise<
     for (const id of change.newMessageIds ?? []) newIds.add(id);
   });
 
-  const followUps = new Map<string, number>();
-  for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+  // The rounds each id already had travel with it through continue-as-new: an id that never
+  // matches (a fax sent by hand, another fleet's) is dropped after FOLLOW_UPS, not carried for ever.
+  const followUps = new Map<string, number>(Object.entries(input.followUps ?? {}));
+  for (let round = 0; round < roundsPerRun; round++) {
     await condition(() => pending);
     // Let a burst of notifications gather into one list call.
     await sleep(coalesceMs, { summary: 'gather a burst of notifications' });
     pending = false;
     const ids = [...newIds];
     newIds = new Set();
-    const result = await reconcile.reconcileFaxStatuses({ newMessageIds: ids });
+    const result = await reconcile.reconcileFaxStatuses({
+      credentialKey: input.credentialKey,
+      newMessageIds: ids,
+    });
     // A new fax can be announced before its send activity recorded the id: look again shortly.
+    const unmatched = new Set(result.unmatchedNewIds);
+    for (const id of ids) if (!unmatched.has(id)) followUps.delete(id);
     for (const id of result.unmatchedNewIds) {
       const n = (followUps.get(id) ?? 0) + 1;
-      if (n > FOLLOW_UPS) continue;
+      if (n > FOLLOW_UPS) {
+        followUps.delete(id);
+        continue;
+      }
       followUps.set(id, n);
       newIds.add(id);
       pending = true;
     }
   }
   // Carry what is still to do into the next run so no notification is dropped at the boundary.
+  const carried = [...newIds].slice(-MAX_CARRIED_IDS);
   return continueAsNew<typeof ReconcileWorkflow>({
-    ...input,
-    ...(pending && { pendingIds: [...newIds] }),
+    credentialKey: input.credentialKey,
+    ...(input.coalesceMs !== undefined && { coalesceMs: input.coalesceMs }),
+    ...(input.roundsPerRun !== undefined && { roundsPerRun: input.roundsPerRun }),
+    ...(pending && {
+      pendingIds: carried,
+      followUps: Object.fromEntries(
+        carried.flatMap((id) => (followUps.has(id) ? [[id, followUps.get(id)!]] : [])),
+      ),
+    }),
   });
 }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StoredNotification } from '../../src/api/app';
 import { recoverUnprocessedNotifications } from '../../src/webhooks/notification-recovery';
+import { sql } from 'kysely';
 import { startApiServer } from '../../src/api/server';
+import { pruneProcessedWebhookNotifications } from '../../src/db/webhook-notifications';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { testDatabase } from '../support/database';
 import { createSubscription, FakeFaxClient, notificationFor, rowsFor, WEBHOOK } from './helpers';
@@ -170,5 +172,75 @@ describe('startApiServer', () => {
       await server.close();
     }
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('the sweep of unprocessed notifications (issue 8 #13, #15)', () => {
+  it('hands a notification on again after a failed hand-off, without a restart', async () => {
+    const sub = await createSubscription(database.db);
+    const received: StoredNotification[] = [];
+    let failures = 0;
+    const server = await startApiServer(
+      {
+        db: database.db,
+        faxClient: new FakeFaxClient(),
+        onNotification: async (n) => {
+          if (n.subscriptionId === sub.id && failures++ === 0) throw new Error('Temporal is down');
+          await markingHandler(received)(n);
+        },
+      },
+      { host: '127.0.0.1', port: 0, sweeper: { intervalMs: 20, graceMs: 0 } },
+    );
+    try {
+      await server.recovery;
+      const res = await fetch(`${server.url}${WEBHOOK}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Verification-Token': sub.token },
+        body: JSON.stringify(notificationFor(sub.id)),
+      });
+      expect(res.status).toBe(200);
+      await vi.waitFor(
+        async () => {
+          const rows = await rowsFor(database.db, sub.id);
+          expect(rows).toHaveLength(1);
+          expect(rows[0]!.processed_at).not.toBeNull();
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      expect(failures).toBeGreaterThanOrEqual(2);
+      expect(received.filter((n) => n.subscriptionId === sub.id)).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('prunes processed rows past their retention and keeps unprocessed and recent ones', async () => {
+    const sub = await createSubscription(database.db);
+    const ids = await storeUnprocessed(sub.id, 3);
+    const age = (days: number) => sql<Date>`now() - make_interval(days => ${days})`;
+    // ids[0]: processed 8 days ago; ids[1]: unprocessed from 8 days ago; ids[2]: processed today.
+    await database.db
+      .updateTable('webhook_notifications')
+      .set({ received_at: age(8), processed_at: age(8) } as never)
+      .where('id', '=', ids[0]!)
+      .execute();
+    await database.db
+      .updateTable('webhook_notifications')
+      .set({ received_at: age(8) } as never)
+      .where('id', '=', ids[1]!)
+      .execute();
+    await database.db
+      .updateTable('webhook_notifications')
+      .set({ processed_at: new Date() })
+      .where('id', '=', ids[2]!)
+      .execute();
+    expect(await pruneProcessedWebhookNotifications(database.db, 7)).toBeGreaterThanOrEqual(1);
+    expect((await rowsFor(database.db, sub.id)).map((r) => r.id)).toEqual([ids[1], ids[2]]);
+    await markingHandler([])({
+      notificationId: ids[1]!,
+      subscriptionId: sub.id,
+      credentialKey: '',
+      body: {},
+    });
   });
 });

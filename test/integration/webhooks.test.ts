@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFaxEvents } from '../../src/db/fax-events';
-import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import pino from 'pino';
+import { faxWorkflowId, reconcileWorkflowId } from '../../src/contracts/workflow-ids';
+import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
 import { subscriptionCheckSignal, subscriptionStateQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowResult, SubscriptionWorkflowState } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
@@ -161,5 +163,55 @@ describe('a receiver that keeps failing', () => {
       .executeTakeFirst();
     expect(oldRow?.status).toBe('Blacklisted');
     expect((await faxByWebhook('+12025550178')).result.status).toBe(OUTCOME.success);
+  });
+});
+
+describe('a subscription that vanishes (issue 8 #9d, #6)', () => {
+  beforeAll(async () => {
+    // Regular checks are far apart: only a "check now" (what webhook health sends) finds the loss.
+    stack = await startTestStack({ webhooks: { checkEveryMs: 600_000, coalesceMs: 100 } });
+    await until('an active subscription', async () => (await subscriptionState()).status === 'Active');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('keeps trying through a failed handshake and recreates the subscription', async () => {
+    const { subscriptionId: old, credentialKey } = await subscriptionState();
+    const rc = createSdkRingCentralClient({
+      serverUrl: stack.simulator.url,
+      ...stack.simulator.credentials,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await rc.deleteSubscription(old!);
+    } finally {
+      await rc.close();
+    }
+    // With the receiver down, the recreate's handshake fails: RingCentral answers 400 SUB-525.
+    await stack.api.stop();
+    const keeper = stack.client.workflow.getHandle(stack.subscriptionWorkflowId!);
+    await keeper.signal(subscriptionCheckSignal);
+    const failing = await until('a failed check', async () => {
+      const s = await subscriptionState();
+      return s.lastError !== undefined && s;
+    });
+    expect(failing.history.at(-1)).toMatchObject({ action: 'failed' });
+    expect((await keeper.describe()).status.name).toBe('RUNNING');
+
+    await stack.api.start();
+    await keeper.signal(subscriptionCheckSignal);
+    const state = await until('a new subscription', async () => {
+      const s = await subscriptionState();
+      return s.subscriptionId !== old && s.status === 'Active' && s;
+    });
+    expect(state.lastError).toBeUndefined();
+    expect(state.history.map((h) => h.action)).toContain('recreated');
+    expect(state.history.find((h) => h.action === 'recreated')?.reason).toBe(
+      'RingCentral no longer has the subscription',
+    );
+    expect((await faxByWebhook('+12025550179')).result.status).toBe('Delivered');
+    await stack.maybeRecordHistory(stack.subscriptionWorkflowId!, 'subscription-vanished-recreated');
+    await stack.maybeRecordHistory(reconcileWorkflowId(credentialKey), 'reconcile-webhooks');
   });
 });

@@ -37,6 +37,10 @@ describe('workflow replay', () => {
         'invalid-send-at.json',
         'held-cancel-refused-then-delivered.json',
         'broadcast-tilde-children.json',
+        // Issue 8: the keeper backing off after a failed handshake (patch subscription-keeps-trying),
+        // then recreating a vanished subscription; the reconciler passing its credential.
+        'subscription-vanished-recreated.json',
+        'reconcile-webhooks.json',
       ]),
     );
   });

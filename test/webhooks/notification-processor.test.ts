@@ -80,4 +80,31 @@ describe('notification processor', () => {
       .executeTakeFirst();
     expect(row?.processed_at).toBeNull();
   });
+
+  it('routes each credential to the task queue its subscription recorded (issue 8 #5)', async () => {
+    const queues: string[] = [];
+    const client = {
+      workflow: {
+        signalWithStart: async (_type: string, opts: { taskQueue: string }) => {
+          queues.push(opts.taskQueue);
+        },
+      },
+    } as unknown as Client;
+    const process = createNotificationProcessor({
+      db: database.db,
+      client,
+      taskQueue: 'api-own',
+      batchMs: 1,
+    });
+    const sub = uniqueJobId('sub');
+    const id = await store(sub, [7]);
+    await process({
+      notificationId: id,
+      subscriptionId: sub,
+      credentialKey: 'cred-c',
+      taskQueue: 'fleet-c',
+      body: {},
+    });
+    expect(queues).toEqual(['fleet-c']);
+  });
 });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../db/schema';
-import { findSubscription } from '../../db/subscriptions';
+import { adoptPendingSubscription, findSubscription, listPendingSubscriptions } from '../../db/subscriptions';
 import { RETRY_AFTER_SECONDS } from '../unavailable';
 import { insertWebhookNotification } from '../../db/webhook-notifications';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
@@ -99,7 +99,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
       .catch((err: unknown) => {
         request.log.error(
           { err, notificationId: notification.notificationId },
-          'processing a webhook notification failed; it stays unprocessed until the next start-up',
+          'processing a webhook notification failed; the sweep of unprocessed rows hands it on again',
         );
       });
   }
@@ -162,6 +162,20 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
     let subscription: Awaited<ReturnType<typeof findSubscription>>;
     try {
       subscription = await findSubscription(db, notification.subscriptionId);
+      // RingCentral may notify before its create call has answered us: the token, stored first in a
+      // pending row, proves the subscription is ours. A crash after the create leaves such a row too.
+      if (!subscription) {
+        const pending = (await listPendingSubscriptions(db)).find((p) =>
+          tokensMatch(token, p.verification_token),
+        );
+        if (pending) {
+          await adoptPendingSubscription(db, pending.id, notification.subscriptionId);
+          subscription = (await findSubscription(db, notification.subscriptionId)) ?? {
+            ...pending,
+            id: notification.subscriptionId,
+          };
+        }
+      }
     } catch (err) {
       request.log.error({ err }, 'looking up a webhook subscription failed');
       throw unavailable();
@@ -210,6 +224,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
       notificationId,
       subscriptionId: subscription.id,
       credentialKey: subscription.credential_key,
+      ...(subscription.task_queue && { taskQueue: subscription.task_queue }),
       body: json as Record<string, unknown>,
     });
     return reply.code(200).send({ ok: true });
