@@ -10,6 +10,7 @@ import { normalizeFaxNumber } from '../validation/phone-number';
 import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
 import type { FaxWorkflowInput } from '../contracts/workflow-types';
 import type { ActivityDeps } from './deps';
+import { beat } from './liveness';
 
 export type PrepareFaxJobArgs = Omit<FaxWorkflowInput, 'resume'> & {
   workflowId: string;
@@ -99,6 +100,7 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
     }
     const loaded = [];
     for (const ref of args.documents) {
+      beat();
       try {
         loaded.push({ bytes: await store.get(ref.sha256), name: ref.filename });
       } catch (err) {
@@ -111,7 +113,9 @@ export function createPrepareFaxJob({ db, documents: store, defaultRegion, crede
         throw err;
       }
     }
+    beat();
     const inspected = await inspectDocumentSet(loaded);
+    beat();
     const documents = args.documents.map((ref, i) => ({
       ...ref,
       filename: inspected.documents[i]!.filename,

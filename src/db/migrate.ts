@@ -4,6 +4,7 @@ import * as rateLimits from './migrations/2026-11-26T1300_rate_limits';
 import * as webhooks from './migrations/2026-11-26T1400_webhooks';
 import * as jobCredential from './migrations/2026-11-26T1500_job_credential';
 import * as notificationUuid from './migrations/2026-11-26T1600_notification_uuid';
+import * as attemptLease from './migrations/2026-11-27T0800_attempt_lease';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T1400_webhooks': webhooks,
   '2026-11-26T1500_job_credential': jobCredential,
   '2026-11-26T1600_notification_uuid': notificationUuid,
+  '2026-11-27T0800_attempt_lease': attemptLease,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
