@@ -31,6 +31,10 @@ import { tempDir, testDatabase } from './database';
 
 export interface TestStackOptions {
   simulator?: SimulatorOptions;
+  /** The adapter's upper bound for one HTTP exchange (a send past it is ambiguous). */
+  requestTimeoutMs?: number;
+  /** Send lease timings (activities/send-lease.ts). */
+  sendLease?: ActivityDeps['sendLease'];
   budgets?: Partial<Record<RateGroup, number>>;
   /** Our budgets' window; RingCentral's is 60 s, scaled here like the simulator's clock. */
   budgetWindowMs?: number;
@@ -59,7 +63,11 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const budgetKey = `test-${randomUUID()}`;
   const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
   const ringcentral = withRateBudgets(
-    createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
+    createSdkRingCentralClient({
+      serverUrl: simulator.url,
+      ...simulator.credentials,
+      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+    }),
     (group) =>
       admit(
         database.db,
@@ -76,6 +84,7 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',
     credentialKey: budgetKey,
+    ...(opts.sendLease && { sendLease: opts.sendLease }),
   };
 
   const address = inject('temporalAddress');
