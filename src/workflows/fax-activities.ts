@@ -36,7 +36,9 @@ export function sendActivityOptions(policy: FaxPolicy): ActivityOptions {
     retry: {
       initialInterval: policy.sendRetryInitialMs,
       backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
+      // Waiting for the lease or for another job's send to the same number counts as attempts too
+      // (SendWaiting): a cap well below 5 minutes keeps the next real failure from a long backoff.
+      maximumInterval: '1 minute',
       nonRetryableErrorTypes: ['RingCentralRejected', 'NeedsReview'],
     },
   };
