@@ -4,6 +4,7 @@ import type { Database } from '../db/schema';
 import type { DeliveryReportsMode } from '../domain/fax-status';
 import type { RingCentralClient } from '../ringcentral/types';
 import type { DocumentStore } from '../storage/document-store';
+import type { SendLeaseTimings } from './send-lease';
 
 /** Everything activities touch, built once by the worker's composition root (tests pass fakes). */
 export interface ActivityDeps {
@@ -21,4 +22,6 @@ export interface ActivityDeps {
   deliveryReports?: DeliveryReportsMode;
   /** Webhooks count as healthy while a notification arrived within this window. Default 10 min. */
   webhookHealthWindowMs?: number;
+  /** Send lease timings (see send-lease.ts); tests shorten them. */
+  sendLease?: Partial<SendLeaseTimings>;
 }

@@ -8,13 +8,14 @@ import { createReadFaxStatus } from './read-fax-status';
 import { createRecordFaxObservation } from './record-fax-observation';
 import { createRecordJobStatus } from './record-job-status';
 import { createSendFax } from './send-fax';
+import { withLiveness } from './liveness';
 
 /**
  * All activities, bound to their dependencies. Workflows import only the *type* of this object;
  * the worker registers the functions.
  */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return alive({
     prepareFaxJob: createPrepareFaxJob(deps),
     sendFax: createSendFax(deps),
     readFaxStatus: createReadFaxStatus(deps),
@@ -25,7 +26,17 @@ export function createActivities(deps: ActivityDeps) {
     cancelScheduledFax: createCancelScheduledFax(deps),
     ensureSubscription: createEnsureSubscription(deps),
     reconcileFaxStatuses: createReconcileFaxStatuses(deps),
-  };
+  });
+}
+
+/** Every activity heartbeats while it runs: a worker that dies mid-activity is noticed in seconds. */
+function alive<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      withLiveness(fn as (...args: unknown[]) => Promise<unknown>),
+    ]),
+  ) as unknown as T;
 }
 
 export type FaxActivities = ReturnType<typeof createActivities>;

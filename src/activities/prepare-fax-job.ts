@@ -11,6 +11,7 @@ import { parseFaxNumber, premiumRateAllowed } from '../validation/phone-number';
 import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
 import type { FaxWorkflowInput } from '../contracts/workflow-types';
 import type { ActivityDeps } from './deps';
+import { beat } from './liveness';
 
 export type PrepareFaxJobArgs = Omit<FaxWorkflowInput, 'resume'> & {
   workflowId: string;
@@ -129,6 +130,7 @@ export function createPrepareFaxJob({
     }
     const loaded = [];
     for (const ref of args.documents) {
+      beat();
       try {
         loaded.push({ bytes: await store.get(ref.sha256), name: ref.filename });
       } catch (err) {
@@ -141,7 +143,9 @@ export function createPrepareFaxJob({
         throw err;
       }
     }
+    beat();
     const inspected = await inspectDocumentSet(loaded);
+    beat();
     const documents = args.documents.map((ref, i) => ({
       ...ref,
       filename: inspected.documents[i]!.filename,

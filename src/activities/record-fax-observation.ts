@@ -1,5 +1,5 @@
 import type { FaxStatusObservation } from '../contracts/workflow-types';
-import { updateFaxAttempt } from '../db/fax-attempts';
+import { advanceFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent, type FaxEventSource } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import { isForwardMove, isMessageFinal } from '../domain/fax-status';
@@ -43,14 +43,15 @@ export function createRecordFaxObservation(deps: ActivityDeps) {
         faxErrorCode: observation.faxErrorCode ?? null,
         source,
       });
-      await updateFaxAttempt(trx, args.jobId, args.attemptNo, {
+      // The SQL guard, not `known`, is what keeps a stale execution from moving the attempt back.
+      const moved = await advanceFaxAttempt(trx, args.jobId, args.attemptNo, args.messageId, {
         status: observation.status,
         faxErrorCode: observation.faxErrorCode ?? null,
         finished: isMessageFinal(observation.status),
       });
       // Job-level outcomes (Delivered, redial, Failed) are the workflow's decision; here the job
       // only follows the attempt while it is in flight.
-      if (observation.status === 'Sent' || observation.status === 'Queued') {
+      if (moved && (observation.status === 'Sent' || observation.status === 'Queued')) {
         await updateFaxJobStatus(trx, args.jobId, {
           status: observation.status,
           ...(observation.pages !== undefined && { pages: observation.pages }),

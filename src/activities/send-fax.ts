@@ -1,15 +1,25 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
 import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
-import { findAttemptByMessageId, openFaxAttempt, updateFaxAttempt } from '../db/fax-attempts';
+import {
+  acquireSendLease,
+  findAttemptByMessageId,
+  openFaxAttempt,
+  recordSentAttempt,
+  updateFaxAttempt,
+} from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
+import { RingCentralApiError } from '../ringcentral/errors';
 import type { FaxMessage } from '../ringcentral/types';
 import type { DocumentRef } from '../storage/document-store';
 import type { ActivityDeps } from './deps';
+import { jittered, provesNotSent, toApplicationFailure } from './failures';
+import { judgeCandidates, type AdoptionEvidence } from './send-adoption';
+import { DEFAULT_SEND_LEASE, keepSendLease } from './send-lease';
 import { healthy } from './webhook-health';
-import { provesNotSent, toApplicationFailure } from './failures';
-import { RingCentralApiError } from '../ringcentral/errors';
 
 export interface SendFaxArgs extends FaxSendOptions {
   jobId: string;
@@ -29,122 +39,221 @@ export interface SendFaxResult {
   webhooksHealthy?: boolean;
 }
 
-/** Clock skew allowed between our `started_at` and RingCentral's `creationTime`. */
-const SKEW_MS = 2 * 60_000;
-
 /**
  * Sends one attempt of a fax, at most once.
  *
  * RingCentral has no idempotency key, and Temporal retries an activity whose worker died or whose
- * request timed out. The attempt row is the witness: it is opened ('Sending') before the request
- * and marked 'NotSent' only when an error proves RingCentral refused it (4xx, 429, our own budget,
- * connection refused). A re-execution that finds the row still 'Sending' lists the outbound faxes
- * created since the attempt started and adopts one to the same recipient that no attempt has
- * claimed (a unique index on message_id makes the claim exclusive). Only when none exists does it
- * send again.
+ * request timed out. The attempt row is the witness, and its lease says who may send:
+ * - an execution sends only while it holds the lease (renewed with each heartbeat; the upload is
+ *   aborted if it is lost), and records the message id only while it still holds it;
+ * - a retry that finds another execution's lease waits it out plus a settle delay (a durable
+ *   `nextRetryDelay`), then lists RingCentral and adopts the fax that execution sent, if any;
+ * - at most one attempt per (credential, recipient) is unresolved at a time, so a cut-off fax to a
+ *   number can only be the waiting attempt's own; what still cannot be told apart goes to a person
+ *   (`NeedsReview`) instead of being guessed.
  */
 export function createSendFax(deps: ActivityDeps) {
   const { db, ringcentral, documents, logger } = deps;
+  const timings = { ...DEFAULT_SEND_LEASE, ...deps.sendLease };
   return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
-    const { attempt, reopened } = await openFaxAttempt(db, args.jobId, args.attemptNo);
-    if (attempt.message_id) {
-      // A previous execution sent and recorded it, then died before reporting back to Temporal.
-      return {
-        messageId: attempt.message_id,
-        status: 'Queued',
-        adopted: true,
-        webhooksHealthy: await healthy(deps),
-      };
-    }
+    const ctx = Context.current();
+    const token = randomUUID();
+    const log = { jobId: args.jobId, attemptNo: args.attemptNo };
+    const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
+    if (attempt.message_id) return recorded(attempt.message_id);
 
-    // 'Sending' on a reopened row means an earlier execution may have reached RingCentral.
-    if (reopened && attempt.status === 'Sending') {
-      const found = await findUnclaimedFax(args.recipient, attempt.started_at);
-      if (found) {
-        logger.warn(
-          { jobId: args.jobId, attemptNo: args.attemptNo, messageId: found.id },
-          'adopted a fax sent by an unanswered attempt',
-        );
-        await record(args, found, true);
-        return {
-          messageId: found.id,
-          status: found.messageStatus,
-          adopted: true,
-          webhooksHealthy: await healthy(deps),
-        };
-      }
-    } else if (reopened) {
-      // The earlier execution provably sent nothing: this send starts the search window afresh.
-      await updateFaxAttempt(db, args.jobId, args.attemptNo, { status: 'Sending', startedAt: new Date() });
-    }
-
-    const content = await Promise.all(
-      args.documents.map(async (d) => ({
-        filename: d.filename,
-        contentType: d.contentType,
-        content: await documents.get(d.sha256),
-      })),
-    );
-    let message: FaxMessage;
-    try {
-      message = await ringcentral.sendFax({
-        to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
-        documents: content,
-        ...faxSendOptions(args),
-        ...(args.sendTime && { sendTime: args.sendTime }),
+    const lease = await acquireSendLease(db, {
+      jobId: args.jobId,
+      attemptNo: args.attemptNo,
+      credentialKey: deps.credentialKey,
+      recipient: args.recipient,
+      token,
+      ...timings,
+    });
+    if (lease.kind === 'recorded') return recorded(lease.messageId);
+    if (lease.kind === 'wait') {
+      logger.info({ ...log, waitMs: lease.ms }, `send waits: ${lease.reason}`);
+      throw ApplicationFailure.create({
+        type: 'SendWaiting',
+        message: `Waiting ${Math.ceil(lease.ms / 1000)} s: ${lease.reason}.`,
+        nextRetryDelay: jittered(lease.ms),
       });
-    } catch (err) {
-      const failure = toApplicationFailure(err);
-      if (provesNotSent(err)) {
-        const final = failure instanceof ApplicationFailure && failure.nonRetryable === true;
-        await updateFaxAttempt(db, args.jobId, args.attemptNo, {
-          status: final ? 'Rejected' : 'NotSent',
-          errorCode:
-            err instanceof RingCentralApiError
-              ? err.errorCode
-              : failure instanceof ApplicationFailure
-                ? (failure.type ?? null)
-                : null,
-          errorMessage: err instanceof Error ? err.message : String(err),
-          finished: final,
-        });
-      }
-      throw failure;
     }
-    await record(args, message, false);
-    return {
-      messageId: message.id,
-      status: message.messageStatus,
-      adopted: false,
-      webhooksHealthy: await healthy(deps),
-    };
+
+    const keeper = keepSendLease({
+      db,
+      jobId: args.jobId,
+      attemptNo: args.attemptNo,
+      token,
+      timings,
+      heartbeat: () => ctx.heartbeat(),
+      logger,
+    });
+    try {
+      if (lease.mayHaveSent) {
+        const adopted = await adoptCutOffSend(args, lease.startedAt);
+        if (adopted) {
+          logger.warn({ ...log, messageId: adopted.id }, 'adopted a fax sent by an unanswered attempt');
+          return await record(args, token, adopted, true);
+        }
+      }
+      const content = await Promise.all(
+        args.documents.map(async (d) => ({
+          filename: d.filename,
+          contentType: d.contentType,
+          content: await documents.get(d.sha256),
+        })),
+      );
+      let message: FaxMessage;
+      try {
+        message = await ringcentral.sendFax(
+          {
+            to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
+            documents: content,
+            ...faxSendOptions(args),
+            ...(args.sendTime && { sendTime: args.sendTime }),
+          },
+          {
+            signal: AbortSignal.any([ctx.cancellationSignal, keeper.signal]),
+            heartbeat: () => ctx.heartbeat(),
+          },
+        );
+      } catch (err) {
+        keeper.stop();
+        throw await sendFailed(args, err);
+      }
+      return await record(args, token, message, false);
+    } finally {
+      await keeper.end();
+    }
   };
 
-  async function findUnclaimedFax(recipient: string, startedAt: Date): Promise<FaxMessage | undefined> {
-    const since = new Date(startedAt.getTime() - SKEW_MS);
-    const faxes = await ringcentral.listOutboundFaxes({ dateFrom: since }).catch((err: unknown) => {
-      throw toApplicationFailure(err);
-    });
-    // Oldest first: if several unclaimed faxes match, the earliest is the one this attempt sent.
-    const candidates = faxes
-      .filter((f) => f.to.some((t) => t.phoneNumber === recipient) && f.availability !== 'Purged')
-      .sort((a, b) => a.creationTime.localeCompare(b.creationTime));
-    for (const fax of candidates) {
-      if (!(await findAttemptByMessageId(db, fax.id))) return fax;
-    }
-    return undefined;
+  async function recorded(messageId: string): Promise<SendFaxResult> {
+    // A previous execution sent and recorded it, then died before reporting back to Temporal.
+    return { messageId, status: 'Queued', adopted: true, webhooksHealthy: await healthy(deps) };
   }
 
-  async function record(args: SendFaxArgs, message: FaxMessage, adopted: boolean): Promise<void> {
+  /** Marks what the error proves, makes auth trouble visible on the job, and returns what to throw. */
+  async function sendFailed(args: SendFaxArgs, err: unknown): Promise<unknown> {
+    const failure = toApplicationFailure(err);
+    const final = failure instanceof ApplicationFailure && failure.nonRetryable === true;
+    const type = failure instanceof ApplicationFailure ? failure.type : undefined;
+    const errorMessage = err instanceof Error ? err.message : String(err);
+    if (provesNotSent(err)) {
+      await updateFaxAttempt(db, args.jobId, args.attemptNo, {
+        status: final ? 'Rejected' : 'NotSent',
+        errorCode: err instanceof RingCentralApiError ? err.errorCode : (type ?? null),
+        errorMessage,
+        finished: final,
+        releaseLease: true,
+      });
+    }
+    if (type === 'RingCentralAuthUnavailable') {
+      logger.warn(
+        { jobId: args.jobId, attemptNo: args.attemptNo, err: errorMessage },
+        'send retried: RingCentral login unavailable',
+      );
+      // Still Sending: the job shows why it has not moved, and the retry clears nothing it needs.
+      await updateFaxJobStatus(db, args.jobId, {
+        status: 'Sending',
+        errorCode: 'RingCentralAuthUnavailable',
+        errorMessage: `RingCentral login unavailable, retrying: ${errorMessage}`,
+      }).catch(() => undefined);
+    }
+    return failure;
+  }
+
+  /**
+   * Lists what RingCentral holds since the attempt's window opened and takes the one fax this
+   * attempt sent, if it can be told apart; parks the job for review when it cannot.
+   */
+  async function adoptCutOffSend(args: SendFaxArgs, startedAt: Date): Promise<FaxMessage | undefined> {
+    const faxes = await ringcentral
+      .listOutboundFaxes({ dateFrom: new Date(startedAt.getTime() - 60_000) })
+      .catch((err: unknown) => {
+        throw toApplicationFailure(err);
+      });
+    const unclaimed: FaxMessage[] = [];
+    for (const fax of faxes) {
+      if (!fax.to.some((t) => t.phoneNumber === args.recipient)) continue;
+      if (!(await findAttemptByMessageId(db, fax.id))) unclaimed.push(fax);
+    }
+    const verdict = judgeCandidates(
+      unclaimed,
+      {
+        recipient: args.recipient,
+        windowFrom: startedAt,
+        filenames: args.documents.map((d) => d.filename),
+        pages: await validatedPages(args.jobId),
+        coverIndex: args.coverIndex,
+      },
+      new Date(),
+    );
+    if (verdict.kind === 'none') return undefined;
+    if (verdict.kind === 'adopt') return verdict.fax;
+    await holdForReview(args, verdict.evidence);
+    throw ApplicationFailure.create({
+      type: 'NeedsReview',
+      message: `${verdict.evidence.length} faxes to ${args.recipient} could each be this attempt's cut-off send; a person must decide.`,
+      details: verdict.evidence,
+      nonRetryable: true,
+    });
+  }
+
+  async function validatedPages(jobId: string): Promise<number | undefined> {
+    const row = await db
+      .selectFrom('fax_events')
+      .select('detail')
+      .where('job_id', '=', jobId)
+      .where('status', '=', 'Validated')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    const pages = (row?.detail as { pages?: unknown } | null | undefined)?.pages;
+    return typeof pages === 'number' ? pages : undefined;
+  }
+
+  async function holdForReview(args: SendFaxArgs, evidence: AdoptionEvidence[]): Promise<void> {
+    logger.error(
+      { jobId: args.jobId, attemptNo: args.attemptNo, evidence },
+      'cut-off send is ambiguous: held for review',
+    );
     await db.transaction().execute(async (trx) => {
       await updateFaxAttempt(trx, args.jobId, args.attemptNo, {
-        status: message.messageStatus,
-        messageId: message.id,
+        status: 'NeedsReview',
+        errorCode: 'NEEDS_REVIEW',
+        errorMessage: 'several faxes could be this attempt’s cut-off send',
+        finished: true,
       });
+      await insertFaxEvent(trx, {
+        jobId: args.jobId,
+        attemptNo: args.attemptNo,
+        status: 'NeedsReview',
+        source: 'send',
+        detail: { candidates: evidence },
+      });
+    });
+  }
+
+  async function record(
+    args: SendFaxArgs,
+    token: string,
+    message: FaxMessage,
+    adopted: boolean,
+  ): Promise<SendFaxResult> {
+    const won = await db.transaction().execute(async (trx) => {
+      if (
+        !(await recordSentAttempt(trx, args.jobId, args.attemptNo, token, {
+          id: message.id,
+          status: message.messageStatus,
+        }))
+      )
+        return false;
       await updateFaxJobStatus(trx, args.jobId, {
         status: 'Queued',
         messageId: message.id,
         attempts: args.attemptNo,
+        errorCode: null,
+        errorMessage: null,
       });
       await insertFaxEvent(trx, {
         jobId: args.jobId,
@@ -154,6 +263,24 @@ export function createSendFax(deps: ActivityDeps) {
         source: 'send',
         detail: adopted ? { adopted: true } : null,
       });
+      return true;
     });
+    if (!won) {
+      // Another execution took the lease meanwhile: what it records (or adopts: this fax) stands.
+      logger.error(
+        { jobId: args.jobId, attemptNo: args.attemptNo, messageId: message.id },
+        'send lease lost before recording',
+      );
+      throw ApplicationFailure.create({
+        type: 'SendLeaseLost',
+        message: `Message ${message.id} was not recorded: another execution holds this attempt.`,
+      });
+    }
+    return {
+      messageId: message.id,
+      status: message.messageStatus,
+      adopted,
+      webhooksHealthy: await healthy(deps),
+    };
   }
 }

@@ -1,4 +1,5 @@
-import type { Db, FaxAttempt } from './schema';
+import { sql, type Kysely } from 'kysely';
+import type { Database, Db, FaxAttempt } from './schema';
 
 /**
  * Opens attempt `attemptNo` of a job, or returns the row a previous (crashed or retried)
@@ -38,6 +39,8 @@ export async function updateFaxAttempt(
     errorMessage?: string | null;
     finished?: boolean;
     startedAt?: Date;
+    /** The send provably did not happen: nobody needs to wait out its lease. */
+    releaseLease?: boolean;
   },
 ): Promise<void> {
   await db
@@ -50,6 +53,7 @@ export async function updateFaxAttempt(
       ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
       ...(change.finished && { finished_at: new Date() }),
       ...(change.startedAt && { started_at: change.startedAt }),
+      ...(change.releaseLease && { lease_token: null, lease_until: null }),
     })
     .where('job_id', '=', jobId)
     .where('attempt_no', '=', attemptNo)
@@ -83,4 +87,193 @@ export async function listInFlightAttempts(db: Db, credentialKey: string) {
     .where('a.status', 'in', IN_FLIGHT)
     .where('j.completed_at', 'is', null)
     .execute();
+}
+
+/** What a send execution may do once it asked for the attempt's lease. */
+export type SendLease =
+  /** An earlier execution sent and recorded it. */
+  | { kind: 'recorded'; messageId: string }
+  /** Someone else may be sending (this attempt's earlier execution, or another job to the same number). */
+  | { kind: 'wait'; ms: number; reason: string }
+  /**
+   * This execution holds the lease. `mayHaveSent`: an earlier execution held it and never recorded
+   * an outcome, so RingCentral must be listed from `startedAt` before anything is sent.
+   */
+  | { kind: 'acquired'; mayHaveSent: boolean; startedAt: Date };
+
+export interface SendLeaseRequest {
+  jobId: string;
+  attemptNo: number;
+  credentialKey: string;
+  recipient: string;
+  /** This execution's identity: only its holder renews the lease or records the message id. */
+  token: string;
+  leaseMs: number;
+  /** After a lease ends, how long a fax it uploaded may take to show up in RingCentral's list. */
+  settleMs: number;
+  /** A `Sending` attempt of another job whose lease ended this long ago no longer blocks the number. */
+  abandonedMs: number;
+}
+
+/**
+ * Takes the send lease of one attempt, serialised per (credential, recipient) by a transaction-scoped
+ * advisory lock, so at most one attempt to a number is unresolved at a time: a cut-off send can then
+ * only be this attempt's own. Times are the database's, the one clock every worker shares.
+ */
+export async function acquireSendLease(db: Kysely<Database>, req: SendLeaseRequest): Promise<SendLease> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`${req.credentialKey}|${req.recipient}`}, 0))`.execute(
+      trx,
+    );
+    const row = await trx
+      .selectFrom('fax_attempts')
+      .select([
+        'status',
+        'message_id',
+        'lease_token',
+        'lease_until',
+        'started_at',
+        sql<Date>`now()`.as('now'),
+      ])
+      .where('job_id', '=', req.jobId)
+      .where('attempt_no', '=', req.attemptNo)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (row.message_id) return { kind: 'recorded', messageId: row.message_id };
+    const now = row.now.getTime();
+    if (row.lease_token !== null && row.lease_token !== req.token && row.lease_until) {
+      const free = row.lease_until.getTime() + req.settleMs;
+      if (free > now)
+        return {
+          kind: 'wait',
+          ms: free - now,
+          reason: 'an earlier execution of this send may still be uploading',
+        };
+    }
+    const other = await trx
+      .selectFrom('fax_attempts')
+      .select(['job_id', 'attempt_no', 'lease_until'])
+      .where('credential_key', '=', req.credentialKey)
+      .where('recipient', '=', req.recipient)
+      .where('status', '=', 'Sending')
+      .where('lease_token', 'is not', null)
+      .where((eb) => eb.not(eb.and([eb('job_id', '=', req.jobId), eb('attempt_no', '=', req.attemptNo)])))
+      .where('lease_until', '>', sql<Date>`now() - make_interval(secs => ${req.abandonedMs / 1000})`)
+      .orderBy('lease_until', 'desc')
+      .executeTakeFirst();
+    if (other) {
+      const ends = (other.lease_until?.getTime() ?? now) + req.settleMs - now;
+      return {
+        kind: 'wait',
+        ms: Math.max(2_000, ends),
+        reason: `job ${other.job_id} (attempt ${other.attempt_no}) has an unresolved send to the same number`,
+      };
+    }
+    const mayHaveSent = row.status === 'Sending' && row.lease_token !== null;
+    await trx
+      .updateTable('fax_attempts')
+      .set({
+        status: 'Sending',
+        lease_token: req.token,
+        lease_until: sql<Date>`now() + make_interval(secs => ${req.leaseMs / 1000})`,
+        credential_key: req.credentialKey,
+        recipient: req.recipient,
+        // A send that provably never happened (or never began) opens its search window afresh.
+        ...(!mayHaveSent && { started_at: sql<Date>`now()` }),
+      })
+      .where('job_id', '=', req.jobId)
+      .where('attempt_no', '=', req.attemptNo)
+      .execute();
+    const startedAt = mayHaveSent ? row.started_at : row.now;
+    return { kind: 'acquired', mayHaveSent, startedAt };
+  });
+}
+
+/** Extends the holder's lease; false when it was lost (another execution took it, or it recorded). */
+export async function renewSendLease(
+  db: Db,
+  jobId: string,
+  attemptNo: number,
+  token: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('fax_attempts')
+    .set({ lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
+    .where('job_id', '=', jobId)
+    .where('attempt_no', '=', attemptNo)
+    .where('lease_token', '=', token)
+    .where('message_id', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The holder stopped sending (its request ended or was aborted): the settle delay starts now. */
+export async function endSendLease(db: Db, jobId: string, attemptNo: number, token: string): Promise<void> {
+  await db
+    .updateTable('fax_attempts')
+    .set({ lease_until: sql<Date>`least(lease_until, now())` })
+    .where('job_id', '=', jobId)
+    .where('attempt_no', '=', attemptNo)
+    .where('lease_token', '=', token)
+    .execute();
+}
+
+/**
+ * Records the attempt's message id, fenced: only the lease holder, and only while no message id is
+ * recorded, so a late execution cannot overwrite what a retry recorded. False when fenced out.
+ */
+export async function recordSentAttempt(
+  db: Db,
+  jobId: string,
+  attemptNo: number,
+  token: string,
+  message: { id: string; status: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('fax_attempts')
+    .set({ status: message.status, message_id: message.id, lease_until: sql<Date>`now()` })
+    .where('job_id', '=', jobId)
+    .where('attempt_no', '=', attemptNo)
+    .where('lease_token', '=', token)
+    .where('message_id', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Attempt statuses each RingCentral status may replace: statuses move forward only. */
+const MAY_REPLACE: Record<string, string[]> = {
+  Queued: ['Sending'],
+  Sent: ['Sending', 'Queued'],
+  Delivered: ['Sending', 'Queued', 'Sent'],
+  DeliveryFailed: ['Sending', 'Queued', 'Sent'],
+  SendingFailed: ['Sending', 'Queued', 'Sent'],
+};
+
+/**
+ * Moves an attempt to what RingCentral reported, only forward and only for the attempt's own
+ * message, whatever the caller believed: a stale execution cannot move it back. True when it moved.
+ */
+export async function advanceFaxAttempt(
+  db: Db,
+  jobId: string,
+  attemptNo: number,
+  messageId: string,
+  change: { status: string; faxErrorCode?: string | null; finished?: boolean },
+): Promise<boolean> {
+  const from = MAY_REPLACE[change.status];
+  if (!from) return false;
+  const result = await db
+    .updateTable('fax_attempts')
+    .set({
+      status: change.status,
+      ...(change.faxErrorCode !== undefined && { fax_error_code: change.faxErrorCode }),
+      ...(change.finished && { finished_at: new Date() }),
+    })
+    .where('job_id', '=', jobId)
+    .where('attempt_no', '=', attemptNo)
+    .where('message_id', '=', messageId)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

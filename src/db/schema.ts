@@ -43,6 +43,11 @@ export interface FaxAttemptsTable {
   error_message: string | null;
   started_at: Timestamp;
   finished_at: Timestamp | null;
+  /** The execution that may be sending this attempt, and until when (see send-lease.ts). */
+  lease_token: string | null;
+  lease_until: Timestamp | null;
+  credential_key: string | null;
+  recipient: string | null;
 }
 
 /** Every status observation, with where it came from; the audit trail of a job. */

@@ -34,6 +34,7 @@ export type FaxJobStatus =
   | 'SentUnconfirmed' // final: Sent and then silence for the quiet period; treated as success
   | 'Failed' // final failure
   | 'Canceled' // final
+  | 'NeedsReview' // final for faxflow: a cut-off send could not be told apart; a person decides
   | 'Expired'; // final: the kill time passed
 
 const FINAL: ReadonlySet<FaxJobStatus> = new Set([
@@ -43,6 +44,7 @@ const FINAL: ReadonlySet<FaxJobStatus> = new Set([
   'Failed',
   'Canceled',
   'Expired',
+  'NeedsReview',
 ]);
 
 export function isFinalStatus(status: FaxJobStatus): boolean {

@@ -366,6 +366,8 @@ interface RawRecord {
   faxPageCount?: number;
   availability?: string;
   to?: FaxRecipientStatus[];
+  attachments?: { fileName?: string; filename?: string }[];
+  coverIndex?: number;
 }
 
 export function toFaxMessage(raw: unknown): FaxMessage {
@@ -383,5 +385,12 @@ export function toFaxMessage(raw: unknown): FaxMessage {
       ...(t.messageStatus !== undefined && { messageStatus: t.messageStatus }),
       ...(t.faxErrorCode !== undefined && { faxErrorCode: t.faxErrorCode }),
     })),
+    ...(r.attachments && {
+      attachments: r.attachments.map((a) => {
+        const fileName = a.fileName ?? a.filename;
+        return fileName !== undefined ? { fileName } : {};
+      }),
+    }),
+    ...(typeof r.coverIndex === 'number' && { coverIndex: r.coverIndex }),
   };
 }

@@ -75,4 +75,8 @@ export interface FaxMessage {
   faxPageCount: number;
   availability: string;
   to: FaxRecipientStatus[];
+  /** The uploaded files as RingCentral stored them (GET carries `fileName`, a send's answer `filename`). */
+  attachments?: { fileName?: string }[];
+  /** The cover page template the fax was sent with (0: none). */
+  coverIndex?: number;
 }

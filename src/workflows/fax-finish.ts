@@ -157,6 +157,15 @@ export async function finishAfterError(run: FaxRun, err: unknown): Promise<FaxWo
     const code = errorCodeOf(err.cause);
     return await finish(run, 'Failed', { code, message: rejectionReason(code, err.cause.message) });
   }
+  // The send could not tell which fax was its own (issue 8 #3): held with the evidence, never guessed.
+  // Runs that never saw this failure type replay unchanged, so no patch marker is needed.
+  if (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === 'NeedsReview'
+  ) {
+    return await finish(run, 'NeedsReview', { code: 'NEEDS_REVIEW', message: err.cause.message });
+  }
   throw err;
 }
 

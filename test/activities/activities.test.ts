@@ -22,7 +22,9 @@ afterAll(async () => {
 });
 
 async function setup(rc = new FakeRingCentral()) {
-  const { deps } = await makeActivityDeps(database, rc);
+  const made = await makeActivityDeps(database, rc);
+  // These tests retry at once; waiting out the lease and its settle delay is test/activities/send-lease.test.ts's.
+  const deps = { ...made.deps, sendLease: { settleMs: 0 } };
   const activities = createActivities(deps);
   const pdf = await deps.documents.put(await makeSamplePdf(2), {
     filename: 'letter #1.pdf',

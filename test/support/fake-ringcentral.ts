@@ -38,6 +38,8 @@ export class FakeRingCentral implements RingCentralClient {
       faxPageCount: 0,
       availability: 'Alive',
       to: request.to.map((t) => ({ phoneNumber: t.phoneNumber, messageStatus: 'Queued' })),
+      attachments: request.documents.map((d) => ({ fileName: d.filename })),
+      ...(request.coverIndex !== undefined && { coverIndex: request.coverIndex }),
     };
     this.sent.push({ id, request });
     this.messages.set(id, message);

@@ -51,6 +51,10 @@ export const OUTCOME =
 
 export interface TestStackOptions {
   simulator?: SimulatorOptions;
+  /** The adapter's upper bound for one HTTP exchange (a send past it is ambiguous). */
+  requestTimeoutMs?: number;
+  /** Send lease timings (activities/send-lease.ts). */
+  sendLease?: ActivityDeps['sendLease'];
   budgets?: Partial<Record<RateGroup, number>>;
   /** Our budgets' window; RingCentral's is 60 s, scaled here like the simulator's clock. */
   budgetWindowMs?: number;
@@ -80,7 +84,11 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const budgetKey = `test-${randomUUID()}`;
   const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
   const ringcentral = withRateBudgets(
-    createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
+    createSdkRingCentralClient({
+      serverUrl: simulator.url,
+      ...simulator.credentials,
+      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+    }),
     (group) =>
       admit(
         database.db,
@@ -101,6 +109,7 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     // delivery-reports account as final; an operator who knows the account says `yes` (tested apart
     // in test/integration/status-models.test.ts).
     deliveryReports: opts.deliveryReports ?? (STATUS_MODEL === 'delivery-reports' ? 'yes' : 'auto'),
+    ...(opts.sendLease && { sendLease: opts.sendLease }),
   };
 
   const address = inject('temporalAddress');
