@@ -13,7 +13,7 @@ export async function openFaxAttempt(
 ): Promise<{ attempt: FaxAttempt; reopened: boolean }> {
   const inserted = await db
     .insertInto('fax_attempts')
-    .values({ job_id: jobId, attempt_no: attemptNo, status: 'Sending', started_at: new Date() })
+    .values({ job_id: jobId, attempt_no: attemptNo, status: 'Sending', started_at: sql<Date>`now()` })
     .onConflict((oc) => oc.columns(['job_id', 'attempt_no']).doNothing())
     .returningAll()
     .executeTakeFirst();

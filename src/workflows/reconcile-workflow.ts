@@ -5,6 +5,8 @@ import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
 
 const reconcile = proxyActivities<FaxActivities>({
   startToCloseTimeout: '2 minutes',
+  // A task lost with a dead worker or a restarted server is retried in seconds, not at the timeout.
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -13,6 +13,8 @@ import type { SubscriptionWorkflowInput, SubscriptionWorkflowState } from '../co
 
 const upkeep = proxyActivities<FaxActivities>({
   startToCloseTimeout: '1 minute',
+  // A task lost with a dead worker or a restarted server is retried in seconds, not at the timeout.
+  heartbeatTimeout: '20 seconds',
   // RingCentral's handshake against our receiver can fail while it starts: keep trying, gently.
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
