@@ -16,7 +16,14 @@ import { DEFAULT_BUDGETS, type RateGroup } from '../src/ringcentral/rate-budgets
 import { makeSamplePdf } from '../src/pdf/sample-document';
 import { faxWorkflowId } from '../src/contracts/workflow-ids';
 import { DEFAULT_POLICY, type FaxPolicy } from '../src/contracts/workflow-types';
-import { startBase, startPipeline, waitFor, type BenchBase, type Pipeline } from './support/bench-stack';
+import {
+  benchStatusModel,
+  startBase,
+  startPipeline,
+  waitFor,
+  type BenchBase,
+  type Pipeline,
+} from './support/bench-stack';
 import {
   actionTotal,
   countWorkflowRuns,
@@ -45,6 +52,11 @@ if (!scenario || !SCENARIOS.includes(scenario)) {
   console.error(`usage: npx tsx bench/pipeline.ts ${SCENARIOS.join('|')} [--time-scale X] [--n N]`);
   process.exit(2);
 }
+/**
+ * A fax's successful end: Delivered where the account reports delivery (the default here), Sent on
+ * a sent-final account (FAXFLOW_BENCH_STATUS_MODEL=sent-final). The tables say "Delivered" for both.
+ */
+const FINAL_SUCCESS = benchStatusModel() === 'sent-final' ? 'Sent' : 'Delivered';
 const N_OVERRIDE = values.n !== undefined ? Number(values.n) : undefined;
 const COALESCE_MS = values['coalesce-ms'] !== undefined ? Number(values['coalesce-ms']) : undefined;
 
@@ -220,7 +232,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
     .selectFrom('fax_events')
     .select(['job_id', 'observed_at', 'source'])
     .where('job_id', 'in', jobIds)
-    .where('status', '=', 'Delivered')
+    .where('status', '=', FINAL_SUCCESS)
     .orderBy('observed_at')
     .orderBy('id')
     .execute();
@@ -236,7 +248,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
 
   const outcomes: FaxOutcome[] = jobs.map((j) => {
     const sim = j.message_id ? simById.get(j.message_id) : undefined;
-    const simDelivered = sim?.history.find((h) => h.status === 'Delivered');
+    const simDelivered = sim?.history.find((h) => h.status === FINAL_SUCCESS);
     const pg = firstDelivered.get(j.id);
     return {
       jobId: j.id,
@@ -265,7 +277,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
     wallMs,
     submitMs,
     outcomes,
-    delivered: outcomes.filter((o) => o.status === 'Delivered'),
+    delivered: outcomes.filter((o) => o.status === FINAL_SUCCESS),
     calls: diffCounts(after.callsByEndpoint, before.callsByEndpoint),
     callsByGroup: diffCounts(after.callsByGroup, before.callsByGroup),
     statusCodes: diffCounts(after.statusCodes, before.statusCodes),
