@@ -3,7 +3,7 @@ import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
-import { FAST_POLICY, startTestStack, type TestStack } from '../support/test-stack';
+import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
 
 // Issue 8's critical scenarios 1-3 against real Temporal, Postgres and the simulator's faults.
 // Ground truth is the simulator's record of what it accepted, never faxflow's own tables.
@@ -38,7 +38,7 @@ async function result(jobId: string): Promise<FaxWorkflowResult> {
 /** Every job delivered with a fax of its own document, and no document sent twice. */
 async function expectEachSentOnce(jobs: { jobId: string; filename: string }[], numbers: string[]) {
   const results = await Promise.all(jobs.map(({ jobId }) => result(jobId)));
-  expect(results.map((r) => r.status)).toEqual(jobs.map(() => 'Delivered'));
+  expect(results.map((r) => r.status)).toEqual(jobs.map(() => OUTCOME.success));
   const faxes = (await Promise.all([...new Set(numbers)].map((to) => stack.simFaxes(to)))).flat();
   expect(faxes.map((f) => f.attachments[0]!.filename).sort()).toEqual(jobs.map((j) => j.filename).sort());
   for (const [i, job] of jobs.entries()) {

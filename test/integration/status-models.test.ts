@@ -102,7 +102,12 @@ describe('an account that reports delivery, deliveryReports auto', () => {
     // A first poll late enough to see Delivered teaches faxflow that this account reports delivery.
     const delivered = await send(stack, '+12025550132', { pollInitialMs: 2_000 });
     expect(delivered.result.status).toBe('Delivered');
-    const learnt = await stack.db.selectFrom('ringcentral_delivery_reports').selectAll().execute();
+    // Other test files share this database (with credentials of their own): look at this fax's row.
+    const learnt = await stack.db
+      .selectFrom('ringcentral_delivery_reports')
+      .selectAll()
+      .where('message_id', '=', delivered.result.messageId!)
+      .execute();
     expect(learnt).toMatchObject([{ first_status: 'Delivered', message_id: delivered.result.messageId }]);
     // Now Sent alone is no longer the end: the quiet period decides.
     const again = await send(stack, '+15550000005', { sentQuietPeriodMs: 1_500 });

@@ -210,7 +210,7 @@ describe('a subscription that vanishes (issue 8 #9d, #6)', () => {
     expect(state.history.find((h) => h.action === 'recreated')?.reason).toBe(
       'RingCentral no longer has the subscription',
     );
-    expect((await faxByWebhook('+12025550179')).result.status).toBe('Delivered');
+    expect((await faxByWebhook('+12025550179')).result.status).toBe(OUTCOME.success);
     await stack.maybeRecordHistory(stack.subscriptionWorkflowId!, 'subscription-vanished-recreated');
     await stack.maybeRecordHistory(reconcileWorkflowId(credentialKey), 'reconcile-webhooks');
   });
