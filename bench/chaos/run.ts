@@ -20,7 +20,7 @@ import { awaitFinal, judge, makeJobs, submit, type ChaosJob } from './workload';
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
 
-const SIZES = { ci: 40, full: 300 } as const;
+const SIZES = { ci: 20, full: 300 } as const;
 
 const CHAOS_POLICY = {
   pollInitialMs: 2_000,

@@ -1,14 +1,13 @@
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import type {
   DeliveryStatusSignal,
-  FaxResumeState,
   FaxStatusObservation,
   FaxWorkflowInput,
   FaxWorkflowResult,
 } from '../contracts/workflow-types';
 import { isForwardMove, isMessageFinal, type RingCentralMessageStatus } from '../domain/fax-status';
 import { BOOKKEEPING, bookkeeping } from './fax-activities';
-import { setStatus, type FaxRun } from './fax-run';
+import { resumeStateOf, setStatus, type FaxRun } from './fax-run';
 
 export type WaitOutcome =
   | { kind: 'final'; status: RingCentralMessageStatus; faxErrorCode?: string }
@@ -17,8 +16,8 @@ export type WaitOutcome =
   | { kind: 'canceled' }
   | { kind: 'rescheduled' };
 
-/** A successor carries the recent timeline only, so its input stays small. */
-const TIMELINE_CARRIED = 50;
+/** Continue-as-new waits for handlers, then re-checks what they decided before handing over. */
+const HANDLER_RESULTS_KEPT = 'continue-as-new-keeps-handler-results';
 
 /**
  * From this patch on, a polled status is recorded by `recordFaxObservation`, like a webhook's,
@@ -64,19 +63,11 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       workflowInfo().continueAsNewSuggested
     ) {
       await condition(allHandlersFinished);
-      const carried: FaxResumeState = {
-        recipient: state.recipient,
-        documents: run.documents,
-        attempt: state.attempt,
-        failedAttempts: run.failedAttempts,
-        messageId: state.messageId!,
-        known: run.known ?? 'Queued',
-        deadline: run.deadline,
-        timeline: state.timeline.slice(-TIMELINE_CARRIED),
-        ...(sentAtMs !== undefined && { sentAtMs }),
-        ...(run.sendAtMs !== undefined && { sendAtMs: run.sendAtMs }),
-      };
-      await continueAsNew<FaxWorkflowFn>({ ...input, resume: carried });
+      // A cancel or reschedule that completed while the handlers finished changes what this run
+      // does next: act on it here instead of handing a stale state to the successor (issue 8 #10).
+      if (patched(HANDLER_RESULTS_KEPT) && (run.cancelRequested || run.rescheduled)) continue;
+      // The successor also gets the status signal not yet acted on and the webhook-health flag.
+      await continueAsNew<FaxWorkflowFn>({ ...input, resume: resumeStateOf(run, sentAtMs) });
     }
 
     // A fax RingCentral holds for its send time has nothing to report before then.
