@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTestServer } from '../../src/stack/temporal-binary';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { sendTaskQueue } from '../../src/contracts/task-queues';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { deliveryStatusSignal, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
+import { startFaxWorkflow, withFakeWorkers } from './fake-workers';
 import { fakeActivities } from './fake-activities';
 
 /**
@@ -31,35 +29,15 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const DOC = { sha256: 'a'.repeat(64), size: 100, filename: 'a.pdf', contentType: 'application/pdf' };
-
-async function withWorkers<T>(
+function withWorkers<T>(
   fake: ReturnType<typeof fakeActivities>,
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
-  const taskQueue = `tq-${randomUUID()}`;
-  const { sendFax, ...light } = fake.activities;
-  const main = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { code: inject('workflowCode') },
-    activities: light,
-  });
-  const send = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: sendTaskQueue(taskQueue),
-    activities: { sendFax },
-  });
-  return send.runUntil(() => main.runUntil(fn(taskQueue)));
+  return withFakeWorkers(env, fake, fn);
 }
 
 function start(taskQueue: string, input: Partial<FaxWorkflowInput> = {}) {
-  const jobId = randomUUID();
-  return env.client.workflow.start('FaxWorkflow', {
-    taskQueue,
-    workflowId: `fax-${jobId}`,
-    args: [{ jobId, to: '+12025550123', documents: [DOC], ...input }],
-  });
+  return startFaxWorkflow(env, taskQueue, input);
 }
 
 const at = (result: { timeline: { status: string; at: string }[] }, status: string): number =>

@@ -5,15 +5,14 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTestServer } from '../../src/stack/temporal-binary';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { sendTaskQueue } from '../../src/contracts/task-queues';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { HISTORIES_DIR } from '../support/test-stack';
+import { DOC, startFaxWorkflow, withFakeWorkers } from './fake-workers';
 import { fakeActivities, gate } from './fake-activities';
 
 /**
@@ -39,35 +38,16 @@ afterAll(async () => {
 });
 
 const HOUR = 3600_000;
-const DOC = { sha256: 'a'.repeat(64), size: 100, filename: 'a.pdf', contentType: 'application/pdf' };
 
-async function withWorkers<T>(
+function withWorkers<T>(
   fake: ReturnType<typeof fakeActivities>,
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
-  const taskQueue = `tq-${randomUUID()}`;
-  const { sendFax, ...light } = fake.activities;
-  const main = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { code: inject('workflowCode') },
-    activities: light,
-  });
-  const send = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: sendTaskQueue(taskQueue),
-    activities: { sendFax },
-  });
-  return send.runUntil(() => main.runUntil(fn(taskQueue)));
+  return withFakeWorkers(env, fake, fn);
 }
 
 function start(taskQueue: string, input: Partial<FaxWorkflowInput> = {}) {
-  const jobId = randomUUID();
-  return env.client.workflow.start('FaxWorkflow', {
-    taskQueue,
-    workflowId: `fax-${jobId}`,
-    args: [{ jobId, to: '+12025550123', documents: [DOC], ...input }],
-  });
+  return startFaxWorkflow(env, taskQueue, input);
 }
 
 /** Saves a finished workflow's history under test/histories/ when FAXFLOW_RECORD_HISTORIES=1. */
