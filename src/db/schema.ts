@@ -103,7 +103,18 @@ export interface RingCentralDeliveryReportsTable {
   seen_at: CreatedAt;
 }
 
+/** A customer faxflow sends for (see db/tenants.ts). */
+export interface TenantsTable {
+  id: string;
+  name: string;
+  default_region: string | null;
+  default_cover: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  disabled_at: Timestamp | null;
+}
+
 export interface Database {
+  tenants: TenantsTable;
   ringcentral_delivery_reports: RingCentralDeliveryReportsTable;
   rate_limit_events: RateLimitEventsTable;
   ringcentral_subscriptions: RingCentralSubscriptionsTable;
@@ -121,3 +132,4 @@ export type NewFaxJob = Insertable<FaxJobsTable>;
 export type FaxJobUpdate = Updateable<FaxJobsTable>;
 export type FaxAttempt = Selectable<FaxAttemptsTable>;
 export type FaxEvent = Selectable<FaxEventsTable>;
+export type Tenant = Selectable<TenantsTable>;
