@@ -26,7 +26,9 @@ describe('tenants', () => {
 
   it('creates a tenant once, lists it, and disables it once', async () => {
     const id = `t-${randomUUID().slice(0, 8)}`;
-    expect(await createTenant(database.db, { id, name: 'Clinic', defaultCover: { confidential: true } })).toBe(true);
+    expect(
+      await createTenant(database.db, { id, name: 'Clinic', defaultCover: { confidential: true } }),
+    ).toBe(true);
     expect(await createTenant(database.db, { id, name: 'Other' })).toBe(false);
     const found = await findTenant(database.db, id);
     expect(found).toMatchObject({ name: 'Clinic', default_cover: { confidential: true }, disabled_at: null });
@@ -38,6 +40,7 @@ describe('tenants', () => {
 
   it('accepts short lower-case ids only', () => {
     expect(TENANT_ID_PATTERN.test('acme-clinic')).toBe(true);
-    for (const bad of ['', 'Acme', 'a_b', 'a/b', '-a', 'a'.repeat(41)]) expect(TENANT_ID_PATTERN.test(bad)).toBe(false);
+    for (const bad of ['', 'Acme', 'a_b', 'a/b', '-a', 'a'.repeat(41)])
+      expect(TENANT_ID_PATTERN.test(bad)).toBe(false);
   });
 });
