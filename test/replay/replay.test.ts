@@ -44,6 +44,14 @@ describe('workflow replay', () => {
         // then recreating a vanished subscription; the reconciler passing its credential.
         'subscription-vanished-recreated.json',
         'reconcile-webhooks.json',
+        // Issue 13: continue-as-new (the run that hands over and the one that expires), a carried
+        // signal acted on first, Sent then silence, a status buffered before the message id, NeedsReview.
+        'continued-as-new-first-run.json',
+        'expired-after-continue-as-new.json',
+        'continued-run-acts-on-carried-signal.json',
+        'sent-unconfirmed.json',
+        'early-status-signal-buffered.json',
+        'needs-review.json',
       ]),
     );
   });
