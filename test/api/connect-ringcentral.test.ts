@@ -4,7 +4,10 @@ import { issueConnectLink } from '../../src/db/connect-links';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { disableTenant } from '../../src/db/tenants';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index';
-import { testDatabase } from '../support/database';
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConnectSecret } from '../../src/api/plugins/connect-ringcentral';
+import { tempDir, testDatabase } from '../support/database';
 import { connectApp, type FakeRegistry, type LogCapture, newTenant, pathOf } from './connect-helpers';
 
 const PUBLIC = 'http://faxflow.test';
@@ -311,5 +314,17 @@ describe('GET /connect/ringcentral and its callback', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('loadConnectSecret', () => {
+  it('creates 32 random bytes in the data folder (mode 0600) once, then reads the same bytes', async () => {
+    const dir = path.join(await tempDir(), 'data');
+    const first = loadConnectSecret(dir);
+    expect(first.length).toBe(32);
+    expect(statSync(path.join(dir, 'connect-secret')).mode & 0o777).toBe(0o600);
+    expect(loadConnectSecret(dir).equals(first)).toBe(true);
+    writeFileSync(path.join(dir, 'connect-secret'), 'too short\n');
+    expect(() => loadConnectSecret(dir)).toThrow(/at least 64 hex digits/);
   });
 });
