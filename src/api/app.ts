@@ -13,6 +13,7 @@ import { connectRingCentral, type ConnectRingCentralDeps } from './plugins/conne
 
 export type { StoredNotification, NotificationHandler } from '../webhooks/stored-notification';
 export type { FaxApiClient } from './plugins/faxes';
+export type { ConnectRingCentralDeps } from './plugins/connect-ringcentral';
 
 export interface ApiDeps {
   db: Kysely<Database>;

@@ -6,9 +6,10 @@ import { disableTenant } from '../../src/db/tenants';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConnectSecret } from '../../src/api/plugins/connect-ringcentral';
+import { connectDepsFromConfig, loadConnectSecret } from '../../src/api/plugins/connect-ringcentral';
+import { loadConfig } from '../../src/config/config';
 import { tempDir, testDatabase } from '../support/database';
-import { connectApp, type FakeRegistry, type LogCapture, newTenant, pathOf } from './connect-helpers';
+import { connectApp, FakeRegistry, type LogCapture, newTenant, pathOf } from './connect-helpers';
 
 const PUBLIC = 'http://faxflow.test';
 
@@ -326,5 +327,43 @@ describe('loadConnectSecret', () => {
     expect(loadConnectSecret(dir).equals(first)).toBe(true);
     writeFileSync(path.join(dir, 'connect-secret'), 'too short\n');
     expect(() => loadConnectSecret(dir)).toThrow(/at least 64 hex digits/);
+  });
+});
+
+describe('connectDepsFromConfig', () => {
+  it('takes the RingCentral app and public URL from the configuration, else the given fallbacks', async () => {
+    const dataDir = await tempDir();
+    const registry = new FakeRegistry();
+    const configured = loadConfig({
+      FAXFLOW_DATA_DIR: dataDir,
+      RINGCENTRAL_CLIENT_ID: 'cid',
+      RINGCENTRAL_CLIENT_SECRET: 'csecret',
+      RINGCENTRAL_JWT: 'jwt',
+      FAXFLOW_PUBLIC_URL: 'https://fax.example.com/',
+    });
+    const deps = connectDepsFromConfig(configured, { registry, localUrl: 'http://127.0.0.1:8080' });
+    expect(deps).toMatchObject({
+      ringcentral: {
+        serverUrl: 'https://platform.ringcentral.com',
+        clientId: 'cid',
+        clientSecret: 'csecret',
+      },
+      publicUrl: 'https://fax.example.com',
+    });
+    expect(deps?.secret.equals(loadConnectSecret(dataDir))).toBe(true);
+
+    const bare = loadConfig({ FAXFLOW_DATA_DIR: dataDir });
+    expect(connectDepsFromConfig(bare, { registry, localUrl: 'http://127.0.0.1:8080' })).toBeUndefined();
+    const sim = {
+      serverUrl: 'http://127.0.0.1:8787',
+      clientId: 'sim-client-id',
+      clientSecret: 'sim-client-secret',
+    };
+    expect(
+      connectDepsFromConfig(bare, { registry, localUrl: 'http://127.0.0.1:8080', app: sim }),
+    ).toMatchObject({
+      ringcentral: sim,
+      publicUrl: 'http://127.0.0.1:8080',
+    });
   });
 });

@@ -23,11 +23,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Config } from '../../config/config';
 import {
   consumeConnectLink,
   consumeConnectState,
   CONNECT_LINK_TTL_MS,
   createConnectState,
+  pruneConnectLinks,
 } from '../../db/connect-links';
 import type { Database } from '../../db/schema';
 import { findTenant } from '../../db/tenants';
@@ -54,6 +56,38 @@ export interface ConnectRingCentralOptions extends ConnectRingCentralDeps {
 }
 
 const SECRET_FILE = 'connect-secret';
+/** Links and states are deleted this long after they expired (until then they answer "expired"). */
+const KEEP_EXPIRED_MS = 7 * 24 * 3_600_000;
+
+/**
+ * The connect routes' settings from the configuration: the RingCentral app (RINGCENTRAL_CLIENT_ID,
+ * RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_SERVER_URL; `app` when those are not configured, e.g. the
+ * simulator's), FAXFLOW_PUBLIC_URL (else `localUrl`, the API's own address) and the secret from the
+ * data folder. Undefined when there is no RingCentral app at all.
+ */
+export function connectDepsFromConfig(
+  config: Config,
+  wiring: {
+    registry: ConnectionRegistry;
+    onConnected?: ConnectRingCentralDeps['onConnected'];
+    localUrl: string;
+    app?: ConnectRingCentralDeps['ringcentral'];
+  },
+): ConnectRingCentralDeps | undefined {
+  const ringcentral = config.ringcentral ?? wiring.app;
+  if (!ringcentral) return undefined;
+  return {
+    registry: wiring.registry,
+    ringcentral: {
+      serverUrl: ringcentral.serverUrl,
+      clientId: ringcentral.clientId,
+      ...(ringcentral.clientSecret !== undefined && { clientSecret: ringcentral.clientSecret }),
+    },
+    publicUrl: config.publicUrl ?? wiring.localUrl,
+    secret: loadConnectSecret(config.dataDir),
+    ...(wiring.onConnected && { onConnected: wiring.onConnected }),
+  };
+}
 const RINGCENTRAL_TIMEOUT_MS = 15_000;
 
 /**
@@ -402,6 +436,9 @@ export const connectRingCentral: FastifyPluginAsync<ConnectRingCentralOptions> =
           reconnected: saved.reconnected,
         },
         'RingCentral connection saved',
+      );
+      pruneConnectLinks(opts.db, new Date(now().getTime() - KEEP_EXPIRED_MS)).catch((e: unknown) =>
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, 'pruning old connect links failed'),
       );
       if (opts.onConnected) {
         try {
