@@ -9,9 +9,11 @@ import { healthRoutes, type ReadinessCheck } from './plugins/health';
 import { installMetrics } from './plugins/metrics';
 import { observeWebhookLag } from '../metrics/metrics';
 import { ringCentralWebhook } from './plugins/ringcentral-webhook';
+import { connectRingCentral, type ConnectRingCentralDeps } from './plugins/connect-ringcentral';
 
 export type { StoredNotification, NotificationHandler } from '../webhooks/stored-notification';
 export type { FaxApiClient } from './plugins/faxes';
+export type { ConnectRingCentralDeps } from './plugins/connect-ringcentral';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -22,6 +24,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** `GET /ready` checks beside the database's (e.g. `temporal`). */
   readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** The Auth Code + PKCE connect routes (`/connect/ringcentral`); absent: not served. */
+  connect?: ConnectRingCentralDeps;
 }
 
 export interface ApiOptions {
@@ -83,6 +87,8 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     },
     ...(opts.webhookBodyLimit !== undefined && { bodyLimit: opts.webhookBodyLimit }),
   });
+
+  if (deps.connect) await app.register(connectRingCentral, { db: deps.db, ...deps.connect });
 
   collecting = false;
   for (const [url, allowedSet] of methodsByUrl) {

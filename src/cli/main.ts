@@ -6,6 +6,7 @@ import { runDemo } from './demo-command';
 import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
 import { runApi } from './api-command';
+import { runConnectLink } from './connect-link-command';
 import { runSend } from './send-command';
 import { runTools } from './tools-command';
 import { runWorker } from '../workers/worker-main';
@@ -20,11 +21,13 @@ Usage:
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
   faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
                     [--scenario calm|flaky|lossy-webhooks|ambiguous|sent-final|delivery-reports]
-                    [--status-model sent-final|delivery-reports]
+                    [--status-model sent-final|delivery-reports] [--interactive-authorize]
                                  run the RingCentral simulator alone
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
+  faxflow connections link --tenant T
+                                 print a one-time link (15 min) that connects a RingCentral user to tenant T
   faxflow tools                  install the pinned Temporal binaries into the data folder (done on first use anyway)
   faxflow help                   this text
 
@@ -53,6 +56,9 @@ export async function main(
         return await simulator(rest, out);
       case 'migrate':
         return await migrate(rest, out);
+      case 'connections':
+        if (rest[0] === 'link') return await runConnectLink(rest.slice(1), out);
+        throw new UsageError('The connections subcommand is link: faxflow connections link --tenant T.');
       case 'worker':
         parse(rest, {});
         return await runWorker(out);
@@ -70,7 +76,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, tools and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, connections, tools and help.`,
         );
     }
   } catch (e) {
@@ -158,6 +164,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     'no-rate-limits': { type: 'boolean' },
     scenario: { type: 'string' },
     'status-model': { type: 'string' },
+    'interactive-authorize': { type: 'boolean' },
   });
   const port = intOption(values.port ?? process.env.SIMULATOR_PORT, 'port', 8787, 0, 65_535);
   const scaleText = values['time-scale'] ?? process.env.SIMULATOR_TIME_SCALE;
@@ -186,6 +193,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     port,
     timeScale,
     rateLimits: !values['no-rate-limits'],
+    interactiveAuthorize: values['interactive-authorize'] ?? false,
     ...(values.host && { host: values.host }),
   });
   if (scenario !== 'calm') {

@@ -113,8 +113,33 @@ export interface TenantsTable {
   disabled_at: Timestamp | null;
 }
 
+/** A one-time link that starts a tenant's RingCentral connect flow (see db/connect-links.ts). */
+export interface ConnectLinksTable {
+  id: string;
+  tenant_id: string;
+  /** sha256 (hex) of the link's random token; the token itself is never stored */
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+/** An Auth Code + PKCE flow under way: its state (hashed) and its code verifier (encrypted). */
+export interface ConnectStatesTable {
+  state_hash: string;
+  tenant_id: string;
+  link_id: string | null;
+  code_verifier_enc: string;
+  redirect_uri: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
+  connect_links: ConnectLinksTable;
+  connect_states: ConnectStatesTable;
   ringcentral_delivery_reports: RingCentralDeliveryReportsTable;
   rate_limit_events: RateLimitEventsTable;
   ringcentral_subscriptions: RingCentralSubscriptionsTable;
@@ -133,3 +158,5 @@ export type FaxJobUpdate = Updateable<FaxJobsTable>;
 export type FaxAttempt = Selectable<FaxAttemptsTable>;
 export type FaxEvent = Selectable<FaxEventsTable>;
 export type Tenant = Selectable<TenantsTable>;
+export type ConnectLink = Selectable<ConnectLinksTable>;
+export type ConnectState = Selectable<ConnectStatesTable>;
