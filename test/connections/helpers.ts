@@ -12,7 +12,8 @@ import { createLogger } from '../../src/logger';
 import type { SimulatorHandle } from '../../src/simulator';
 
 /** One key for the whole test file: every "process" of a fleet shares FAXFLOW_ENCRYPTION_KEY. */
-export const cipher = new TokenCipher([{ id: 'test', key: randomBytes(32) }]);
+export const testKey = { id: 'test', key: randomBytes(32) };
+export const cipher = new TokenCipher([testKey]);
 
 /** Everything logged by the test's "processes", to look for secrets in. */
 export const logLines: string[] = [];
