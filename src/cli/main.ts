@@ -7,6 +7,8 @@ import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
 import { runApi } from './api-command';
 import { runConnectLink } from './connect-link-command';
+import { runConnections } from './connections-command';
+import { runTenants } from './tenants-command';
 import { runSend } from './send-command';
 import { runTools } from './tools-command';
 import { runWorker } from '../workers/worker-main';
@@ -26,14 +28,17 @@ Usage:
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
-  faxflow connections link --tenant T
-                                 print a one-time link (15 min) that connects a RingCentral user to tenant T
   faxflow tools                  install the pinned Temporal binaries into the data folder (done on first use anyway)
+  faxflow tenants add NAME [--id ID] | list
+                                 the customers faxflow sends for (faxflow tenants --help)
+  faxflow connections add-jwt --tenant ID [--jwt-file FILE] | list [--tenant ID] | rotate-key | link --tenant ID
+                                 their RingCentral users; JWT from stdin or FILE (faxflow connections --help);
+                                 link: a one-time link (15 min) that connects a RingCentral user to the tenant
   faxflow help                   this text
 
 Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, FAXFLOW_TOOLS_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, FAXFLOW_TEMPORAL_PORT, FAXFLOW_TEMPORAL_UI_PORT, FAXFLOW_PUBLIC_URL, FAXFLOW_API_HOST, FAXFLOW_API_PORT, FAXFLOW_METRICS_HOST, FAXFLOW_METRICS_PORT, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
-RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, RINGCENTRAL_DELIVERY_REPORTS, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
+RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, RINGCENTRAL_DELIVERY_REPORTS, FAXFLOW_DEFAULT_REGION, FAXFLOW_ENCRYPTION_KEY, LOG_LEVEL (see README).`;
 
 type Out = (line: string) => void;
 
@@ -41,6 +46,7 @@ export async function main(
   argv: string[],
   out: Out = console.log,
   err: Out = console.error,
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -56,9 +62,6 @@ export async function main(
         return await simulator(rest, out);
       case 'migrate':
         return await migrate(rest, out);
-      case 'connections':
-        if (rest[0] === 'link') return await runConnectLink(rest.slice(1), out);
-        throw new UsageError('The connections subcommand is link: faxflow connections link --tenant T.');
       case 'worker':
         parse(rest, {});
         return await runWorker(out);
@@ -68,6 +71,11 @@ export async function main(
       case 'tools':
         parse(rest, {});
         return await runTools(out);
+      case 'tenants':
+        return await runTenants(rest, out);
+      case 'connections':
+        if (rest[0] === 'link') return await runConnectLink(rest.slice(1), out);
+        return await runConnections(rest, out, { stdin });
       case undefined:
       case 'help':
       case '--help':
@@ -76,7 +84,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, connections, tools and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, tools, tenants, connections and help.`,
         );
     }
   } catch (e) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { FaxPolicy } from '../contracts/workflow-types';
 import type { DeliveryReportsMode } from '../domain/fax-status';
+import { parseEncryptionKeys, type EncryptionKey } from '../connections/token-cipher';
 
 /**
  * Configuration is read from the environment once, at start-up, validated, then frozen.
@@ -140,6 +141,20 @@ const envSchema = z.object({
       )
       .optional(),
   ),
+  FAXFLOW_ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .transform((raw, ctx) => {
+        try {
+          return parseEncryptionKeys(raw);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+  ),
+  NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
@@ -196,6 +211,10 @@ export interface Config {
   readonly premiumRateTenants: readonly string[];
   /** Default timing of jobs submitted through this process (API, CLI). */
   readonly faxPolicy: Readonly<Partial<FaxPolicy>> | undefined;
+  /** FAXFLOW_ENCRYPTION_KEY: the first key encrypts connection tokens, the others only decrypt. */
+  readonly encryptionKeys: readonly EncryptionKey[] | undefined;
+  /** NODE_ENV=production: no generated development key, FAXFLOW_ENCRYPTION_KEY is required. */
+  readonly production: boolean;
 }
 
 /** `FAXFLOW_TOOLS_DIR`, else `<data dir>/tools`: provisioned binaries are shared by every run of a checkout. */
@@ -258,6 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxCachedWorkflows: e.FAXFLOW_MAX_CACHED_WORKFLOWS,
     premiumRateTenants: Object.freeze(e.FAXFLOW_PREMIUM_RATE_TENANTS?.split(',') ?? []),
     faxPolicy: e.FAXFLOW_FAX_POLICY && Object.freeze(dropUndefined(e.FAXFLOW_FAX_POLICY)),
+    encryptionKeys: e.FAXFLOW_ENCRYPTION_KEY && Object.freeze(e.FAXFLOW_ENCRYPTION_KEY),
+    production: e.NODE_ENV === 'production',
     rateBudgets: Object.freeze({
       Heavy: e.RINGCENTRAL_HEAVY_PER_MINUTE ?? 10,
       Medium: e.RINGCENTRAL_MEDIUM_PER_MINUTE ?? 40,

@@ -10,6 +10,7 @@ import * as webhookUpkeep from './migrations/2026-11-27T0900_webhook_upkeep';
 import * as attemptLease from './migrations/2026-11-27T0845_attempt_lease';
 import * as tenants from './migrations/2026-11-27T1000_tenants';
 import * as connectLinks from './migrations/2026-11-27T1030_connect_links';
+import * as ringcentralConnections from './migrations/2026-11-27T1010_ringcentral_connections';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T0845_attempt_lease': attemptLease,
   '2026-11-27T1000_tenants': tenants,
   '2026-11-27T1030_connect_links': connectLinks,
+  '2026-11-27T1010_ringcentral_connections': ringcentralConnections,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -136,10 +136,37 @@ export interface ConnectStatesTable {
   used_at: Timestamp | null;
 }
 
+/** A RingCentral user a tenant connected (see db/ringcentral-connections.ts). */
+export interface RingCentralConnectionsTable {
+  id: string;
+  tenant_id: string;
+  kind: 'jwt' | 'pkce';
+  server_url: string;
+  client_id: string;
+  account_id: string | null;
+  extension_id: string | null;
+  label: ColumnType<string, string | undefined, string>;
+  status: ColumnType<
+    'active' | 'needs-reconnect' | 'revoked',
+    'active' | 'needs-reconnect' | 'revoked' | undefined
+  >;
+  status_reason: string | null;
+  /** base64(iv | GCM tag | ciphertext) of the token set (and a JWT connection's assertion). */
+  token_ciphertext: string;
+  /** Which key of FAXFLOW_ENCRYPTION_KEY sealed it. */
+  token_key_id: string;
+  token_version: ColumnType<number, number | undefined, number>;
+  access_token_expires_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  connected_at: Timestamp | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connect_links: ConnectLinksTable;
   connect_states: ConnectStatesTable;
+  ringcentral_connections: RingCentralConnectionsTable;
   ringcentral_delivery_reports: RingCentralDeliveryReportsTable;
   rate_limit_events: RateLimitEventsTable;
   ringcentral_subscriptions: RingCentralSubscriptionsTable;
@@ -160,3 +187,4 @@ export type FaxEvent = Selectable<FaxEventsTable>;
 export type Tenant = Selectable<TenantsTable>;
 export type ConnectLink = Selectable<ConnectLinksTable>;
 export type ConnectState = Selectable<ConnectStatesTable>;
+export type RingCentralConnectionRow = Selectable<RingCentralConnectionsTable>;

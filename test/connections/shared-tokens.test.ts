@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSecret } from '../../src/connections/connection-secret';
+import { jwtLogin, fetchIdentity } from '../../src/connections/oauth-client';
+import { saveConnection } from '../../src/connections/registry';
+import { findConnection } from '../../src/db/ringcentral-connections';
+import { ConnectionUnavailableError } from '../../src/ringcentral/connections';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import {
+  cipher,
+  jwtConnectionWithoutTokens,
+  newTenant,
+  revokeUser,
+  simStats,
+  startProcess,
+  tokenCalls,
+  type FakeProcess,
+} from './helpers';
+
+/** Users of their own per test, so that sessions and revocations do not cross. */
+const USERS = ['fleet', 'proactive', 'revoked', 'refused-check'].map((name) => ({
+  jwt: `jwt-${name}-${Math.random().toString(36).slice(2)}`,
+  name,
+}));
+const extensionOf = (name: string) => String(400200001 + 1 + USERS.findIndex((u) => u.name === name));
+const jwtOf = (name: string) => USERS.find((u) => u.name === name)!.jwt;
+
+let sim: SimulatorHandle;
+let processes: FakeProcess[];
+const list = (p: FakeProcess, id: string) =>
+  p.pool.forConnection(id).then((c) => c.listOutboundFaxes({ dateFrom: new Date(Date.now() - 3_600_000) }));
+
+beforeAll(async () => {
+  // RingCentral's Auth budget (5 a minute) is not what these tests are about.
+  sim = await startSimulator({ extraUsers: USERS, rateLimits: false });
+  processes = [startProcess(sim), startProcess(sim), startProcess(sim)];
+});
+afterAll(async () => {
+  for (const p of processes ?? []) await p.close();
+  await sim?.close();
+});
+
+describe('a connection token set shared by every process', () => {
+  it('a JWT connection logs in once for the whole fleet, not once per process', async () => {
+    const [a] = processes as [FakeProcess];
+    const tenant = await newTenant(a.database);
+    const id = await jwtConnectionWithoutTokens(a.database, sim, tenant, jwtOf('fleet'));
+    const before = await simStats(sim);
+    // Three processes, four calls each, all at once, on a connection that never logged in.
+    const results = await Promise.all(processes.flatMap((p) => [1, 2, 3, 4].map(() => list(p, id))));
+    expect(results).toHaveLength(12);
+    const after = await simStats(sim);
+    expect(
+      (after.callsByEndpoint['POST /restapi/oauth/token'] ?? 0) -
+        (before.callsByEndpoint['POST /restapi/oauth/token'] ?? 0),
+    ).toBe(1);
+    expect(after.liveSessions - before.liveSessions).toBe(1);
+    const row = await findConnection(a.database.db, id);
+    expect(row).toMatchObject({ status: 'active', token_version: 2, extension_id: extensionOf('fleet') });
+    expect(row?.label).toContain('fleet');
+  });
+
+  it('an access token about to expire is refreshed by exactly one process; the others use its token', async () => {
+    const [a, b] = processes as [FakeProcess, FakeProcess];
+    const tenant = await newTenant(a.database);
+    const id = await jwtConnectionWithoutTokens(a.database, sim, tenant, jwtOf('proactive'));
+    await list(a, id);
+    const v1 = (await findConnection(a.database.db, id))!;
+    const oldTokens = openSecret(cipher, v1).tokens!;
+    // Every process now sees the stored token as expired.
+    await a.database.db
+      .updateTable('ringcentral_connections')
+      .set({ access_token_expires_at: new Date(Date.now() - 1_000) })
+      .where('id', '=', id)
+      .execute();
+    const before = await tokenCalls(sim);
+    const results = await Promise.all([a, b, a, b, a, b].map((p) => list(p, id)));
+    expect(results).toHaveLength(6);
+    expect((await tokenCalls(sim)) - before).toBe(1);
+    const v2 = (await findConnection(a.database.db, id))!;
+    expect(v2.token_version).toBe(v1.token_version + 1);
+    const newTokens = openSecret(cipher, v2).tokens!;
+    expect(newTokens.refreshToken).not.toBe(oldTokens.refreshToken);
+    expect(v2.access_token_expires_at!.getTime()).toBeGreaterThan(Date.now() + 60_000);
+  });
+
+  it('a revoked user marks the connection needs-reconnect once; nothing retries in a loop; a reconnect revives it', async () => {
+    const [a, b] = processes as [FakeProcess, FakeProcess];
+    const tenant = await newTenant(a.database);
+    // As the PKCE connect page would store it: a token set, no JWT to fall back on.
+    const app = { serverUrl: sim.url, ...sim.credentials };
+    const tokens = await jwtLogin(app, jwtOf('revoked'));
+    const identity = await fetchIdentity(app, tokens.accessToken);
+    const connection = {
+      tenantId: tenant,
+      kind: 'pkce' as const,
+      serverUrl: sim.url,
+      clientId: sim.credentials.clientId,
+      ...identity,
+      tokens,
+    };
+    const { id, reconnected } = await saveConnection({ db: a.database.db, cipher }, connection);
+    expect(reconnected).toBe(false);
+    await list(a, id);
+    await revokeUser(sim, extensionOf('revoked'));
+
+    const before = await simStats(sim);
+    const errors = await Promise.all([a, b, a, b].map((p) => list(p, id).catch((e: unknown) => e)));
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(ConnectionUnavailableError);
+      expect(err).toMatchObject({ connectionId: id, status: 'needs-reconnect' });
+    }
+    const row = (await findConnection(a.database.db, id))!;
+    expect(row.status).toBe('needs-reconnect');
+    expect(row.status_reason).toMatch(/RingCentral refused the refresh token: OAU-211/);
+    // Later calls are refused before anything reaches RingCentral.
+    await expect(a.pool.forConnection(id)).rejects.toBeInstanceOf(ConnectionUnavailableError);
+    await expect(list(b, id)).rejects.toThrow(/needs-reconnect: RingCentral refused the refresh token/);
+    const after = await simStats(sim);
+    const delta = (k: string) => (after.callsByEndpoint[k] ?? 0) - (before.callsByEndpoint[k] ?? 0);
+    // At most one 401 per process that had a client (a and b), one refresh for all of them.
+    expect(delta('POST /restapi/oauth/token')).toBe(1);
+    expect(delta('GET /restapi/v1.0/account/~/extension/~/message-store')).toBeLessThanOrEqual(4);
+
+    // The tenant connects the same user again: same id, active, new tokens.
+    const again = await jwtLogin(app, jwtOf('revoked'));
+    const saved = await saveConnection({ db: a.database.db, cipher }, { ...connection, tokens: again });
+    expect(saved).toEqual({ id, reconnected: true });
+    await expect(list(b, id)).resolves.toBeInstanceOf(Array);
+    expect(await findConnection(a.database.db, id)).toMatchObject({
+      status: 'active',
+      status_reason: null,
+      token_version: row.token_version + 1,
+    });
+  });
+
+  it('a JWT that RingCentral refuses marks the connection needs-reconnect with the reason', async () => {
+    const [a] = processes as [FakeProcess];
+    const tenant = await newTenant(a.database);
+    const id = await jwtConnectionWithoutTokens(a.database, sim, tenant, 'not-a-known-jwt-assertion');
+    const before = await tokenCalls(sim);
+    await expect(list(a, id)).rejects.toBeInstanceOf(ConnectionUnavailableError);
+    await expect(list(a, id)).rejects.toBeInstanceOf(ConnectionUnavailableError);
+    expect((await tokenCalls(sim)) - before).toBe(1);
+    expect(await findConnection(a.database.db, id)).toMatchObject({
+      status: 'needs-reconnect',
+      status_reason: expect.stringMatching(/RingCentral refused the JWT login: OAU-140/) as unknown,
+    });
+  });
+
+  it('a missing connection is unavailable, not an error to retry', async () => {
+    const [a] = processes as [FakeProcess];
+    await expect(a.pool.forConnection('no-such-connection')).rejects.toMatchObject({
+      name: 'ConnectionUnavailableError',
+      status: 'missing',
+    });
+  });
+});
