@@ -62,7 +62,7 @@ export async function runConnections(args: string[], out: Out, io: ConnectionsIo
       return 0;
     default:
       throw new UsageError(
-        `Unknown connections command "${sub}"; the commands are add-jwt, list and rotate-key (faxflow connections --help).`,
+        `Unknown connections command "${sub}"; the commands are add-jwt, list, rotate-key and link (faxflow connections link --tenant T; faxflow connections --help).`,
       );
   }
 }
