@@ -6,6 +6,7 @@ import { runDemo } from './demo-command';
 import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
 import { runApi } from './api-command';
+import { runApiKeys } from './api-keys-command';
 import { runSend } from './send-command';
 import { runTools } from './tools-command';
 import { runWorker } from '../workers/worker-main';
@@ -24,6 +25,8 @@ Usage:
                                  run the RingCentral simulator alone
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
+  faxflow api-keys create --tenant TENANT [--name NAME] | list [--tenant TENANT] | revoke ID
+                                 API keys of the HTTP API v1 (the key is printed once)
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
   faxflow tools                  install the pinned Temporal binaries into the data folder (done on first use anyway)
   faxflow help                   this text
@@ -59,6 +62,8 @@ export async function main(
       case 'api':
         parse(rest, {});
         return await runApi(out);
+      case 'api-keys':
+        return await runApiKeys(rest, out);
       case 'tools':
         parse(rest, {});
         return await runTools(out);
@@ -70,7 +75,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, tools and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, api, api-keys, worker, simulator, migrate, tools and help.`,
         );
     }
   } catch (e) {
