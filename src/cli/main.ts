@@ -9,6 +9,7 @@ import { runApi } from './api-command';
 import { runConnectLink } from './connect-link-command';
 import { runConnections } from './connections-command';
 import { runTenants } from './tenants-command';
+import { runApiKeys } from './api-keys-command';
 import { runSend } from './send-command';
 import { runTools } from './tools-command';
 import { runWorker } from '../workers/worker-main';
@@ -27,6 +28,8 @@ Usage:
                                  run the RingCentral simulator alone
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
+  faxflow api-keys create --tenant TENANT [--name NAME] | list [--tenant TENANT] | revoke ID
+                                 API keys of the HTTP API v1 (the key is printed once)
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
   faxflow tools                  install the pinned Temporal binaries into the data folder (done on first use anyway)
   faxflow tenants add NAME [--id ID] | list
@@ -68,6 +71,8 @@ export async function main(
       case 'api':
         parse(rest, {});
         return await runApi(out);
+      case 'api-keys':
+        return await runApiKeys(rest, out);
       case 'tools':
         parse(rest, {});
         return await runTools(out);
@@ -84,7 +89,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, tools, tenants, connections and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, api, api-keys, worker, simulator, migrate, tools, tenants, connections and help.`,
         );
     }
   } catch (e) {

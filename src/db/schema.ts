@@ -162,7 +162,61 @@ export interface RingCentralConnectionsTable {
   connected_at: Timestamp | null;
 }
 
+/** An API key of a tenant (see db/api-keys.ts): only its SHA-256 is kept. */
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  /** The first characters of the key, shown in listings so that people can tell keys apart. */
+  prefix: string;
+  hash: string;
+  name: string | null;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+/** An `Idempotency-Key` of a tenant and the answer it got (see db/v1-idempotency.ts). */
+export interface IdempotencyKeysTable {
+  tenant_id: string;
+  key: string;
+  fingerprint: string;
+  /** Null while the first request with the key is being processed. */
+  status_code: number | null;
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+/** A document uploaded through `POST /v1/documents`, referenced later by its id. */
+export interface ApiDocumentsTable {
+  id: string;
+  tenant_id: string;
+  sha256: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  created_at: CreatedAt;
+}
+
+/** A fax accepted through the HTTP API v1 (see db/v1-faxes.ts). */
+export interface ApiFaxSubmissionsTable {
+  tenant_id: string;
+  job_id: string;
+  workflow_id: string;
+  broadcast_id: string | null;
+  recipient: string;
+  recipient_name: string | null;
+  documents: ColumnType<DocumentRef[], string, string>;
+  send_at: Timestamp | null;
+  metadata: ColumnType<Record<string, string>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  api_documents: ApiDocumentsTable;
+  api_fax_submissions: ApiFaxSubmissionsTable;
   tenants: TenantsTable;
   connect_links: ConnectLinksTable;
   connect_states: ConnectStatesTable;
@@ -188,3 +242,5 @@ export type Tenant = Selectable<TenantsTable>;
 export type ConnectLink = Selectable<ConnectLinksTable>;
 export type ConnectState = Selectable<ConnectStatesTable>;
 export type RingCentralConnectionRow = Selectable<RingCentralConnectionsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type ApiFaxSubmission = Selectable<ApiFaxSubmissionsTable>;
