@@ -133,8 +133,10 @@ function signState(key: Buffer, id: string): string {
 function verifyState(key: Buffer, state: string): string | undefined {
   const m = /^([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})$/.exec(state);
   if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const expected = createHmac('sha256', key).update(m[1]).digest();
-  const given = Buffer.from(m[2], 'base64url');
+  // Compare the text, not the decoded bytes: base64 has several spellings of the same bytes (the
+  // last character's spare bits), and only the one we issued is accepted.
+  const expected = Buffer.from(b64(createHmac('sha256', key).update(m[1]).digest()));
+  const given = Buffer.from(m[2]);
   return given.length === expected.length && timingSafeEqual(given, expected) ? m[1] : undefined;
 }
 
