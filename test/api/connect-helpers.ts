@@ -87,3 +87,24 @@ export const pathOf = (url: string): string => {
   const u = new URL(url);
   return `${u.pathname}${u.search}`;
 };
+
+/**
+ * Runs the whole connect flow over HTTP, as a browser would, against a listening faxflow API and the
+ * simulator: opens the link, lets the simulator auto-approve as `loginHint`'s user (extension id or
+ * JWT), follows the redirect to the callback. Returns the result page. For integration tests that
+ * must reconnect a tenant (e.g. after `/_sim/users/{ext}/revoke`).
+ */
+export async function completeConnectFlow(
+  link: string,
+  loginHint: string,
+): Promise<{ status: number; body: string }> {
+  const toAuthorize = await fetch(link, { redirect: 'manual' });
+  if (toAuthorize.status !== 302) return { status: toAuthorize.status, body: await toAuthorize.text() };
+  const authorize = new URL(toAuthorize.headers.get('location') ?? '');
+  authorize.searchParams.set('login_hint', loginHint);
+  const toCallback = await fetch(authorize, { redirect: 'manual' });
+  if (toCallback.status !== 302)
+    throw new Error(`authorize answered ${toCallback.status}: ${await toCallback.text()}`);
+  const result = await fetch(toCallback.headers.get('location') ?? '', { redirect: 'manual' });
+  return { status: result.status, body: await result.text() };
+}

@@ -9,7 +9,14 @@ import path from 'node:path';
 import { connectDepsFromConfig, loadConnectSecret } from '../../src/api/plugins/connect-ringcentral';
 import { loadConfig } from '../../src/config/config';
 import { tempDir, testDatabase } from '../support/database';
-import { connectApp, FakeRegistry, type LogCapture, newTenant, pathOf } from './connect-helpers';
+import {
+  completeConnectFlow,
+  connectApp,
+  FakeRegistry,
+  type LogCapture,
+  newTenant,
+  pathOf,
+} from './connect-helpers';
 
 const PUBLIC = 'http://faxflow.test';
 
@@ -232,8 +239,10 @@ describe('GET /connect/ringcentral and its callback', () => {
     const authorize = await openLink(await issueConnectLink(database.db, tenant, PUBLIC));
     const back = await approve(authorize);
     const state = back.searchParams.get('state') ?? '';
-    const flipped = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
-    for (const bad of [flipped, `${'x'.repeat(32)}.${'y'.repeat(43)}`, 'garbage', `${state}x`]) {
+    // every other last character, those that decode to the same bytes (spare bits) included
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = [...alphabet].filter((c) => !state.endsWith(c)).map((c) => `${state.slice(0, -1)}${c}`);
+    for (const bad of [...respelled, `${'x'.repeat(32)}.${'y'.repeat(43)}`, 'garbage', `${state}x`]) {
       const u = new URL(back);
       u.searchParams.set('state', bad);
       const r = await callback(u);
@@ -314,6 +323,35 @@ describe('GET /connect/ringcentral and its callback', () => {
       ).toBe(404);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe('completeConnectFlow (for integration tests)', () => {
+  it('connects over real HTTP; after a revoke in the simulator, connecting again is a reconnect', async () => {
+    const { freePort } = await import('../../src/stack/free-port');
+    const port = await freePort();
+    const served = await connectApp({ db: database.db, sim, publicUrl: `http://127.0.0.1:${port}` });
+    await served.app.listen({ host: '127.0.0.1', port });
+    try {
+      const tenant = await newTenant(database.db, 'Delta');
+      const link = () => issueConnectLink(database.db, tenant, `http://127.0.0.1:${port}`);
+      const first = await completeConnectFlow(await link(), 'beta-jwt');
+      expect(first.status).toBe(200);
+      expect(first.body).toContain('Connected Bob &lt;Beta&gt; (extension 101) to Delta.');
+      const old = served.registry.saved[0]!.tokens.accessToken;
+      const ext = served.registry.saved[0]!.extensionId;
+      await fetch(`${sim.url}/_sim/users/${ext}/revoke`, { method: 'POST' });
+      const me = (token: string) =>
+        fetch(`${sim.url}/restapi/v1.0/account/~/extension/~`, {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+      expect((await me(old)).status).toBe(401);
+      const again = await completeConnectFlow(await link(), ext);
+      expect(again.body).toContain('<h1 id="title">Reconnected</h1>');
+      expect((await me(served.registry.saved[1]!.tokens.accessToken)).status).toBe(200);
+    } finally {
+      await served.app.close();
     }
   });
 });

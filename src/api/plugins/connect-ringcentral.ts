@@ -133,8 +133,10 @@ function signState(key: Buffer, id: string): string {
 function verifyState(key: Buffer, state: string): string | undefined {
   const m = /^([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})$/.exec(state);
   if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const expected = createHmac('sha256', key).update(m[1]).digest();
-  const given = Buffer.from(m[2], 'base64url');
+  // Compare the text, not the decoded bytes: base64 has several spellings of the same bytes (the
+  // last character's spare bits), and only the one we issued is accepted.
+  const expected = Buffer.from(b64(createHmac('sha256', key).update(m[1]).digest()));
+  const given = Buffer.from(m[2]);
   return given.length === expected.length && timingSafeEqual(given, expected) ? m[1] : undefined;
 }
 
@@ -265,7 +267,22 @@ export const connectRingCentral: FastifyPluginAsync<ConnectRingCentralOptions> =
         'Tenant disabled',
         `The tenant "${tenant.name}" is disabled and cannot connect RingCentral.`,
       );
-    const link = await consumeConnectLink(opts.db, tenantId, token, now());
+    const stateId = b64(randomBytes(24));
+    const verifier = b64(randomBytes(32));
+    // The link is spent only together with the state it starts: a failure leaves it usable.
+    const link = await opts.db.transaction().execute(async (trx) => {
+      const taken = await consumeConnectLink(trx, tenantId, token, now());
+      if (taken.ok)
+        await createConnectState(trx, {
+          stateId,
+          tenantId,
+          linkId: taken.linkId,
+          codeVerifierEnc: encryptVerifier(verifierKey, verifier, tenantId),
+          redirectUri,
+          now: now(),
+        });
+      return taken;
+    });
     if (!link.ok) {
       log.info({ tenant: tenantId, refused: link.why }, 'connect link refused');
       if (link.why === 'used')
@@ -292,16 +309,6 @@ export const connectRingCentral: FastifyPluginAsync<ConnectRingCentralOptions> =
         NEW_LINK,
       );
     }
-    const stateId = b64(randomBytes(24));
-    const verifier = b64(randomBytes(32));
-    await createConnectState(opts.db, {
-      stateId,
-      tenantId,
-      linkId: link.linkId,
-      codeVerifierEnc: encryptVerifier(verifierKey, verifier, tenantId),
-      redirectUri,
-      now: now(),
-    });
     const authorize = new URL(`${serverUrl}/restapi/oauth/authorize`);
     authorize.searchParams.set('response_type', 'code');
     authorize.searchParams.set('client_id', opts.ringcentral.clientId);
