@@ -66,15 +66,17 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 const urlSchema = z
   .string()
   .max(2048, 'url is longer than 2048 characters')
-  .refine((u) => URL.canParse(u), 'url is not an absolute URL')
-  .refine((u) => {
-    const p = new URL(u);
-    return p.protocol === 'https:' || (p.protocol === 'http:' && LOOPBACK.has(p.hostname));
-  }, 'url must be https (plain http only to localhost)')
-  .refine((u) => {
-    const p = new URL(u);
-    return p.username === '' && p.password === '';
-  }, 'url must not carry credentials');
+  .superRefine((u, ctx) => {
+    const p = URL.canParse(u) ? new URL(u) : undefined;
+    const problem = !p
+      ? 'url is not an absolute URL'
+      : !(p.protocol === 'https:' || (p.protocol === 'http:' && LOOPBACK.has(p.hostname)))
+        ? 'url must be https (plain http only to localhost)'
+        : p.username !== '' || p.password !== ''
+          ? 'url must not carry credentials'
+          : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const createBody = z
   .object({
@@ -189,7 +191,9 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
     '/v1/webhook-endpoints',
     {
       schema: doc('Register an endpoint for signed event webhooks', { body: endpointJsonSchema }),
-      attachValidation: true,
+      // The schema documents the body (OpenAPI); zod validates it untouched (Fastify's ajv would
+      // coerce types and strip unknown fields before we could refuse them).
+      validatorCompiler: () => () => true,
     },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
