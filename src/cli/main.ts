@@ -12,6 +12,8 @@ import { runTenants } from './tenants-command';
 import { runApiKeys } from './api-keys-command';
 import { runSend } from './send-command';
 import { runTools } from './tools-command';
+import { runFaxCommand } from './fax-command';
+import { runWebhookEndpointsCommand } from './webhook-endpoints-command';
 import { runWorker } from '../workers/worker-main';
 
 const HELP = `faxflow: durable fax sending through RingCentral, orchestrated by Temporal
@@ -22,6 +24,10 @@ Usage:
   faxflow dev                    run the embedded stack until Ctrl-C (Temporal UI on :8233)
   faxflow send FILE... --to NUMBER [--send-at ISO] [--key IDEMPOTENCY_KEY] [--cover-text TEXT] [--wait]
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
+  faxflow fax send|status|list|cancel|reschedule|report ...
+                                 faxes over the HTTP API (FAXFLOW_API_URL, FAXFLOW_API_KEY); faxflow fax --help
+  faxflow webhook-endpoints list|create|delete|rotate ...
+                                 where faxflow sends signed events; faxflow webhook-endpoints --help
   faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
                     [--scenario calm|flaky|lossy-webhooks|ambiguous|sent-final|delivery-reports]
                     [--status-model sent-final|delivery-reports] [--interactive-authorize]
@@ -45,6 +51,10 @@ RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, RINGCENTRAL_DELIVERY_REPORTS, FAXFLO
 
 type Out = (line: string) => void;
 
+/** On a terminal, `fax send --wait` rewrites one status line in place. */
+const liveLine =
+  process.stdout.isTTY === true ? (line: string) => process.stdout.write(`\r\x1b[K${line}`) : undefined;
+
 export async function main(
   argv: string[],
   out: Out = console.log,
@@ -61,6 +71,14 @@ export async function main(
         return await runDev(out);
       case 'send':
         return await send(rest, out);
+      case 'fax':
+        return await runFaxCommand(rest, {
+          out,
+          err,
+          ...(liveLine && out === console.log && { live: liveLine }),
+        });
+      case 'webhook-endpoints':
+        return await runWebhookEndpointsCommand(rest, { out, err });
       case 'simulator':
         return await simulator(rest, out);
       case 'migrate':
@@ -89,7 +107,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, api-keys, worker, simulator, migrate, tools, tenants, connections and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, fax, webhook-endpoints, api, api-keys, worker, simulator, migrate, tools, tenants, connections and help.`,
         );
     }
   } catch (e) {

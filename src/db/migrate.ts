@@ -12,6 +12,7 @@ import * as tenants from './migrations/2026-11-27T1000_tenants';
 import * as connectLinks from './migrations/2026-11-27T1030_connect_links';
 import * as ringcentralConnections from './migrations/2026-11-27T1010_ringcentral_connections';
 import * as apiKeys from './migrations/2026-11-27T1100_api_keys';
+import * as webhookEndpoints from './migrations/2026-11-27T1200_webhook_endpoints';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T1030_connect_links': connectLinks,
   '2026-11-27T1010_ringcentral_connections': ringcentralConnections,
   '2026-11-27T1100_api_keys': apiKeys,
+  '2026-11-27T1200_webhook_endpoints': webhookEndpoints,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

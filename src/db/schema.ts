@@ -212,11 +212,66 @@ export interface ApiFaxSubmissionsTable {
   created_at: CreatedAt;
 }
 
+/** An upstream endpoint a tenant registered for signed event webhooks (see events/). */
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  events: ColumnType<string[], string[], string[]>;
+  description: string | null;
+  /** Never returned after creation, never logged, never in a workflow payload. */
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  status: ColumnType<'enabled' | 'disabled', 'enabled' | 'disabled' | undefined, 'enabled' | 'disabled'>;
+  disabled_reason: string | null;
+  disabled_at: Timestamp | null;
+  first_failure_at: Timestamp | null;
+  created_at: CreatedAt;
+  deleted_at: Timestamp | null;
+}
+
+/** The outbox: one row per event, written in the same statement as the status change. */
+export interface WebhookEventsTable {
+  id: Generated<string>;
+  event_id: string;
+  tenant_id: string;
+  job_id: string;
+  type: string;
+  sequence: number;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  body: string | null;
+  created_at: CreatedAt;
+  dispatched_at: Timestamp | null;
+}
+
+export interface WebhookJobSequencesTable {
+  job_id: string;
+  last_sequence: number;
+}
+
+/** Every delivery attempt of an event to an endpoint. */
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  at: CreatedAt;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   api_documents: ApiDocumentsTable;
   api_fax_submissions: ApiFaxSubmissionsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_job_sequences: WebhookJobSequencesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   tenants: TenantsTable;
   connect_links: ConnectLinksTable;
   connect_states: ConnectStatesTable;
@@ -244,3 +299,6 @@ export type ConnectState = Selectable<ConnectStatesTable>;
 export type RingCentralConnectionRow = Selectable<RingCentralConnectionsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type ApiFaxSubmission = Selectable<ApiFaxSubmissionsTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type WebhookEventRow = Selectable<WebhookEventsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;

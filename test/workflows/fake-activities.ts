@@ -106,6 +106,9 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
     async reconcileFaxStatuses() {
       throw new Error('not used by FaxWorkflow');
     },
+    async deliverWebhook() {
+      throw new Error('not used by FaxWorkflow');
+    },
     async cancelScheduledFax(args) {
       const answer = hooks.cancelScheduled ? await hooks.cancelScheduled() : ({ canceled: true } as const);
       if (answer.canceled) canceledMessages.push(args.messageId);
