@@ -155,3 +155,30 @@ describe('a connection token set shared by every process', () => {
     });
   });
 });
+
+describe('a token endpoint that fails for a while', () => {
+  it('fails the call with a retryable auth error and leaves the connection active', async () => {
+    const { ConnectionTokenStore } = await import('../../src/connections/token-store');
+    const { RingCentralAuthError } = await import('../../src/ringcentral/errors');
+    const [a] = processes as [FakeProcess];
+    const tenant = await newTenant(a.database);
+    const id = await jwtConnectionWithoutTokens(a.database, sim, tenant, jwtOf('refused-check'));
+    let failures = 1;
+    const store = new ConnectionTokenStore({
+      db: a.database.db,
+      cipher,
+      appSecret: () => sim.credentials.clientSecret,
+      oauth: {
+        jwtLogin: async (...args) => {
+          if (failures-- > 0)
+            throw new RingCentralAuthError('RingCentral JWT login failed: 503 CMN-211', 503, 'CMN-211', 5);
+          const { jwtLogin } = await import('../../src/connections/oauth-client');
+          return jwtLogin(...args);
+        },
+      },
+    });
+    await expect(store.current(id)).rejects.toMatchObject({ name: 'RingCentralAuthError', status: 503 });
+    expect(await findConnection(a.database.db, id)).toMatchObject({ status: 'active', token_version: 1 });
+    await expect(store.current(id)).resolves.toMatchObject({ version: 2 });
+  });
+});
