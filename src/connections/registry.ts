@@ -20,7 +20,7 @@ import type { Database } from '../db/schema';
 import { DEFAULT_TENANT_ID, findTenant } from '../db/tenants';
 import type { ConnectionRegistry, NewConnection } from '../ringcentral/connections';
 import { openSecret, resealSecret, sealSecret } from './connection-secret';
-import { fetchIdentity, jwtLogin, type AppCredentials, type Identity } from './oauth-client';
+import { fetchIdentity, jwtLogin, type AppCredentials, type Identity } from '../ringcentral/oauth-client';
 import { TokenDecryptionError, type TokenCipher } from './token-cipher';
 
 export interface RegistryDeps {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecret } from '../../src/connections/connection-secret';
-import { jwtLogin, fetchIdentity } from '../../src/connections/oauth-client';
+import { jwtLogin, fetchIdentity } from '../../src/ringcentral/oauth-client';
 import { saveConnection } from '../../src/connections/registry';
 import { findConnection } from '../../src/db/ringcentral-connections';
 import { ConnectionUnavailableError } from '../../src/ringcentral/connections';
@@ -172,7 +172,7 @@ describe('a token endpoint that fails for a while', () => {
         jwtLogin: async (...args) => {
           if (failures-- > 0)
             throw new RingCentralAuthError('RingCentral JWT login failed: 503 CMN-211', 503, 'CMN-211', 5);
-          const { jwtLogin } = await import('../../src/connections/oauth-client');
+          const { jwtLogin } = await import('../../src/ringcentral/oauth-client');
           return jwtLogin(...args);
         },
       },

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SDK } from '@ringcentral/sdk';
-import type { ConnectionTokens } from '../ringcentral/connections';
-import { RingCentralAuthError } from '../ringcentral/errors';
-import { createRedactor } from '../ringcentral/redact';
+import type { ConnectionTokens } from './connections';
+import { RingCentralAuthError } from './errors';
+import { createRedactor } from './redact';
 
 /** The RingCentral app a connection was made with. The secret is absent for public (PKCE-only) apps. */
 export interface AppCredentials {
