@@ -20,6 +20,9 @@ Usage:
                                  every connection: tenant, kind, status, RingCentral account and extension
                                  (never a token)
   faxflow connections rotate-key re-encrypt every connection under the first key of FAXFLOW_ENCRYPTION_KEY
+  faxflow connections link --tenant ID
+                                 print a one-time link (15 min) through which a customer connects their
+                                 RingCentral user with Auth Code + PKCE (FAXFLOW_PUBLIC_URL must reach faxflow api)
 
 The RingCentral app is the environment's (RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET).`;
 
@@ -59,7 +62,7 @@ export async function runConnections(args: string[], out: Out, io: ConnectionsIo
       return 0;
     default:
       throw new UsageError(
-        `Unknown connections command "${sub}"; the commands are add-jwt, list and rotate-key (faxflow connections --help).`,
+        `Unknown connections command "${sub}"; the commands are add-jwt, list, rotate-key and link (faxflow connections link --tenant T; faxflow connections --help).`,
       );
   }
 }

@@ -107,6 +107,14 @@ const envSchema = z.object({
       .max(3_600_000, 'must be at most 3600000 ms (an hour)')
       .optional(),
   ),
+  FAXFLOW_MAX_CACHED_WORKFLOWS: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a whole number of workflows' })
+      .int('must be a whole number of workflows')
+      .min(0, 'must be 0 or more')
+      .max(100_000, 'must be at most 100000')
+      .optional(),
+  ),
   FAXFLOW_FAX_POLICY: optionalString.pipe(
     z
       .string()
@@ -197,6 +205,8 @@ export interface Config {
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
   /** The budgets' window: RingCentral counts 60 s; a simulator at a time scale counts less. */
   readonly rateWindowMs: number | undefined;
+  /** Workflows a worker keeps in its sticky cache (Temporal's default: a share of the memory). */
+  readonly maxCachedWorkflows: number | undefined;
   /** Tenants allowed to fax premium-rate numbers (`*` = all); refused for everyone else. */
   readonly premiumRateTenants: readonly string[];
   /** Default timing of jobs submitted through this process (API, CLI). */
@@ -264,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.FAXFLOW_METRICS_HOST ?? '127.0.0.1',
     metricsPort: e.FAXFLOW_METRICS_PORT,
     rateWindowMs: e.FAXFLOW_RATE_WINDOW_MS,
+    maxCachedWorkflows: e.FAXFLOW_MAX_CACHED_WORKFLOWS,
     premiumRateTenants: Object.freeze(e.FAXFLOW_PREMIUM_RATE_TENANTS?.split(',') ?? []),
     faxPolicy: e.FAXFLOW_FAX_POLICY && Object.freeze(dropUndefined(e.FAXFLOW_FAX_POLICY)),
     encryptionKeys: e.FAXFLOW_ENCRYPTION_KEY && Object.freeze(e.FAXFLOW_ENCRYPTION_KEY),

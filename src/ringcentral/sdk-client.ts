@@ -278,9 +278,10 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
         async (r) => toFaxMessage(await r.json()),
       );
     },
-    async listOutboundFaxes({ dateFrom, dateTo, perPage = 1000 }) {
+    async listOutboundFaxes({ dateFrom, dateTo, perPage = 1000, beforeNextPage }) {
       const out: FaxMessage[] = [];
       for (let page = 1; ; page++) {
+        if (page > 1) await beforeNextPage?.();
         const body = await call(
           (signal, auth) =>
             platform.get(

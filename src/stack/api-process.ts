@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Client, ConnectionLike } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { startApiServer, type ApiServer } from '../api/server';
@@ -6,6 +7,7 @@ import type { Config } from '../config/config';
 import type { Database } from '../db/schema';
 import type { Logger } from '../logger';
 import { createNotificationProcessor } from '../webhooks/notification-processor';
+import { temporalWorkflowControl } from '../api/v1/workflow-control';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
 export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
@@ -53,6 +55,18 @@ export async function startApi(deps: {
         faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
         onNotification,
         logger: deps.logger,
+        v1: {
+          faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
+          control: withTemporalDeadline(
+            temporalWorkflowControl(deps.client),
+            deps.client.connection,
+            TEMPORAL_CALL_DEADLINE_MS,
+          ),
+          // The same folder as documentStoreFor(config): uploads are streamed into it.
+          documentsRoot: path.join(deps.config.dataDir, 'documents'),
+          defaultRegion: deps.config.defaultRegion,
+          premiumRateTenants: deps.config.premiumRateTenants,
+        },
         readiness: {
           temporal: () =>
             deps.client.connection.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>

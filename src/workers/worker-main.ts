@@ -53,6 +53,7 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
       taskQueue: config.taskQueue,
       activities: createActivities(deps.activityDeps),
       ...(workflowBundle && { workflowBundle }),
+      ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
     });
     const running = runWorkers(workers);
     out(
