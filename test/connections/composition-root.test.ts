@@ -73,6 +73,31 @@ describe('buildDependencies and connections', () => {
     expect(typeof built[0]!.connectionRegistry.saveConnection).toBe('function');
   });
 
+  it("a connection the API process saves is usable by the workers' pool (same keys, same data folder)", async () => {
+    const { connectionRegistryFromConfig } = await import('../../src/connections/registry');
+    const { jwtLogin, fetchIdentity } = await import('../../src/ringcentral/oauth-client');
+    const { createTenant } = await import('../../src/db/tenants');
+    const dataDir = await tempDir();
+    const config = loadConfig({ DATABASE_URL: inject('databaseUrl'), FAXFLOW_DATA_DIR: dataDir });
+    const worker = await buildDependencies(config, { serverUrl: sim.url, ...sim.credentials }, logger);
+    built.push(worker);
+    const registry = await connectionRegistryFromConfig(config, worker.database.db);
+    const tenant = `api-${randomUUID().slice(0, 8)}`;
+    await createTenant(worker.database.db, { id: tenant, name: 'API tenant' });
+    const app = { serverUrl: sim.url, ...sim.credentials };
+    const tokens = await jwtLogin(app, sim.credentials.jwt);
+    const saved = await registry.saveConnection({
+      tenantId: tenant,
+      kind: 'pkce',
+      serverUrl: sim.url,
+      clientId: sim.credentials.clientId,
+      ...(await fetchIdentity(app, tokens.accessToken)),
+      tokens,
+    });
+    const client = await worker.connections.forConnection(saved.id);
+    await expect(client.listOutboundFaxes({ dateFrom: new Date(Date.now() - 60_000) })).resolves.toEqual([]);
+  });
+
   it('refuses to start in production without FAXFLOW_ENCRYPTION_KEY', async () => {
     const config = loadConfig({
       DATABASE_URL: inject('databaseUrl'),
