@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config';
 import { addJwtConnection, rotateConnectionKeys } from '../connections/registry';
 import { loadTokenCipher } from '../connections/token-cipher';
-import { TokenRefusedError } from '../connections/oauth-client';
+import { TokenRefusedError } from '../ringcentral/oauth-client';
 import { listConnections } from '../db/ringcentral-connections';
 import { findTenant } from '../db/tenants';
 import { parseCommand, table, withCliDatabase } from './cli-database';

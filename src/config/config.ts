@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { FaxPolicy } from '../contracts/workflow-types';
 import type { DeliveryReportsMode } from '../domain/fax-status';
-import { parseEncryptionKeys, type EncryptionKey } from '../connections/token-cipher';
+import { parseEncryptionKeys, type EncryptionKey } from './encryption-keys';
 
 /**
  * Configuration is read from the environment once, at start-up, validated, then frozen.

@@ -20,8 +20,8 @@ import type { Database } from '../db/schema';
 import { DEFAULT_TENANT_ID, findTenant } from '../db/tenants';
 import type { ConnectionRegistry, NewConnection } from '../ringcentral/connections';
 import { openSecret, resealSecret, sealSecret } from './connection-secret';
-import { fetchIdentity, jwtLogin, type AppCredentials, type Identity } from './oauth-client';
-import { TokenDecryptionError, type TokenCipher } from './token-cipher';
+import { fetchIdentity, jwtLogin, type AppCredentials, type Identity } from '../ringcentral/oauth-client';
+import { loadTokenCipher, TokenDecryptionError, type KeySettings, type TokenCipher } from './token-cipher';
 
 export interface RegistryDeps {
   db: Kysely<Database>;
@@ -35,6 +35,19 @@ export function newConnectionId(): string {
 
 export function createConnectionRegistry(deps: RegistryDeps): ConnectionRegistry {
   return { saveConnection: (input) => saveConnection(deps, input) };
+}
+
+/**
+ * The registry for a process that only stores connections (the API's connect routes): the same
+ * keys as the workers (FAXFLOW_ENCRYPTION_KEY, or the data folder's development key).
+ */
+export async function connectionRegistryFromConfig(
+  config: KeySettings,
+  db: Kysely<Database>,
+  logger?: { warn(obj: object, msg: string): void },
+): Promise<ConnectionRegistry> {
+  const cipher = await loadTokenCipher(config, (msg, file) => logger?.warn({ file }, msg));
+  return createConnectionRegistry({ db, cipher });
 }
 
 /**

@@ -32,7 +32,7 @@ import {
   refreshTokens,
   TokenRefusedError,
   type AppCredentials,
-} from './oauth-client';
+} from '../ringcentral/oauth-client';
 import { TokenDecryptionError, type TokenCipher } from './token-cipher';
 
 export interface AccessGrant {

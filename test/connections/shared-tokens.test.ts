@@ -1,6 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecret } from '../../src/connections/connection-secret';
-import { jwtLogin, fetchIdentity } from '../../src/connections/oauth-client';
+import { exchangeAuthorizationCode, fetchIdentity } from '../../src/ringcentral/oauth-client';
 import { saveConnection } from '../../src/connections/registry';
 import { findConnection } from '../../src/db/ringcentral-connections';
 import { ConnectionUnavailableError } from '../../src/ringcentral/connections';
@@ -25,6 +26,31 @@ const extensionOf = (name: string) => String(400200001 + 1 + USERS.findIndex((u)
 const jwtOf = (name: string) => USERS.find((u) => u.name === name)!.jwt;
 
 let sim: SimulatorHandle;
+
+/** The Authorization Code + PKCE flow against the simulator's authorize page (auto-approved as `extension`). */
+async function connectWithPkce(extension: string) {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const redirectUri = 'http://127.0.0.1:1/connect/ringcentral/callback';
+  const authorize = new URL(`${sim.url}/restapi/oauth/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: 'code',
+    client_id: sim.credentials.clientId,
+    redirect_uri: redirectUri,
+    state: 's',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    login_hint: extension,
+  }))
+    authorize.searchParams.set(k, v);
+  const res = await fetch(authorize, { redirect: 'manual' });
+  const code = new URL(res.headers.get('location') ?? '').searchParams.get('code');
+  if (!code) throw new Error(`authorize answered ${res.status} without a code`);
+  return exchangeAuthorizationCode(
+    { serverUrl: sim.url, ...sim.credentials },
+    { code, redirectUri, codeVerifier: verifier },
+  );
+}
 let processes: FakeProcess[];
 const list = (p: FakeProcess, id: string) =>
   p.pool.forConnection(id).then((c) => c.listOutboundFaxes({ dateFrom: new Date(Date.now() - 3_600_000) }));
@@ -86,9 +112,9 @@ describe('a connection token set shared by every process', () => {
   it('a revoked user marks the connection needs-reconnect once; nothing retries in a loop; a reconnect revives it', async () => {
     const [a, b] = processes as [FakeProcess, FakeProcess];
     const tenant = await newTenant(a.database);
-    // As the PKCE connect page would store it: a token set, no JWT to fall back on.
+    // As the PKCE connect page would store it: a token set from an authorization code, no JWT.
     const app = { serverUrl: sim.url, ...sim.credentials };
-    const tokens = await jwtLogin(app, jwtOf('revoked'));
+    const tokens = await connectWithPkce(extensionOf('revoked'));
     const identity = await fetchIdentity(app, tokens.accessToken);
     const connection = {
       tenantId: tenant,
@@ -122,7 +148,7 @@ describe('a connection token set shared by every process', () => {
     expect(delta('GET /restapi/v1.0/account/~/extension/~/message-store')).toBeLessThanOrEqual(4);
 
     // The tenant connects the same user again: same id, active, new tokens.
-    const again = await jwtLogin(app, jwtOf('revoked'));
+    const again = await connectWithPkce(extensionOf('revoked'));
     const saved = await saveConnection({ db: a.database.db, cipher }, { ...connection, tokens: again });
     expect(saved).toEqual({ id, reconnected: true });
     await expect(list(b, id)).resolves.toBeInstanceOf(Array);
@@ -153,5 +179,61 @@ describe('a connection token set shared by every process', () => {
       name: 'ConnectionUnavailableError',
       status: 'missing',
     });
+  });
+});
+
+describe('a token endpoint that fails for a while', () => {
+  it('fails the call with a retryable auth error and leaves the connection active', async () => {
+    const { ConnectionTokenStore } = await import('../../src/connections/token-store');
+    const { RingCentralAuthError } = await import('../../src/ringcentral/errors');
+    const [a] = processes as [FakeProcess];
+    const tenant = await newTenant(a.database);
+    const id = await jwtConnectionWithoutTokens(a.database, sim, tenant, jwtOf('refused-check'));
+    let failures = 1;
+    const store = new ConnectionTokenStore({
+      db: a.database.db,
+      cipher,
+      appSecret: () => sim.credentials.clientSecret,
+      oauth: {
+        jwtLogin: async (...args) => {
+          if (failures-- > 0)
+            throw new RingCentralAuthError('RingCentral JWT login failed: 503 CMN-211', 503, 'CMN-211', 5);
+          const { jwtLogin } = await import('../../src/ringcentral/oauth-client');
+          return jwtLogin(...args);
+        },
+      },
+    });
+    await expect(store.current(id)).rejects.toMatchObject({ name: 'RingCentralAuthError', status: 503 });
+    expect(await findConnection(a.database.db, id)).toMatchObject({ status: 'active', token_version: 1 });
+    await expect(store.current(id)).resolves.toMatchObject({ version: 2 });
+  });
+});
+
+describe('the client pool', () => {
+  it('keeps at most maxClients clients, dropping the least recently used', async () => {
+    const { createConnectionPool } = await import('../../src/connections/connection-pool');
+    const [a] = processes as [FakeProcess];
+    const tenant = await newTenant(a.database);
+    const ids = await Promise.all(
+      ['x', 'y', 'z'].map((n) =>
+        jwtConnectionWithoutTokens(a.database, sim, tenant, `unused-${n}-${Math.random()}`),
+      ),
+    );
+    const pool = createConnectionPool({
+      db: a.database.db,
+      tokens: a.tokens,
+      budget: () => ({ limit: 10, windowMs: 1000 }),
+      maxSlotWaitMs: { Heavy: 0, Medium: 0, Light: 0 },
+      maxClients: 2,
+    });
+    const [x, y, z] = ids as [string, string, string];
+    const first = await pool.forConnection(x);
+    await pool.forConnection(y);
+    expect(await pool.forConnection(x)).toBe(first); // x is now the most recent
+    await pool.forConnection(z); // drops y
+    expect(pool.size()).toBe(2);
+    expect(await pool.forConnection(x)).toBe(first);
+    await pool.close();
+    expect(pool.size()).toBe(0);
   });
 });

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SDK } from '@ringcentral/sdk';
-import type { ConnectionTokens } from '../ringcentral/connections';
-import { RingCentralAuthError } from '../ringcentral/errors';
-import { createRedactor } from '../ringcentral/redact';
+import type { ConnectionTokens } from './connections';
+import { RingCentralAuthError } from './errors';
+import { createRedactor } from './redact';
 
 /** The RingCentral app a connection was made with. The secret is absent for public (PKCE-only) apps. */
 export interface AppCredentials {
@@ -220,5 +220,32 @@ export async function fetchIdentity(
     };
   } catch (err) {
     throw await classify(err, 'Reading the RingCentral extension failed', redact);
+  }
+}
+
+/**
+ * Exchanges an authorization code (Authorization Code + PKCE) for a token set: one new session for
+ * the user who approved. Without a client secret the app is public and sends `client_id` instead.
+ */
+export async function exchangeAuthorizationCode(
+  app: AppCredentials,
+  grant: { code: string; redirectUri: string; codeVerifier: string },
+  opts: { timeoutMs?: number } = {},
+): Promise<ConnectionTokens> {
+  const platform = platformFor(app);
+  const redact = createRedactor([grant.code, grant.codeVerifier, app.clientSecret ?? '']);
+  try {
+    const response = await withTimeout(
+      platform.login({
+        code: grant.code,
+        redirect_uri: grant.redirectUri,
+        code_verifier: grant.codeVerifier,
+      }),
+      opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      'RingCentral authorization code exchange failed',
+    );
+    return toTokens((await response.json()) as TokenJson);
+  } catch (err) {
+    throw await classify(err, 'RingCentral refused the authorization code', redact);
   }
 }
