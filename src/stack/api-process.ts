@@ -8,6 +8,8 @@ import type { Database } from '../db/schema';
 import type { Logger } from '../logger';
 import { createNotificationProcessor } from '../webhooks/notification-processor';
 import { temporalWorkflowControl } from '../api/v1/workflow-control';
+import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
+import { connectionRegistryFromConfig } from '../connections/registry';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
 export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
@@ -42,7 +44,17 @@ export async function startApi(deps: {
   faxClient: FaxClient;
   logger: Logger;
   port?: number;
+  /** Called when a tenant (re)connects a RingCentral user through the connect link. */
+  onConnected?: ConnectRingCentralDeps['onConnected'];
 }): Promise<ApiServer> {
+  const port = deps.port ?? deps.config.apiPort;
+  // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
+  const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  const connect = connectDepsFromConfig(deps.config, {
+    registry,
+    localUrl: `http://${deps.config.apiHost}:${port}`,
+    ...(deps.onConnected && { onConnected: deps.onConnected }),
+  });
   const onNotification = createNotificationProcessor({
     db: deps.db,
     client: deps.client,
@@ -55,6 +67,7 @@ export async function startApi(deps: {
         faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
         onNotification,
         logger: deps.logger,
+        ...(connect && { connect }),
         v1: {
           faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
           control: withTemporalDeadline(
@@ -74,7 +87,7 @@ export async function startApi(deps: {
             ),
         },
       },
-      { host: deps.config.apiHost, port: deps.port ?? deps.config.apiPort },
+      { host: deps.config.apiHost, port },
     );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
