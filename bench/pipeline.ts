@@ -218,7 +218,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
   const wallMs = finishedAt - t0;
   log(`${pipe.label}: all ${opts.n} finished in ${wallMs} ms; collecting figures`);
   // The workflows' own completion follows the recorded status by a task or two.
-  const workflowIds = jobIds.map(faxWorkflowId);
+  const workflowIds = jobIds.map((id) => faxWorkflowId(id));
   for (const id of workflowIds) await base.client.workflow.getHandle(id).result();
   await new Promise((r) => setTimeout(r, opts.settleMs));
   const after = await pipe.simStats();

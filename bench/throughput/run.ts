@@ -82,7 +82,14 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
   const calls =
     Object.values(after.callsByEndpoint).reduce((a, b) => a + b, 0) -
     Object.values(before.callsByEndpoint).reduce((a, b) => a + b, 0);
-  const counts = sumCounts((await countWorkflows(base.client, ids.map(faxWorkflowId))).values());
+  const counts = sumCounts(
+    (
+      await countWorkflows(
+        base.client,
+        ids.map((id) => faxWorkflowId(id)),
+      )
+    ).values(),
+  );
   const per = (v: number) => v / N;
   return {
     perSecond: N / (wallMs / 1000),

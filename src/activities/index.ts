@@ -1,4 +1,5 @@
 import { createCancelScheduledFax } from './cancel-scheduled-fax';
+import { createCheckConnection } from './check-connection';
 import { createEnsureSubscription } from './ensure-subscription';
 import { createReconcileFaxStatuses } from './reconcile-fax-statuses';
 import { createCheckFaxStatus } from './check-fax-status';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     cancelScheduledFax: createCancelScheduledFax(deps),
     ensureSubscription: createEnsureSubscription(deps),
     reconcileFaxStatuses: createReconcileFaxStatuses(deps),
+    checkConnection: createCheckConnection(deps),
   });
 }
 

@@ -9,6 +9,7 @@ import * as jobRunId from './migrations/2026-11-27T0830_job_run_id';
 import * as webhookUpkeep from './migrations/2026-11-27T0900_webhook_upkeep';
 import * as attemptLease from './migrations/2026-11-27T0845_attempt_lease';
 import * as tenants from './migrations/2026-11-27T1000_tenants';
+import * as tenantScopedJobs from './migrations/2026-11-27T1020_tenant_scoped_jobs';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T0900_webhook_upkeep': webhookUpkeep,
   '2026-11-27T0845_attempt_lease': attemptLease,
   '2026-11-27T1000_tenants': tenants,
+  '2026-11-27T1020_tenant_scoped_jobs': tenantScopedJobs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createFaxClient, type FaxClient } from '../client/fax-client';
 import { admit, penalize } from '../db/rate-limiter';
 import { credentialKey } from '../ringcentral/credential-key';
+import { singleConnectionPool } from '../ringcentral/single-connection-pool';
 import { withRateBudgets, type RateGroup } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
 import { logIdleErrors, openDatabase, type DatabaseHandle } from '../db/connection';
@@ -103,6 +104,8 @@ export async function buildDependencies(
     activityDeps: {
       db: database.db,
       ringcentral,
+      // Until the multi-tenant pool (src/connections) is wired here: the environment's credential only.
+      connections: singleConnectionPool(credential, ringcentral),
       documents,
       logger,
       defaultRegion: config.defaultRegion,

@@ -30,6 +30,7 @@ import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
 import { reconcileWorkflowId } from '../../src/contracts/workflow-ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir, testDatabase } from './database';
+import { singleConnectionPool } from '../../src/ringcentral/single-connection-pool';
 
 /**
  * The simulator's status model for this run of the integration suite: `.ci/run` runs the suite
@@ -101,6 +102,7 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const deps: ActivityDeps = {
     db: database.db,
     ringcentral,
+    connections: singleConnectionPool(budgetKey, ringcentral),
     documents,
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',

@@ -13,10 +13,10 @@ export async function inFlightJob(
   await db
     .insertInto('fax_jobs')
     .values({
-      id: jobId,
+      id: `fax-${jobId}`,
+      job_key: jobId,
       workflow_id: `fax-${jobId}`,
-      tenant_id: null,
-      credential_key: credentialKey,
+      connection_id: credentialKey,
       recipient: '+12025550123',
       documents: '[]',
       sha256: 'a'.repeat(64),
