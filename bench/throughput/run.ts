@@ -72,7 +72,11 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
     const row = await db
       .selectFrom('fax_jobs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('id', 'in', ids)
+      .where(
+        'id',
+        'in',
+        ids.map((id) => faxWorkflowId(id)),
+      )
       .where('completed_at', 'is not', null)
       .executeTakeFirstOrThrow();
     return Number(row.n) >= N;

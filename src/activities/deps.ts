@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema';
@@ -33,7 +34,7 @@ export interface ActivityDeps {
    * Makes sure a connection's subscription keeper runs (and so its reconciler can be started by the
    * receiver); called when a job for it is registered. Absent: webhooks are not run by this fleet.
    */
-  ensureConnectionUpkeep?: (connectionId: string) => Promise<void>;
+  ensureConnectionUpkeep?: (connectionId: string, client: Client, taskQueue: string) => Promise<void>;
   /** Send lease timings (see send-lease.ts); tests shorten them. */
   sendLease?: Partial<SendLeaseTimings>;
 }

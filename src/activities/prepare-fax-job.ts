@@ -81,7 +81,8 @@ export function createPrepareFaxJob(deps: ActivityDeps) {
     }
     if (deps.ensureConnectionUpkeep) {
       // Its subscription keeper must run for webhooks to reach its jobs; the upkeep is idempotent.
-      await deps.ensureConnectionUpkeep(connection).catch((err: unknown) => {
+      const { client, info } = Context.current();
+      await deps.ensureConnectionUpkeep(connection, client, info.taskQueue).catch((err: unknown) => {
         logger.warn(
           { err, connectionId: connection },
           'could not start the connection’s subscription keeper',

@@ -90,7 +90,7 @@ function rejected(run: FaxRun, code: string, message: string): FaxWorkflowResult
   run.state.timeline.push({ at: nowIso(), status: 'Rejected', note: message });
   upsertSearchAttributes([{ key: FaxStatusKey, value: 'Rejected' }]);
   return {
-    ...jobRef(run),
+    jobId: run.input.jobId,
     status: 'Rejected',
     recipient: run.input.to,
     attempts: 0,

@@ -25,9 +25,12 @@ import type { DeliveryReportsMode } from '../../src/domain/fax-status';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
-import { ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
+import { connectionUpkeep, ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
-import { reconcileWorkflowId } from '../../src/contracts/workflow-ids';
+import {
+  reconcileWorkflowId,
+  subscriptionWorkflowId as subscriptionWorkflowIdOf,
+} from '../../src/contracts/workflow-ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir, testDatabase } from './database';
 import {
@@ -146,6 +149,10 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     deliveryReports: opts.deliveryReports ?? (STATUS_MODEL === 'delivery-reports' ? 'yes' : 'auto'),
     ...(opts.sendLease && { sendLease: opts.sendLease }),
   };
+  // Set below once the receiver's address is known: each connection's keeper starts with its first job.
+  let upkeep: ReturnType<typeof connectionUpkeep> | undefined;
+  if (opts.webhooks && opts.connections)
+    deps.ensureConnectionUpkeep = (id, c, queue) => upkeep?.(id, c, queue) ?? Promise.resolve();
 
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
@@ -183,6 +190,14 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   let subscriptionWorkflowId: string | undefined;
   if (opts.webhooks) {
     await startApi();
+    upkeep = connectionUpkeep({
+      address: `${api!.url}/webhooks/ringcentral`,
+      ...(opts.webhooks.expiresInSeconds !== undefined && {
+        expiresInSeconds: opts.webhooks.expiresInSeconds,
+      }),
+      ...(opts.webhooks.renewBeforeMs !== undefined && { renewBeforeMs: opts.webhooks.renewBeforeMs }),
+      ...(opts.webhooks.checkEveryMs !== undefined && { checkEveryMs: opts.webhooks.checkEveryMs }),
+    });
     subscriptionWorkflowId = (
       await ensureSubscriptionWorkflow(client, taskQueue, {
         credentialKey: budgetKey,
@@ -249,6 +264,13 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       return ((await res.json()) as { faxes: SimFax[] }).faxes;
     },
     async stop() {
+      for (const c of opts.webhooks ? (opts.connections ?? []) : []) {
+        for (const id of [subscriptionWorkflowIdOf(c.id), reconcileWorkflowId(c.id)])
+          await client.workflow
+            .getHandle(id)
+            .terminate('test over')
+            .catch(() => undefined);
+      }
       if (subscriptionWorkflowId) {
         await client.workflow
           .getHandle(subscriptionWorkflowId)
