@@ -145,7 +145,10 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
     const first = await run(...args);
     expect(first).toMatchObject({ code: 0, out: `Started: job ${key} (workflow ${faxWorkflowId(key)})` });
     const second = await run(...args);
-    expect(second).toMatchObject({ code: 0, out: `Already submitted: job ${key} (workflow ${faxWorkflowId(key)})` });
+    expect(second).toMatchObject({
+      code: 0,
+      out: `Already submitted: job ${key} (workflow ${faxWorkflowId(key)})`,
+    });
     const client = new Client({ connection });
     await client.workflow
       .getHandle(faxWorkflowId(key))

@@ -160,6 +160,7 @@ describe('FaxWorkflow waits for its RingCentral connection (time-skipping)', () 
       const statuses = (await handle.query(statusQuery)).timeline.map((e) => e.status);
       expect(statuses).toContain('WaitingForConnection');
       expect(statuses.slice(statuses.indexOf('WaitingForConnection') + 1)[0]).toBe('Queued');
+      await maybeRecordHistory(handle, 'waiting-for-connection-while-following');
     });
   });
 });
