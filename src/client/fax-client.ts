@@ -16,6 +16,7 @@ import {
   legacyFaxWorkflowId,
 } from '../contracts/workflow-ids';
 import { ConnectionIdKey, FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { NoConnectionError } from '../domain/no-connection';
 import { DEFAULT_TENANT_ID, TENANT_ID_PATTERN } from '../domain/tenant-id';
 import { statusQuery } from '../contracts/workflow-messages';
 import type {
@@ -218,6 +219,13 @@ export function createFaxClient({
     const connectionId = resolveConnection
       ? await resolveConnection(tenantId, request.connectionId)
       : request.connectionId;
+    if (connectionId === undefined && tenantId !== DEFAULT_TENANT_ID) {
+      // Without a connection the workers' own credential would send it: another account's line.
+      throw new NoConnectionError(
+        tenantId,
+        `Tenant ${tenantId} has no RingCentral connection this client can choose; give connectionId.`,
+      );
+    }
     const loaded = await loadDocuments(request.documents);
     const refs = [];
     for (const doc of loaded) {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { NoConnectionError } from '../domain/no-connection';
 import { DEFAULT_TENANT_ID } from '../domain/tenant-id';
 import type { Db } from './schema';
 
@@ -8,17 +9,7 @@ import type { Db } from './schema';
  * reads the columns the store's contract names: id, tenant_id, status, created_at.
  */
 
-/** A tenant has no connection that can send (or not the one asked for): HTTP 422 NO_CONNECTION. */
-export class NoConnectionError extends Error {
-  override readonly name = 'NoConnectionError';
-  readonly code = 'NO_CONNECTION';
-  constructor(
-    readonly tenantId: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { NoConnectionError };
 
 export interface JobConnectionRow {
   id: string;

@@ -235,3 +235,23 @@ describe('tenants on their own RingCentral connections', () => {
     expect(await stack.faxClient.getFax(key, 'acme')).toBeUndefined();
   }, 60_000);
 });
+
+describe('choosing the connection of a new job', () => {
+  it("refuses a tenant's fax when the client can choose no connection for it, instead of sending it from another account", async () => {
+    await expect(
+      stack.faxClient.startFax({
+        to: '+12025559400',
+        tenantId: 'acme',
+        documents: [{ bytes: pdf, filename: 'letter.pdf' }],
+      }),
+    ).rejects.toMatchObject({ code: 'NO_CONNECTION', message: expect.stringContaining('give connectionId') });
+    await expect(
+      stack.faxClient.startFax({
+        to: '+12025559400',
+        tenantId: 'Not A Tenant',
+        documents: [{ bytes: pdf, filename: 'letter.pdf' }],
+      }),
+    ).rejects.toThrow(/tenant id "Not A Tenant" is not allowed/);
+    expect(await stack.simFaxes('+12025559400')).toHaveLength(0);
+  });
+});
