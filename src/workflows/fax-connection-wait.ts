@@ -1,5 +1,6 @@
-import { ActivityFailure, ApplicationFailure, condition, patched } from '@temporalio/workflow';
-import { CONNECTION_UNAVAILABLE, type ConnectionUnavailableDetail } from '../contracts/connection-failure';
+import { condition, patched } from '@temporalio/workflow';
+import type { ConnectionUnavailableDetail } from '../contracts/connection-failure';
+export { connectionUnavailable } from './connection-failure';
 import { bookkeeping } from './fax-activities';
 import { jobRef, setStatus, type FaxRun } from './fax-run';
 
@@ -9,22 +10,6 @@ import { jobRef, setStatus, type FaxRun } from './fax-run';
  * recorded before it never saw that failure type; the marker only tells replays which code ran.
  */
 const WAIT_FOR_CONNECTION = 'wait-for-connection';
-
-/** The detail of an activity failure that says the connection needs reconnecting, if it is one. */
-export function connectionUnavailable(err: unknown): ConnectionUnavailableDetail | undefined {
-  if (
-    !(err instanceof ActivityFailure) ||
-    !(err.cause instanceof ApplicationFailure) ||
-    err.cause.type !== CONNECTION_UNAVAILABLE
-  )
-    return undefined;
-  const detail = err.cause.details?.[0] as Partial<ConnectionUnavailableDetail> | undefined;
-  return {
-    connectionId: detail?.connectionId ?? '',
-    status: detail?.status ?? 'unavailable',
-    reason: detail?.reason ?? err.cause.message,
-  };
-}
 
 export type ConnectionWaitOutcome = 'restored' | 'expired' | 'canceled';
 
