@@ -1,4 +1,5 @@
 import { createCancelScheduledFax } from './cancel-scheduled-fax';
+import { createCheckConnection } from './check-connection';
 import { createEnsureSubscription } from './ensure-subscription';
 import { createReconcileFaxStatuses } from './reconcile-fax-statuses';
 import { createCheckFaxStatus } from './check-fax-status';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     reconcileFaxStatuses: createReconcileFaxStatuses(deps),
     /** Signed event webhooks to upstream (src/events). */
     deliverWebhook: createDeliverWebhook(deps),
+    checkConnection: createCheckConnection(deps),
   });
 }
 

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { FaxValidationError } from '../validation/validation-error';
 import { IdempotencyKeyReusedError } from '../client/fax-client';
+import { NoConnectionError } from '../domain/no-connection';
 import { isTemporalUnavailable, RETRY_AFTER_SECONDS } from './unavailable';
 
 /** What every error answer looks like: `code` for machines, `message` is one sentence for people. */
@@ -158,6 +159,7 @@ function toApiError(err: unknown, request: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof FaxValidationError) return new ApiError(422, err.code, err.message);
   if (err instanceof IdempotencyKeyReusedError) return new ApiError(422, err.code, err.message);
+  if (err instanceof NoConnectionError) return new ApiError(422, err.code, err.message);
   const outage = fromOutage(err);
   if (outage) return outage;
   const fe = err as Partial<FastifyError> | undefined;

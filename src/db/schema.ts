@@ -7,13 +7,18 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 
 /** One row per recipient job: what was asked, where it stands, how it ended. */
 export interface FaxJobsTable {
+  /** The job's workflow id: unique across tenants (see contracts/workflow-ids.ts). */
   id: string;
   workflow_id: string;
+  /** The job's id within its tenant: the idempotency key (or one generated at submission). */
+  job_key: string;
   /** The first run of the workflow that created the row; null for rows from before it was kept. */
   workflow_run_id: ColumnType<string | null, string | null | undefined, string | null>;
-  tenant_id: string | null;
-  /** The RingCentral credential that sends it (see ringcentral/credential-key.ts). */
-  credential_key: string | null;
+  tenant_id: ColumnType<string, string | undefined, string>;
+  /** The RingCentral connection that sends it (ringcentral/connections.ts); null: the worker's own. */
+  connection_id: string | null;
+  /** Before connections: the credential that sent it. Copied into connection_id; no longer written. */
+  credential_key: ColumnType<string | null, string | null | undefined, string | null>;
   recipient: string;
   documents: ColumnType<DocumentRef[], string, string>;
   /** SHA-256 over the documents' hashes in order: one fingerprint for the whole document set. */

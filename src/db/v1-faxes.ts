@@ -71,7 +71,8 @@ export async function findV1Job(db: Db, tenantId: string, jobId: string): Promis
     db
       .selectFrom('fax_jobs')
       .selectAll()
-      .where('id', '=', jobId)
+      // Rows are keyed by workflow id; the API names a job by its key within the tenant.
+      .where('job_key', '=', jobId)
       .where(jobTenant('tenant_id'), '=', tenantId)
       .executeTakeFirst(),
   ]);
@@ -152,7 +153,7 @@ export async function listV1JobIds(
   }
   if (filters.broadcastId !== undefined) conditions.push(sql`s.broadcast_id = ${filters.broadcastId}`);
   const createdUs = sql`(extract(epoch from coalesce(s.created_at, j.created_at)) * 1000000)::bigint`;
-  const id = sql`coalesce(s.job_id, j.id)`;
+  const id = sql`coalesce(s.job_id, j.job_key)`;
   if (opts.after) {
     conditions.push(sql`(${createdUs}, ${id}) < (${opts.after.createdUs}::bigint, ${opts.after.id})`);
   }
@@ -161,7 +162,7 @@ export async function listV1JobIds(
     select ${id} as id, ${createdUs}::text as created_us
     from (select * from api_fax_submissions where tenant_id = ${tenantId}) s
     full outer join (select * from fax_jobs where ${jobTenant('tenant_id')} = ${tenantId}) j
-      on j.id = s.job_id
+      on j.job_key = s.job_id
     ${where}
     order by ${createdUs} desc, ${id} desc
     limit ${opts.limit + 1}

@@ -132,6 +132,7 @@ export async function buildDependencies(
     activityDeps: {
       db: database.db,
       ringcentral,
+      connections,
       documents,
       logger,
       defaultRegion: config.defaultRegion,

@@ -1,3 +1,4 @@
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -136,8 +137,9 @@ async function newTenant(): Promise<string> {
 async function newJob(tenantId: string): Promise<string> {
   const id = `job-${randomUUID().slice(0, 8)}`;
   await insertFaxJob(database.db, {
-    id,
-    workflow_id: `fax-${id}`,
+    id: faxWorkflowId(id, tenantId),
+    job_key: id,
+    workflow_id: faxWorkflowId(id, tenantId),
     tenant_id: tenantId,
     credential_key: null,
     recipient: '+14155550100',
@@ -228,7 +230,10 @@ describe('signed event webhooks', () => {
           scripts.map(async (script, i) => {
             const change = script[step];
             if (change)
-              await updateFaxJobStatus(database.db, jobs[i]!, { status: change[0], final: change[1] });
+              await updateFaxJobStatus(database.db, faxWorkflowId(jobs[i]!, tenant), {
+                status: change[0],
+                final: change[1],
+              });
           }),
         );
       }
@@ -279,7 +284,7 @@ describe('signed event webhooks', () => {
     const job = await newJob(tenant);
     const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 1_500 });
     try {
-      await updateFaxJobStatus(database.db, job, { status: 'Queued' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Queued' });
       await vi.waitFor(
         async () => {
           const res = await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` });
@@ -294,7 +299,7 @@ describe('signed event webhooks', () => {
       const attemptsBefore = receiver.requests();
       expect(attemptsBefore).toBeGreaterThanOrEqual(3);
       // Disabled means no more attempts, and no new events for it.
-      await updateFaxJobStatus(database.db, job, { status: 'Failed' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Failed' });
       const n = await database.db
         .selectFrom('webhook_events')
         .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -330,7 +335,7 @@ describe('signed event webhooks', () => {
     const job = await newJob(tenant);
     const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 60_000 });
     try {
-      await updateFaxJobStatus(database.db, job, { status: 'Queued' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Queued' });
       await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
       // A receiver still on the old secret and one already on the new one both verify it.
       expect(receiver.accepted[0]!.verifiedWith).toEqual([endpoint.secret, rotated.secret]);

@@ -6,7 +6,8 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTestServer } from '../../src/stack/temporal-binary';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
+import { ConnectionIdKey, FAX_SEARCH_ATTRIBUTES, TenantIdKey } from '../../src/contracts/search-attributes';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { DOC, maybeRecordHistory, startFaxWorkflow, withFakeWorkers } from './fake-workers';
@@ -390,9 +391,34 @@ describe('FaxWorkflow timers (time-skipping)', () => {
         [`${broadcastId}~1`, 'Delivered'],
         [`${broadcastId}~2`, 'Delivered'],
       ]);
-      const child = await env.client.workflow.getHandle(`fax-${broadcastId}~1`).describe();
+      const child = await env.client.workflow.getHandle(faxWorkflowId(`${broadcastId}~1`)).describe();
       expect(child.status.name).toBe('COMPLETED');
-      await maybeRecordHistory(handle, 'broadcast-tilde-children');
+    });
+  });
+
+  it("scopes broadcast children's ids by the broadcast's tenant, with its tenant and connection", async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const broadcastId = `inv-${randomUUID()}`;
+      const handle = await env.client.workflow.start('FaxBroadcastWorkflow', {
+        taskQueue: tq,
+        workflowId: `broadcast-acme-${broadcastId}`,
+        args: [
+          {
+            broadcastId,
+            tenantId: 'acme',
+            connectionId: 'conn-acme',
+            documents: [DOC],
+            recipients: [{ to: '+12025550123' }],
+          },
+        ],
+      });
+      await handle.result();
+      const child = await env.client.workflow.getHandle(`fax-acme-${broadcastId}~1`).describe();
+      expect(child.status.name).toBe('COMPLETED');
+      expect(child.typedSearchAttributes.get(TenantIdKey)).toBe('acme');
+      expect(child.typedSearchAttributes.get(ConnectionIdKey)).toBe('conn-acme');
+      await maybeRecordHistory(handle, 'broadcast-tenant-scoped-children');
     });
   });
 

@@ -72,7 +72,8 @@ function postForm(
 /** What the worker would write once it picked the job up. */
 async function workerRegisters(tenantId: string, jobId: string, workflowId: string, status = 'Scheduled') {
   await insertFaxJob(database.db, {
-    id: jobId,
+    id: workflowId,
+    job_key: jobId,
     workflow_id: workflowId,
     tenant_id: tenantId,
     credential_key: 'cred',
