@@ -95,6 +95,8 @@ function decodeBase64(value: string, field: string): Buffer {
 
 /** A refusal before anything is read: the declared body is over what the route could accept. */
 export function refuseDeclaredOversize(request: FastifyRequest, limit: number): void {
+  // JSON bodies have the route's bodyLimit; this is for the streamed multipart ones.
+  if (!/^multipart\//i.test(request.headers['content-type'] ?? '')) return;
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw documentsTooLarge(MAX_TOTAL_BYTES);
 }
