@@ -304,7 +304,8 @@ function parseSendAt(value: Date | string | undefined): string | undefined {
 async function loadDocuments(inputs: DocumentInput[]) {
   const raw: { bytes: Uint8Array; name: string }[] = [];
   for (const input of inputs) {
-    if (isStored(input)) throw new Error('Stored documents cannot be mixed with files or bytes in one request.');
+    if (isStored(input))
+      throw new Error('Stored documents cannot be mixed with files or bytes in one request.');
     if (!('path' in input)) {
       raw.push({ bytes: input.bytes, name: input.filename });
       continue;
