@@ -9,12 +9,14 @@ import { healthRoutes, type ReadinessCheck } from './plugins/health';
 import { installMetrics } from './plugins/metrics';
 import { observeWebhookLag } from '../metrics/metrics';
 import { ringCentralWebhook } from './plugins/ringcentral-webhook';
+import { connectRingCentral, type ConnectRingCentralDeps } from './plugins/connect-ringcentral';
 import { apiKeyAuth } from './v1/auth';
 import { v1Api, type V1ApiOptions } from './v1/index';
 import { installOpenApi } from './v1/openapi';
 
 export type { StoredNotification, NotificationHandler } from '../webhooks/stored-notification';
 export type { FaxApiClient } from './plugins/faxes';
+export type { ConnectRingCentralDeps } from './plugins/connect-ringcentral';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -25,6 +27,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** `GET /ready` checks beside the database's (e.g. `temporal`). */
   readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** The Auth Code + PKCE connect routes (`/connect/ringcentral`); absent: not served. */
+  connect?: ConnectRingCentralDeps;
   /** The HTTP API v1 under `/v1` (authenticated); left out when not given. */
   v1?: Omit<V1ApiOptions, 'db'>;
 }
@@ -103,6 +107,8 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     },
     ...(opts.webhookBodyLimit !== undefined && { bodyLimit: opts.webhookBodyLimit }),
   });
+
+  if (deps.connect) await app.register(connectRingCentral, { db: deps.db, ...deps.connect });
 
   collecting = false;
   for (const [url, allowedSet] of methodsByUrl) {
