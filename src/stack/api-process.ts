@@ -10,6 +10,7 @@ import { createNotificationProcessor } from '../webhooks/notification-processor'
 import { temporalWorkflowControl } from '../api/v1/workflow-control';
 import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
 import { connectionRegistryFromConfig } from '../connections/registry';
+import { notifyConnectionRestored } from '../webhooks/connection-restored';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
 export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
@@ -44,7 +45,10 @@ export async function startApi(deps: {
   faxClient: FaxClient;
   logger: Logger;
   port?: number;
-  /** Called when a tenant (re)connects a RingCentral user through the connect link. */
+  /**
+   * Called when a tenant (re)connects a RingCentral user through the connect link. Default: the
+   * connection's jobs waiting with `WaitingForConnection` are signalled and continue at once.
+   */
   onConnected?: ConnectRingCentralDeps['onConnected'];
 }): Promise<ApiServer> {
   const port = deps.port ?? deps.config.apiPort;
@@ -53,7 +57,13 @@ export async function startApi(deps: {
   const connect = connectDepsFromConfig(deps.config, {
     registry,
     localUrl: `http://${deps.config.apiHost}:${port}`,
-    ...(deps.onConnected && { onConnected: deps.onConnected }),
+    onConnected:
+      deps.onConnected ??
+      (async (connectionId, reconnected) => {
+        if (!reconnected) return;
+        const told = await notifyConnectionRestored(deps.client, deps.db, connectionId);
+        deps.logger.info({ connectionId, told }, 'connection restored: waiting jobs told');
+      }),
   });
   const onNotification = createNotificationProcessor({
     db: deps.db,
