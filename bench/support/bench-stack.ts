@@ -248,10 +248,12 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
             .catch(() => undefined);
         }
       });
-      await ensureSubscriptionWorkflow(base.client, taskQueue, {
-        credentialKey,
-        address: `${api.url}/webhooks/ringcentral`,
-      });
+      await ensureSubscriptionWorkflow(
+        base.client,
+        taskQueue,
+        { credentialKey, address: `${api.url}/webhooks/ringcentral` },
+        { ...(opts.webhooks.coalesceMs !== undefined && { coalesceMs: opts.webhooks.coalesceMs }) },
+      );
       await waitFor('an Active RingCentral subscription', 30_000, async () => {
         const row = await db
           .selectFrom('ringcentral_subscriptions')

@@ -10,6 +10,7 @@ import { createRecordFaxObservation } from './record-fax-observation';
 import { createRecordJobStatus } from './record-job-status';
 import { createSendFax } from './send-fax';
 import { withLiveness } from './liveness';
+import { createDeliverWebhook } from './deliver-webhook';
 
 /**
  * All activities, bound to their dependencies. Workflows import only the *type* of this object;
@@ -27,6 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     cancelScheduledFax: createCancelScheduledFax(deps),
     ensureSubscription: createEnsureSubscription(deps),
     reconcileFaxStatuses: createReconcileFaxStatuses(deps),
+    /** Signed event webhooks to upstream (src/events). */
+    deliverWebhook: createDeliverWebhook(deps),
     checkConnection: createCheckConnection(deps),
   });
 }

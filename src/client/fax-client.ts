@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { DocumentStore } from '../storage/document-store';
+import type { DocumentRef, DocumentStore } from '../storage/document-store';
 import { screenDocumentSet } from '../validation/screen-document-set';
 import { normalizeFaxNumber, premiumRateAllowed } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
@@ -80,7 +80,14 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
+export type DocumentInput =
+  | { path: string; filename?: string }
+  | { bytes: Uint8Array; filename: string }
+  /** Already in the document store and screened by the caller (the HTTP API streams uploads there). */
+  | { stored: DocumentRef };
+
+type StoredInput = { stored: DocumentRef };
+const isStored = (d: DocumentInput): d is StoredInput => 'stored' in d;
 
 /** What every fax of a request shares. */
 export interface CommonFaxRequest extends FaxSendOptions {
@@ -226,10 +233,14 @@ export function createFaxClient({
         `Tenant ${tenantId} has no RingCentral connection this client can choose; give connectionId.`,
       );
     }
-    const loaded = await loadDocuments(request.documents);
-    const refs = [];
-    for (const doc of loaded) {
-      refs.push(await documents.put(doc.bytes, { filename: doc.filename, contentType: doc.contentType }));
+    const refs: DocumentRef[] = [];
+    if (request.documents.length > 0 && request.documents.every(isStored)) {
+      refs.push(...request.documents.map((d) => d.stored));
+    } else {
+      const loaded = await loadDocuments(request.documents);
+      for (const doc of loaded) {
+        refs.push(await documents.put(doc.bytes, { filename: doc.filename, contentType: doc.contentType }));
+      }
     }
     const common = {
       documents: refs,
@@ -410,6 +421,8 @@ function parseSendAt(value: Date | string | undefined): string | undefined {
 async function loadDocuments(inputs: DocumentInput[]) {
   const raw: { bytes: Uint8Array; name: string }[] = [];
   for (const input of inputs) {
+    if (isStored(input))
+      throw new Error('Stored documents cannot be mixed with files or bytes in one request.');
     if (!('path' in input)) {
       raw.push({ bytes: input.bytes, name: input.filename });
       continue;

@@ -9,6 +9,10 @@ import * as jobRunId from './migrations/2026-11-27T0830_job_run_id';
 import * as webhookUpkeep from './migrations/2026-11-27T0900_webhook_upkeep';
 import * as attemptLease from './migrations/2026-11-27T0845_attempt_lease';
 import * as tenants from './migrations/2026-11-27T1000_tenants';
+import * as connectLinks from './migrations/2026-11-27T1030_connect_links';
+import * as ringcentralConnections from './migrations/2026-11-27T1010_ringcentral_connections';
+import * as apiKeys from './migrations/2026-11-27T1100_api_keys';
+import * as webhookEndpoints from './migrations/2026-11-27T1200_webhook_endpoints';
 import * as tenantScopedJobs from './migrations/2026-11-27T1020_tenant_scoped_jobs';
 
 /**
@@ -26,6 +30,10 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T0900_webhook_upkeep': webhookUpkeep,
   '2026-11-27T0845_attempt_lease': attemptLease,
   '2026-11-27T1000_tenants': tenants,
+  '2026-11-27T1030_connect_links': connectLinks,
+  '2026-11-27T1010_ringcentral_connections': ringcentralConnections,
+  '2026-11-27T1100_api_keys': apiKeys,
+  '2026-11-27T1200_webhook_endpoints': webhookEndpoints,
   '2026-11-27T1020_tenant_scoped_jobs': tenantScopedJobs,
 };
 

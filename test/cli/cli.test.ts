@@ -116,7 +116,7 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
   });
 
   it('refuses unknown commands and options with the list of what exists', async () => {
-    expect(await run('fax')).toMatchObject({
+    expect(await run('fxa')).toMatchObject({
       code: 2,
       err: expect.stringContaining('the commands are demo, dev, send'),
     });

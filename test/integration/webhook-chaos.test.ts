@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { subscriptionStateQuery } from '../../src/contracts/workflow-messages';
 import { findFaxJob } from '../../src/db/fax-jobs';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
@@ -24,6 +25,13 @@ beforeAll(async () => {
     webhookDropRate: 0.3,
     webhookDuplicateRate: 0.1,
     webhookReorderRate: 0.2,
+  });
+  // As in production, where the keeper starts with the API long before any fax: submitted while it
+  // was still creating the subscription, the burst could beat it, and polling settled every fax.
+  const keeper = stack.client.workflow.getHandle(stack.subscriptionWorkflowId!);
+  await vi.waitFor(async () => expect((await keeper.query(subscriptionStateQuery)).status).toBe('Active'), {
+    timeout: 60_000,
+    interval: 200,
   });
 });
 afterAll(async () => {

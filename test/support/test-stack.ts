@@ -199,15 +199,21 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       ...(opts.webhooks.checkEveryMs !== undefined && { checkEveryMs: opts.webhooks.checkEveryMs }),
     });
     subscriptionWorkflowId = (
-      await ensureSubscriptionWorkflow(client, taskQueue, {
-        credentialKey: budgetKey,
-        address: `${api!.url}/webhooks/ringcentral`,
-        ...(opts.webhooks.expiresInSeconds !== undefined && {
-          expiresInSeconds: opts.webhooks.expiresInSeconds,
-        }),
-        ...(opts.webhooks.renewBeforeMs !== undefined && { renewBeforeMs: opts.webhooks.renewBeforeMs }),
-        ...(opts.webhooks.checkEveryMs !== undefined && { checkEveryMs: opts.webhooks.checkEveryMs }),
-      })
+      await ensureSubscriptionWorkflow(
+        client,
+        taskQueue,
+        {
+          credentialKey: budgetKey,
+          address: `${api!.url}/webhooks/ringcentral`,
+          ...(opts.webhooks.expiresInSeconds !== undefined && {
+            expiresInSeconds: opts.webhooks.expiresInSeconds,
+          }),
+          ...(opts.webhooks.renewBeforeMs !== undefined && { renewBeforeMs: opts.webhooks.renewBeforeMs }),
+          ...(opts.webhooks.checkEveryMs !== undefined && { checkEveryMs: opts.webhooks.checkEveryMs }),
+        },
+        // The reconciler starts with the keeper, so it must get the processor's coalesceMs.
+        { ...(opts.webhooks.coalesceMs !== undefined && { coalesceMs: opts.webhooks.coalesceMs }) },
+      )
     ).workflowId;
   }
 

@@ -43,6 +43,8 @@ export interface FakeAccount {
   webhooksHealthy?: boolean;
   /** Runs while sendFax is in flight (e.g. a webhook's signal arrives before the message id is known). */
   duringSend?: (messageId: string) => Promise<void>;
+  /** Makes sendFax throw this instead of sending (e.g. the NeedsReview failure of an unresolvable cut-off send). */
+  sendThrows?: (attemptNo: number) => Error | undefined;
   /**
    * The job's RingCentral connection needs reconnecting while this returns false: sendFax and
    * readFaxStatus fail with ConnectionUnavailable and checkConnection answers inactive.
@@ -86,6 +88,8 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
         ...(args.sendTime && { sendTime: args.sendTime }),
         ...(args.coverIndex !== undefined && { coverIndex: args.coverIndex }),
       });
+      const failure = account.sendThrows?.(args.attemptNo);
+      if (failure) throw failure;
       const messageId = `m${args.attemptNo}`;
       scripts.set(messageId, [
         ...(outcomes[sends.length - 1] ?? outcomes[outcomes.length - 1] ?? [{ status: 'Delivered' }]),
@@ -124,6 +128,9 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
       throw new Error('not used by FaxWorkflow');
     },
     async reconcileFaxStatuses() {
+      throw new Error('not used by FaxWorkflow');
+    },
+    async deliverWebhook() {
       throw new Error('not used by FaxWorkflow');
     },
     async cancelScheduledFax(args) {
