@@ -10,6 +10,7 @@ import { createNotificationProcessor } from '../webhooks/notification-processor'
 import { temporalWorkflowControl } from '../api/v1/workflow-control';
 import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
 import { connectionRegistryFromConfig } from '../connections/registry';
+import { notifyConnectionRestored } from '../webhooks/connection-restored';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
 export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
@@ -50,10 +51,19 @@ export async function startApi(deps: {
   const port = deps.port ?? deps.config.apiPort;
   // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
   const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  // A reconnect wakes the connection's jobs that wait with status WaitingForConnection at once
+  // (they would otherwise notice at their next periodic check, within 5 minutes).
+  const wakeWaitingJobs = async (connectionId: string): Promise<void> => {
+    await notifyConnectionRestored(deps.client, deps.db, connectionId).then(
+      (told) => deps.logger.info({ connectionId, told }, 'told the connection’s open jobs it is back'),
+      (err: unknown) =>
+        deps.logger.warn({ err, connectionId }, 'could not tell the connection’s jobs it is back'),
+    );
+  };
   const connect = connectDepsFromConfig(deps.config, {
     registry,
     localUrl: `http://${deps.config.apiHost}:${port}`,
-    ...(deps.onConnected && { onConnected: deps.onConnected }),
+    onConnected: deps.onConnected ?? wakeWaitingJobs,
   });
   const onNotification = createNotificationProcessor({
     db: deps.db,
