@@ -54,16 +54,19 @@ export async function startApi(deps: {
   const port = deps.port ?? deps.config.apiPort;
   // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
   const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  // A reconnect wakes the connection's jobs that wait with status WaitingForConnection at once
+  // (they would otherwise notice at their next periodic check, within 5 minutes).
+  const wakeWaitingJobs = async (connectionId: string): Promise<void> => {
+    await notifyConnectionRestored(deps.client, deps.db, connectionId).then(
+      (told) => deps.logger.info({ connectionId, told }, 'told the connection’s open jobs it is back'),
+      (err: unknown) =>
+        deps.logger.warn({ err, connectionId }, 'could not tell the connection’s jobs it is back'),
+    );
+  };
   const connect = connectDepsFromConfig(deps.config, {
     registry,
     localUrl: `http://${deps.config.apiHost}:${port}`,
-    onConnected:
-      deps.onConnected ??
-      (async (connectionId, reconnected) => {
-        if (!reconnected) return;
-        const told = await notifyConnectionRestored(deps.client, deps.db, connectionId);
-        deps.logger.info({ connectionId, told }, 'connection restored: waiting jobs told');
-      }),
+    onConnected: deps.onConnected ?? wakeWaitingJobs,
   });
   const onNotification = createNotificationProcessor({
     db: deps.db,

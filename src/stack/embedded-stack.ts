@@ -163,7 +163,10 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
     });
     progress(`Workers polling task queue ${config.taskQueue}`);
 
-    const faxClient = faxClientFor(config, client, deps.documents);
+    const faxClient = faxClientFor(config, client, deps.documents, {
+      db: deps.database.db,
+      defaultConnectionId: deps.credentialKey,
+    });
 
     let apiUrl: string | undefined;
     if (opts.api !== false) {
