@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaxStatusKey, TenantIdKey, ConnectionIdKey } from '../../src/contracts/search-attributes';
 import { faxWorkflowId, legacyFaxWorkflowId } from '../../src/contracts/workflow-ids';
 import { statusQuery } from '../../src/contracts/workflow-messages';
@@ -176,13 +176,21 @@ describe('tenants on their own RingCentral connections', () => {
     const waiting = await Promise.all([submit('initech', '+12025559200'), submit('initech', '+12025559201')]);
     for (const w of waiting) await waitForStatus(w.workflowId, 'WaitingForConnection');
     for (const w of waiting) {
-      expect(await findFaxJob(stack.db, w.workflowId)).toMatchObject({
-        status: 'WaitingForConnection',
-        error_code: 'CONNECTION_UNAVAILABLE',
-        completed_at: null,
-      });
-      const attrs = (await stack.client.workflow.getHandle(w.workflowId).describe()).typedSearchAttributes;
-      expect(attrs.get(FaxStatusKey)).toBe('WaitingForConnection');
+      // The query shows the status as soon as the workflow sets it; the row and the search
+      // attribute follow in the same workflow task's activity and upsert.
+      await vi.waitFor(
+        async () => {
+          expect(await findFaxJob(stack.db, w.workflowId)).toMatchObject({
+            status: 'WaitingForConnection',
+            error_code: 'CONNECTION_UNAVAILABLE',
+            completed_at: null,
+          });
+          const attrs = (await stack.client.workflow.getHandle(w.workflowId).describe())
+            .typedSearchAttributes;
+          expect(attrs.get(FaxStatusKey)).toBe('WaitingForConnection');
+        },
+        { timeout: 15_000, interval: 100 },
+      );
     }
 
     // Another tenant sends meanwhile as if nothing happened.
