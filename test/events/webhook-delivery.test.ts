@@ -8,7 +8,8 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createDeliverWebhook } from '../../src/activities/deliver-webhook';
-import type { V1EventEnvelope, V1Fax } from '../../src/contracts/v1-api';
+import { createRecordBroadcastCompleted } from '../../src/activities/record-broadcast-completed';
+import type { V1Broadcast, V1EventEnvelope, V1Fax } from '../../src/contracts/v1-api';
 import { webhookDeliveryWorkflowId } from '../../src/contracts/webhook-delivery';
 import { insertFaxJob, updateFaxJobStatus, type FaxJobStatusChange } from '../../src/db/fax-jobs';
 import type { DatabaseHandle } from '../../src/db/connection';
@@ -85,6 +86,7 @@ async function startReceiver(
 }
 
 let database: DatabaseHandle;
+let activityDeps: Awaited<ReturnType<typeof makeActivityDeps>>['deps'];
 let worker: Worker;
 let running: Promise<void>;
 let client: Client;
@@ -95,6 +97,7 @@ beforeAll(async () => {
   installTemporalRuntime('WARN');
   database = testDatabase();
   const { deps } = await makeActivityDeps(database);
+  activityDeps = deps;
   taskQueue = `events-${randomUUID()}`;
   worker = await Worker.create({
     connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
@@ -133,8 +136,7 @@ async function newTenant(): Promise<string> {
   return id;
 }
 
-async function newJob(tenantId: string): Promise<string> {
-  const id = `job-${randomUUID().slice(0, 8)}`;
+async function newJob(tenantId: string, id = `job-${randomUUID().slice(0, 8)}`): Promise<string> {
   await insertFaxJob(database.db, {
     id,
     workflow_id: `fax-${id}`,
@@ -175,7 +177,7 @@ function dispatcher(policy: Parameters<typeof startWebhookDispatcher>[0]['policy
     db: database.db,
     client,
     taskQueue,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.DEBUG_EVENTS ? 'debug' : 'silent' }),
     policy: { idleMs: 2_000, ...policy },
     intervalMs: 100,
   });
@@ -334,6 +336,47 @@ describe('signed event webhooks', () => {
       await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
       // A receiver still on the old secret and one already on the new one both verify it.
       expect(receiver.accepted[0]!.verifiedWith).toEqual([endpoint.secret, rotated.secret]);
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+  });
+
+  it('raises broadcast.completed once, with every recipient and the counts', async () => {
+    const tenant = await newTenant();
+    const app = await apiFor(tenant);
+    let secret = '';
+    const receiver = await startReceiver(
+      () => [secret],
+      () => ({ status: 200 }),
+    );
+    secret = (await createEndpoint(app, receiver.url, ['broadcast.completed'])).secret;
+    const broadcastId = `bc-${randomUUID().slice(0, 8)}`;
+    const jobIds = [await newJob(tenant, `${broadcastId}~1`), await newJob(tenant, `${broadcastId}~2`)];
+    await updateFaxJobStatus(database.db, jobIds[0]!, { status: 'Delivered' });
+    await updateFaxJobStatus(database.db, jobIds[1]!, { status: 'Failed' });
+    const record = createRecordBroadcastCompleted(activityDeps);
+    const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 60_000 });
+    try {
+      // The workflow's activity may run twice (a retry): still one event.
+      await record({ broadcastId, tenantId: tenant, jobIds });
+      await record({ broadcastId, tenantId: tenant, jobIds });
+      await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
+      const event = receiver.accepted[0]!.event;
+      expect(event.type).toBe('broadcast.completed');
+      const data = event.data as V1Broadcast;
+      expect(data).toMatchObject({
+        object: 'broadcast',
+        id: broadcastId,
+        tenantId: tenant,
+        total: 2,
+        completed: true,
+      });
+      expect(data.counts).toEqual({ Delivered: 1, Failed: 1 });
+      expect(data.faxes.map((f) => [f.id, f.broadcastId])).toEqual(jobIds.map((id) => [id, broadcastId]));
+      // The fax-level changes raised nothing: this endpoint listens to broadcast.completed only.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.accepted).toHaveLength(1);
     } finally {
       await d.stop();
       await receiver.close();

@@ -51,6 +51,7 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
   const recorded: { status: string; errorCode?: string }[] = [];
   const canceledMessages: string[] = [];
   const observations: { status: string; source: string }[] = [];
+  const broadcastsCompleted: { broadcastId: string; tenantId: string | null; jobIds: string[] }[] = [];
   const scripts = new Map<string, Step[]>();
   let polls = 0;
 
@@ -105,11 +106,22 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
     async deliverWebhook() {
       throw new Error('not used by FaxWorkflow');
     },
+    async recordBroadcastCompleted(args) {
+      broadcastsCompleted.push(args);
+    },
     async cancelScheduledFax(args) {
       const answer = hooks.cancelScheduled ? await hooks.cancelScheduled() : ({ canceled: true } as const);
       if (answer.canceled) canceledMessages.push(args.messageId);
       return answer;
     },
   };
-  return { activities, sends, recorded, canceledMessages, observations, polls: () => polls };
+  return {
+    activities,
+    sends,
+    recorded,
+    canceledMessages,
+    observations,
+    broadcastsCompleted,
+    polls: () => polls,
+  };
 }
