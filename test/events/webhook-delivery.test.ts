@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -23,6 +26,7 @@ import {
 } from '../../src/events/webhook-endpoints-routes';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { makeActivityDeps, testDatabase } from '../support/database';
+import { HISTORIES_DIR } from '../support/test-stack';
 
 /**
  * Signed event webhooks end to end: the outbox written by real status changes in Postgres, the
@@ -259,6 +263,15 @@ describe('signed event webhooks', () => {
       expect(log.some((l) => l.statusCode === 503 && l.attempt === 1)).toBe(true);
       expect(log.some((l) => l.statusCode === 500 && l.attempt === 2)).toBe(true);
       expect(log.filter((l) => l.error === null).length).toBe(total);
+      // The history of a job's stream with retries (three events, drops among them) for test/replay.
+      if (process.env.FAXFLOW_RECORD_HISTORIES === '1') {
+        const handle = client.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id, jobs[0]!));
+        await handle.result();
+        await writeFile(
+          path.join(HISTORIES_DIR, 'webhook-delivery-retried.json'),
+          historyToJSON(await handle.fetchHistory()),
+        );
+      }
       const status = (
         await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` })
       ).json<V1WebhookEndpoint>();

@@ -41,6 +41,10 @@ describe('workflow replay', () => {
         // then recreating a vanished subscription; the reconciler passing its credential.
         'subscription-vanished-recreated.json',
         'reconcile-webhooks.json',
+        // Issue 12: a job's event stream to one endpoint, with dropped deliveries retried
+        // (test/events/webhook-delivery.test.ts); a broadcast ending with broadcast.completed.
+        'webhook-delivery-retried.json',
+        'broadcast-completed-event.json',
       ]),
     );
   });
