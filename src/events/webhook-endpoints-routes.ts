@@ -6,6 +6,7 @@ import { V1_EVENT_TYPES, type V1Page } from '../contracts/v1-api';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../db/schema';
 import {
   deleteWebhookEndpoint,
+  enableWebhookEndpoint,
   findWebhookEndpoint,
   insertWebhookEndpoint,
   listWebhookDeliveries,
@@ -274,6 +275,19 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
       if (!row) return notFound(reply, (request.params as { id: string }).id);
       const body: V1WebhookEndpointWithSecret = { ...toV1WebhookEndpoint(row), secret };
       return body;
+    },
+  );
+
+  app.post(
+    '/v1/webhook-endpoints/:id/enable',
+    { schema: doc('Turn a disabled endpoint back on (events raised while it was off are not sent)') },
+    async (request, reply) => {
+      const tenantId = requireTenant(request, reply);
+      if (tenantId === undefined) return reply;
+      const id = parseId(request.params);
+      const row = id && (await enableWebhookEndpoint(db, tenantId, id));
+      if (!row) return notFound(reply, (request.params as { id: string }).id);
+      return toV1WebhookEndpoint(row);
     },
   );
 

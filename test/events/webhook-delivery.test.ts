@@ -319,6 +319,23 @@ describe('signed event webhooks', () => {
       const wf = client.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id, job));
       await expect(wf.result()).resolves.toMatchObject({ delivered: 0, abandoned: 1 });
       expect(receiver.requests()).toBe(attemptsBefore);
+
+      // The owner turns it back on: a clean streak, and new events flow again.
+      const enabled = await app.inject({
+        method: 'POST',
+        url: `/v1/webhook-endpoints/${endpoint.id}/enable`,
+      });
+      expect(enabled.json<V1WebhookEndpoint>()).toMatchObject({
+        status: 'enabled',
+        disabledReason: null,
+        failingSince: null,
+      });
+      const next = await newJob(tenant);
+      await updateFaxJobStatus(database.db, next, { status: 'Queued' });
+      await vi.waitFor(() => expect(receiver.requests()).toBeGreaterThan(attemptsBefore), {
+        timeout: 20_000,
+        interval: 100,
+      });
     } finally {
       await d.stop();
       await receiver.close();
