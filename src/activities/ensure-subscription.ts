@@ -10,12 +10,12 @@ import {
 } from '../db/subscriptions';
 import { RingCentralApiError } from '../ringcentral/errors';
 import type { Subscription } from '../ringcentral/types';
-import { assertCredential } from './credential-guard';
+import { connectionKey, ringCentralFor } from './connection';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
 export interface EnsureSubscriptionArgs {
-  /** The credential the workflow keeps a subscription for; refused when this worker holds another. */
+  /** The connection the workflow keeps a subscription for (absent: the worker's own credential). */
   credentialKey?: string;
   /** The subscription the workflow knows of, if any. */
   subscriptionId?: string;
@@ -43,9 +43,10 @@ export interface EnsureSubscriptionResult {
  * The row also records this worker's task queue: the API routes the credential's reconciler there.
  */
 export function createEnsureSubscription(deps: ActivityDeps) {
-  const { db, ringcentral, credentialKey } = deps;
+  const { db } = deps;
   return async function ensureSubscription(args: EnsureSubscriptionArgs): Promise<EnsureSubscriptionResult> {
-    assertCredential(deps, args.credentialKey);
+    const credentialKey = connectionKey(deps, args.credentialKey);
+    const ringcentral = await ringCentralFor(deps, args.credentialKey);
     const taskQueue = Context.current().info.taskQueue;
     try {
       let reason: string | undefined;

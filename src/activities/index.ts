@@ -1,4 +1,5 @@
 import { createCancelScheduledFax } from './cancel-scheduled-fax';
+import { createCheckConnection } from './check-connection';
 import { createEnsureSubscription } from './ensure-subscription';
 import { createReconcileFaxStatuses } from './reconcile-fax-statuses';
 import { createCheckFaxStatus } from './check-fax-status';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Signed event webhooks to upstream (src/events). */
     deliverWebhook: createDeliverWebhook(deps),
     recordBroadcastCompleted: createRecordBroadcastCompleted(deps),
+    checkConnection: createCheckConnection(deps),
   });
 }
 

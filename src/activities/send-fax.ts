@@ -13,15 +13,18 @@ import { insertFaxEvent } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
-import type { FaxMessage } from '../ringcentral/types';
+import type { FaxMessage, RingCentralClient } from '../ringcentral/types';
 import type { DocumentRef } from '../storage/document-store';
+import { connectionKey, ringCentralFor, type ConnectionArgs } from './connection';
 import type { ActivityDeps } from './deps';
+import { jobRowId } from './job-row';
 import { jittered, provesNotSent, toApplicationFailure } from './failures';
 import { judgeCandidates, type AdoptionEvidence } from './send-adoption';
 import { DEFAULT_SEND_LEASE, keepSendLease } from './send-lease';
 import { healthy } from './webhook-health';
 
-export interface SendFaxArgs extends FaxSendOptions {
+export interface SendFaxArgs extends FaxSendOptions, ConnectionArgs {
+  /** The job's row id: its workflow id (see job-row.ts). */
   jobId: string;
   attemptNo: number;
   recipient: string;
@@ -53,24 +56,28 @@ export interface SendFaxResult {
  *   (`NeedsReview`) instead of being guessed.
  */
 export function createSendFax(deps: ActivityDeps) {
-  const { db, ringcentral, documents, logger } = deps;
+  const { db, documents, logger } = deps;
   const timings = { ...DEFAULT_SEND_LEASE, ...deps.sendLease };
-  return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
+  return async function sendFax(input: SendFaxArgs): Promise<SendFaxResult> {
+    const args = { ...input, jobId: jobRowId(input.jobId) };
     const ctx = Context.current();
     const token = randomUUID();
     const log = { jobId: args.jobId, attemptNo: args.attemptNo };
+    const connection = connectionKey(deps, args.connectionId);
     const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
-    if (attempt.message_id) return recorded(attempt.message_id);
+    if (attempt.message_id) return recorded(attempt.message_id, connection);
+    // Before the lease: a connection that needs reconnecting fails here, with nothing sent or held.
+    const ringcentral = await ringCentralFor(deps, args.connectionId);
 
     const lease = await acquireSendLease(db, {
       jobId: args.jobId,
       attemptNo: args.attemptNo,
-      credentialKey: deps.credentialKey,
+      credentialKey: connection,
       recipient: args.recipient,
       token,
       ...timings,
     });
-    if (lease.kind === 'recorded') return recorded(lease.messageId);
+    if (lease.kind === 'recorded') return recorded(lease.messageId, connection);
     if (lease.kind === 'wait') {
       logger.info({ ...log, waitMs: lease.ms }, `send waits: ${lease.reason}`);
       throw ApplicationFailure.create({
@@ -91,10 +98,10 @@ export function createSendFax(deps: ActivityDeps) {
     });
     try {
       if (lease.mayHaveSent) {
-        const adopted = await adoptCutOffSend(args, lease.startedAt);
+        const adopted = await adoptCutOffSend(ringcentral, args, lease.startedAt);
         if (adopted) {
           logger.warn({ ...log, messageId: adopted.id }, 'adopted a fax sent by an unanswered attempt');
-          return await record(args, token, adopted, true);
+          return await record(args, token, adopted, true, connection);
         }
       }
       const content = await Promise.all(
@@ -122,15 +129,15 @@ export function createSendFax(deps: ActivityDeps) {
         keeper.stop();
         throw await sendFailed(args, err);
       }
-      return await record(args, token, message, false);
+      return await record(args, token, message, false, connection);
     } finally {
       await keeper.end();
     }
   };
 
-  async function recorded(messageId: string): Promise<SendFaxResult> {
+  async function recorded(messageId: string, connection: string): Promise<SendFaxResult> {
     // A previous execution sent and recorded it, then died before reporting back to Temporal.
-    return { messageId, status: 'Queued', adopted: true, webhooksHealthy: await healthy(deps) };
+    return { messageId, status: 'Queued', adopted: true, webhooksHealthy: await healthy(deps, connection) };
   }
 
   /** Marks what the error proves, makes auth trouble visible on the job, and returns what to throw. */
@@ -167,7 +174,11 @@ export function createSendFax(deps: ActivityDeps) {
    * Lists what RingCentral holds since the attempt's window opened and takes the one fax this
    * attempt sent, if it can be told apart; parks the job for review when it cannot.
    */
-  async function adoptCutOffSend(args: SendFaxArgs, startedAt: Date): Promise<FaxMessage | undefined> {
+  async function adoptCutOffSend(
+    ringcentral: RingCentralClient,
+    args: SendFaxArgs,
+    startedAt: Date,
+  ): Promise<FaxMessage | undefined> {
     const faxes = await ringcentral
       .listOutboundFaxes({ dateFrom: new Date(startedAt.getTime() - 60_000) })
       .catch((err: unknown) => {
@@ -239,6 +250,7 @@ export function createSendFax(deps: ActivityDeps) {
     token: string,
     message: FaxMessage,
     adopted: boolean,
+    connection: string,
   ): Promise<SendFaxResult> {
     const won = await db.transaction().execute(async (trx) => {
       if (
@@ -280,7 +292,7 @@ export function createSendFax(deps: ActivityDeps) {
       messageId: message.id,
       status: message.messageStatus,
       adopted,
-      webhooksHealthy: await healthy(deps),
+      webhooksHealthy: await healthy(deps, connection),
     };
   }
 }

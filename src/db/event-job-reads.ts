@@ -5,16 +5,19 @@ import type { Db, FaxAttempt, FaxJob } from './schema';
  * found, exactly like a job that does not exist. Jobs from before tenants count as `default`'s.
  */
 export async function findTenantFaxJob(db: Db, tenantId: string, jobId: string): Promise<FaxJob | undefined> {
-  return db
-    .selectFrom('fax_jobs')
-    .selectAll()
-    .where('id', '=', jobId)
-    .where((eb) =>
-      tenantId === 'default'
-        ? eb.or([eb('tenant_id', '=', tenantId), eb('tenant_id', 'is', null)])
-        : eb('tenant_id', '=', tenantId),
-    )
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('fax_jobs')
+      .selectAll()
+      // `jobId` is the job's key within the tenant; the row's id is its workflow id.
+      .where('job_key', '=', jobId)
+      .where((eb) =>
+        tenantId === 'default'
+          ? eb.or([eb('tenant_id', '=', tenantId), eb('tenant_id', 'is', null)])
+          : eb('tenant_id', '=', tenantId),
+      )
+      .executeTakeFirst()
+  );
 }
 
 /** A job's attempts in order; `startedBy` keeps those begun by then (an event's view of the job). */

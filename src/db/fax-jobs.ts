@@ -4,17 +4,42 @@ import { isFinalStatus, type FaxJobStatus } from '../domain/fax-status';
 import { observeFinalFaxJob } from '../metrics/metrics';
 import { eventsForTransition, insertJobEvents } from './webhook-events';
 
-/** Creates the job row; a replayed or retried registration of the same job changes nothing. */
+/**
+ * Creates the job row; a replayed or retried registration of the same job changes nothing, and
+ * neither does one whose (tenant, key) another job already holds (the caller finds no row by its id).
+ */
 export async function insertFaxJob(db: Db, job: Omit<NewFaxJob, 'updated_at'>): Promise<void> {
   await db
     .insertInto('fax_jobs')
     .values({ ...job, updated_at: new Date() })
-    .onConflict((oc) => oc.column('id').doNothing())
+    .onConflict((oc) => oc.doNothing())
     .execute();
 }
 
+/** A job by its row id, which is its workflow id. */
 export async function findFaxJob(db: Db, id: string): Promise<FaxJob | undefined> {
   return db.selectFrom('fax_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** A job by what its tenant calls it: the idempotency key (jobs from before tenants: `default`). */
+export async function findFaxJobByKey(db: Db, tenantId: string, jobKey: string): Promise<FaxJob | undefined> {
+  return db
+    .selectFrom('fax_jobs')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('job_key', '=', jobKey)
+    .executeTakeFirst();
+}
+
+/** The workflows of every unfinished job sent through a connection (to wake them when it is back). */
+export async function listOpenJobWorkflowsOfConnection(db: Db, connectionId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('fax_jobs')
+    .select('workflow_id')
+    .where('connection_id', '=', connectionId)
+    .where('completed_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.workflow_id);
 }
 
 export interface FaxJobStatusChange {

@@ -134,14 +134,20 @@ async function renderBody(db: Db, event: WebhookEventRow): Promise<string> {
 /** `broadcast.completed`: every recipient's fax as it ended, and the counts by status. */
 async function renderBroadcast(db: Db, event: WebhookEventRow): Promise<V1Broadcast> {
   const { broadcastId, jobIds } = event.payload as { broadcastId: string; jobIds: string[] };
+  // The broadcast names its recipients' jobs by their keys within the tenant.
   const jobs = jobIds.length
-    ? await db.selectFrom('fax_jobs').selectAll().where('id', 'in', jobIds).execute()
+    ? await db
+        .selectFrom('fax_jobs')
+        .selectAll()
+        .where('tenant_id', '=', event.tenant_id)
+        .where('job_key', 'in', jobIds)
+        .execute()
     : [];
-  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const byKey = new Map(jobs.map((j) => [j.job_key, j]));
   const faxes = [];
-  for (const id of jobIds) {
-    const job = byId.get(id);
-    if (job) faxes.push(toV1Fax(job, await listJobAttempts(db, id)));
+  for (const key of jobIds) {
+    const job = byKey.get(key);
+    if (job) faxes.push(toV1Fax(job, await listJobAttempts(db, job.id)));
   }
   const counts: V1Broadcast['counts'] = {};
   for (const f of faxes) {

@@ -18,14 +18,16 @@ const iso = (d: Date | string | null): string | null => (d === null ? null : new
  */
 export function toV1Fax(job: JobSnapshot, attempts: FaxAttempt[]): V1Fax {
   const tenantId = job.tenant_id ?? 'default';
-  const tilde = job.id.lastIndexOf('~');
-  const self = `/v1/faxes/${encodeURIComponent(job.id)}`;
+  // Rows from before tenant-scoped ids carry no job_key in old outbox payloads: their id was the key.
+  const key = job.job_key ?? job.id;
+  const tilde = key.lastIndexOf('~');
+  const self = `/v1/faxes/${encodeURIComponent(key)}`;
   const status = job.status as FaxJobStatus;
   return {
     object: 'fax',
-    id: job.id,
+    id: key,
     tenantId,
-    broadcastId: tilde > 0 ? job.id.slice(0, tilde) : null,
+    broadcastId: tilde > 0 ? key.slice(0, tilde) : null,
     status,
     final: job.completed_at !== null || isFinalStatus(status),
     to: job.recipient,

@@ -58,7 +58,7 @@ export const reportRoute: FastifyPluginAsync<ReportRouteOptions> = async (app: F
         .header('content-type', 'application/pdf')
         .header(
           'content-disposition',
-          `attachment; filename="fax-${job.id.replace(/[^A-Za-z0-9._-]/g, '_')}-report.pdf"`,
+          `attachment; filename="fax-${fax.id.replace(/[^A-Za-z0-9._-]/g, '_')}-report.pdf"`,
         )
         .header('cache-control', fax.final ? 'private, max-age=3600' : 'no-store')
         .send(Buffer.from(pdf));

@@ -48,7 +48,7 @@ const DEFAULT_PENALTY_MS = 30_000;
 /**
  * Wraps a client so that every call first takes a slot from its rate-limit group's shared budget
  * (fax send: Heavy; message delete and subscription create/delete: Medium; reads, lists and
- * subscription renew: Light). Calls over budget fail fast
+ * subscription renew: Light); a listing takes one slot per page it requests. Calls over budget fail fast
  * with `RateBudgetExhaustedError` instead of earning a 429 and RingCentral's 60 s penalty. A 429
  * that happens anyway closes the group's budget until its Retry-After has passed (`penalize`).
  */
@@ -83,10 +83,19 @@ export function withRateBudgets(
       }
     }) as RingCentralClient[K];
   };
+  const list = gated('listOutboundFaxes');
   return {
     sendFax: gated('sendFax'),
     getMessage: gated('getMessage'),
-    listOutboundFaxes: gated('listOutboundFaxes'),
+    // The first page's slot is taken like any call's; each further page takes one of its own.
+    listOutboundFaxes: (query) =>
+      list({
+        ...query,
+        beforeNextPage: async () => {
+          await query.beforeNextPage?.();
+          await gate(RATE_GROUP_OF.listOutboundFaxes);
+        },
+      }),
     deleteMessage: gated('deleteMessage'),
     createSubscription: gated('createSubscription'),
     getSubscription: gated('getSubscription'),

@@ -10,7 +10,7 @@ export interface RingCentralClient {
   sendFax(request: SendFaxRequest, opts?: SendFaxOptions): Promise<FaxMessage>;
   getMessage(messageId: string): Promise<FaxMessage>;
   /** Outbound faxes created in [dateFrom, dateTo], newest first; follows every page. */
-  listOutboundFaxes(query: { dateFrom: Date; dateTo?: Date; perPage?: number }): Promise<FaxMessage[]>;
+  listOutboundFaxes(query: ListOutboundFaxesQuery): Promise<FaxMessage[]>;
   /** Deletes (or with `purge`, purges) a message; cancels a fax still waiting for its `sendTime`. */
   deleteMessage(messageId: string, opts?: { purge?: boolean }): Promise<void>;
   /** Creates a webhook subscription; RingCentral first checks the address with a Validation-Token handshake. */
@@ -20,6 +20,17 @@ export interface RingCentralClient {
   renewSubscription(id: string): Promise<Subscription>;
   deleteSubscription(id: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ListOutboundFaxesQuery {
+  dateFrom: Date;
+  dateTo?: Date;
+  perPage?: number;
+  /**
+   * Awaited before each page after the first is requested: every page is a GET of its own, one
+   * Light call, which the rate budgets charge here. A rejection ends the listing with that error.
+   */
+  beforeNextPage?: () => Promise<void>;
 }
 
 /** The event filter for our outbound faxes' status changes. */

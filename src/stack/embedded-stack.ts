@@ -17,7 +17,7 @@ import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
 import { startWebhookDispatcher } from '../events/dispatcher';
 import { FAX_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import type { SimulatorOptions } from '../simulator';
-import { ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
+import { connectionUpkeep, ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
 import { startApi } from './api-process';
 import { freePort } from './free-port';
 import { explainMissingBinary, provideTemporalBinary } from './temporal-binary';
@@ -186,6 +186,8 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
         credentialKey: deps.credentialKey,
         address,
       });
+      // Every other connection's keeper starts with its first job (activities read this at call time).
+      deps.activityDeps.ensureConnectionUpkeep = connectionUpkeep({ address });
       progress(`Keeping a RingCentral webhook subscription pointed at ${address}`);
     }
     return {

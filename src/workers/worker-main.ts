@@ -10,6 +10,7 @@ import { buildDependencies, type Dependencies } from './dependencies';
 import { createFaxWorkers, runWorkers } from './fax-workers';
 import { installTemporalRuntime, untilInterrupted } from './runtime';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { connectionUpkeep } from '../webhooks/subscription-keeper';
 
 /**
  * `faxflow worker`: one production worker process. Needs a Temporal cluster (TEMPORAL_ADDRESS) and
@@ -49,6 +50,12 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
       ...(temporalMetrics && { metricsBindAddress: temporalMetrics }),
     });
     deps = await buildDependencies(config, config.ringcentral, logger);
+    // The API process keeps the environment credential's subscription; a connection's keeper starts
+    // with the connection's first job, where the receiver's public address is known.
+    if (config.publicUrl)
+      deps.activityDeps.ensureConnectionUpkeep = connectionUpkeep({
+        address: `${config.publicUrl}/webhooks/ringcentral`,
+      });
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     const workflowBundle = prebuiltWorkflowBundle();
     const workers = await createFaxWorkers({
@@ -57,6 +64,7 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
       taskQueue: config.taskQueue,
       activities: createActivities(deps.activityDeps),
       ...(workflowBundle && { workflowBundle }),
+      ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
     });
     const running = runWorkers(workers);
     // Outbox → delivery workflows for upstream event webhooks (one leader across all workers).

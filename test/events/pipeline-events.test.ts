@@ -5,8 +5,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyWebhook } from '../../src/client/http';
 import type { V1Broadcast, V1EventEnvelope, V1Fax } from '../../src/contracts/v1-api';
-import { createTenant } from '../../src/db/tenants';
-import { insertWebhookEndpoint } from '../../src/db/webhook-endpoints';
+import { DEFAULT_TENANT_ID } from '../../src/db/tenants';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { deleteWebhookEndpoint, insertWebhookEndpoint } from '../../src/db/webhook-endpoints';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../src/events/dispatcher';
 import { newWebhookSecret } from '../../src/events/webhook-endpoints-routes';
 import { makeSamplePdf } from '../support/pdf-fixtures';
@@ -20,12 +21,13 @@ let stack: TestStack;
 let dispatcher: WebhookDispatcher;
 let server: http.Server;
 const received: V1EventEnvelope[] = [];
-const tenant = `p-${randomUUID().slice(0, 8)}`;
+// The default tenant: it sends from the workers' own account (other tenants need a connection).
+const tenant = DEFAULT_TENANT_ID;
+let endpointId = '';
 const secret = newWebhookSecret();
 
 beforeAll(async () => {
   stack = await startTestStack();
-  await createTenant(stack.db, { id: tenant, name: 'Pipeline' });
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -39,8 +41,9 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  endpointId = `we_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
   await insertWebhookEndpoint(stack.db, {
-    id: `we_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+    id: endpointId,
     tenantId: tenant,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     events: ['fax.queued', 'fax.sent', 'fax.delivered', 'fax.failed', 'fax.rejected', 'broadcast.completed'],
@@ -56,6 +59,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // Later test files share the database: the default tenant stops listening.
+  if (endpointId) await deleteWebhookEndpoint(stack.db, tenant, endpointId);
   await dispatcher?.stop();
   await stack?.stop();
   await new Promise((r) => server?.close(r));
@@ -65,7 +70,7 @@ async function outboxTypes(jobId: string): Promise<string[]> {
   const rows = await stack.db
     .selectFrom('webhook_events')
     .select('type')
-    .where('job_id', '=', jobId)
+    .where('job_id', '=', faxWorkflowId(jobId, tenant))
     .orderBy('sequence')
     .execute();
   return rows.map((r) => r.type);
@@ -76,12 +81,11 @@ describe('events from the real pipeline', () => {
     const jobId = `evt-${randomUUID()}`;
     await stack.faxClient.startFax({
       to: '+15550000001', // busy twice, then through
-      tenantId: tenant,
       idempotencyKey: jobId,
       documents: [{ bytes: await makeSamplePdf(1), filename: 'letter.pdf' }],
       policy: FAST_POLICY,
     });
-    await stack.client.workflow.getHandle(`fax-${jobId}`).result();
+    await stack.client.workflow.getHandle(faxWorkflowId(jobId, tenant)).result();
     const expected = await outboxTypes(jobId);
     expect(expected.filter((t) => t === 'fax.queued').length).toBeGreaterThanOrEqual(3);
     expect(expected.at(-1)).toBe('fax.delivered');
@@ -99,7 +103,6 @@ describe('events from the real pipeline', () => {
     const key = `bc-${randomUUID()}`;
     const started = await stack.faxClient.startBroadcast({
       recipients: [{ to: '+12025550123' }, { to: '+15550000003' }],
-      tenantId: tenant,
       idempotencyKey: key,
       documents: [{ bytes: await makeSamplePdf(1), filename: 'notice.pdf' }],
       policy: FAST_POLICY,

@@ -1,3 +1,4 @@
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -53,10 +54,13 @@ afterAll(async () => {
 });
 
 async function job(docs: DocumentRef[], status: 'Delivered' | 'Failed', attempts: [string, string | null][]) {
-  const id = `inv-${randomUUID().slice(0, 8)}`;
+  const key = `inv-${randomUUID().slice(0, 8)}`;
+  // The row's id is the job's workflow id; the API names the job by its key.
+  const id = faxWorkflowId(key, tenant);
   await insertFaxJob(database.db, {
     id,
-    workflow_id: `fax-${id}`,
+    job_key: key,
+    workflow_id: id,
     tenant_id: tenant,
     credential_key: null,
     recipient: '+14155550123',
@@ -81,7 +85,7 @@ async function job(docs: DocumentRef[], status: 'Delivered' | 'Failed', attempts
     });
   }
   await updateFaxJobStatus(database.db, id, { status, attempts: attempts.length });
-  return id;
+  return key;
 }
 
 describe('GET /v1/faxes/:id/report.pdf', () => {

@@ -1,3 +1,4 @@
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -142,8 +143,9 @@ async function newTenant(): Promise<string> {
 
 async function newJob(tenantId: string, id = `job-${randomUUID().slice(0, 8)}`): Promise<string> {
   await insertFaxJob(database.db, {
-    id,
-    workflow_id: `fax-${id}`,
+    id: faxWorkflowId(id, tenantId),
+    job_key: id,
+    workflow_id: faxWorkflowId(id, tenantId),
     tenant_id: tenantId,
     credential_key: null,
     recipient: '+14155550100',
@@ -234,7 +236,10 @@ describe('signed event webhooks', () => {
           scripts.map(async (script, i) => {
             const change = script[step];
             if (change)
-              await updateFaxJobStatus(database.db, jobs[i]!, { status: change[0], final: change[1] });
+              await updateFaxJobStatus(database.db, faxWorkflowId(jobs[i]!, tenant), {
+                status: change[0],
+                final: change[1],
+              });
           }),
         );
       }
@@ -265,7 +270,9 @@ describe('signed event webhooks', () => {
       expect(log.filter((l) => l.error === null).length).toBe(total);
       // The history of a job's stream with retries (three events, drops among them) for test/replay.
       if (process.env.FAXFLOW_RECORD_HISTORIES === '1') {
-        const handle = client.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id, jobs[0]!));
+        const handle = client.workflow.getHandle(
+          webhookDeliveryWorkflowId(endpoint.id, faxWorkflowId(jobs[0]!, tenant)),
+        );
         await handle.result();
         await writeFile(
           path.join(HISTORIES_DIR, 'webhook-delivery-retried.json'),
@@ -294,7 +301,7 @@ describe('signed event webhooks', () => {
     const job = await newJob(tenant);
     const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 1_500 });
     try {
-      await updateFaxJobStatus(database.db, job, { status: 'Queued' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Queued' });
       await vi.waitFor(
         async () => {
           const res = await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` });
@@ -309,14 +316,16 @@ describe('signed event webhooks', () => {
       const attemptsBefore = receiver.requests();
       expect(attemptsBefore).toBeGreaterThanOrEqual(3);
       // Disabled means no more attempts, and no new events for it.
-      await updateFaxJobStatus(database.db, job, { status: 'Failed' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Failed' });
       const n = await database.db
         .selectFrom('webhook_events')
         .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('job_id', '=', job)
+        .where('job_id', '=', faxWorkflowId(job, tenant))
         .executeTakeFirstOrThrow();
       expect(Number(n.n)).toBe(1);
-      const wf = client.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id, job));
+      const wf = client.workflow.getHandle(
+        webhookDeliveryWorkflowId(endpoint.id, faxWorkflowId(job, tenant)),
+      );
       await expect(wf.result()).resolves.toMatchObject({ delivered: 0, abandoned: 1 });
       expect(receiver.requests()).toBe(attemptsBefore);
 
@@ -331,7 +340,7 @@ describe('signed event webhooks', () => {
         failingSince: null,
       });
       const next = await newJob(tenant);
-      await updateFaxJobStatus(database.db, next, { status: 'Queued' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(next, tenant), { status: 'Queued' });
       await vi.waitFor(() => expect(receiver.requests()).toBeGreaterThan(attemptsBefore), {
         timeout: 20_000,
         interval: 100,
@@ -362,7 +371,7 @@ describe('signed event webhooks', () => {
     const job = await newJob(tenant);
     const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 60_000 });
     try {
-      await updateFaxJobStatus(database.db, job, { status: 'Queued' });
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Queued' });
       await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
       // A receiver still on the old secret and one already on the new one both verify it.
       expect(receiver.accepted[0]!.verifiedWith).toEqual([endpoint.secret, rotated.secret]);
@@ -383,8 +392,8 @@ describe('signed event webhooks', () => {
     secret = (await createEndpoint(app, receiver.url, ['broadcast.completed'])).secret;
     const broadcastId = `bc-${randomUUID().slice(0, 8)}`;
     const jobIds = [await newJob(tenant, `${broadcastId}~1`), await newJob(tenant, `${broadcastId}~2`)];
-    await updateFaxJobStatus(database.db, jobIds[0]!, { status: 'Delivered' });
-    await updateFaxJobStatus(database.db, jobIds[1]!, { status: 'Failed' });
+    await updateFaxJobStatus(database.db, faxWorkflowId(jobIds[0]!, tenant), { status: 'Delivered' });
+    await updateFaxJobStatus(database.db, faxWorkflowId(jobIds[1]!, tenant), { status: 'Failed' });
     const record = createRecordBroadcastCompleted(activityDeps);
     const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 60_000 });
     try {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { subscriptionStateQuery } from '../../src/contracts/workflow-messages';
 import { findFaxJob } from '../../src/db/fax-jobs';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
@@ -24,6 +25,13 @@ beforeAll(async () => {
     webhookDropRate: 0.3,
     webhookDuplicateRate: 0.1,
     webhookReorderRate: 0.2,
+  });
+  // As in production, where the keeper starts with the API long before any fax: submitted while it
+  // was still creating the subscription, the burst could beat it, and polling settled every fax.
+  const keeper = stack.client.workflow.getHandle(stack.subscriptionWorkflowId!);
+  await vi.waitFor(async () => expect((await keeper.query(subscriptionStateQuery)).status).toBe('Active'), {
+    timeout: 60_000,
+    interval: 200,
   });
 });
 afterAll(async () => {
@@ -64,7 +72,7 @@ describe('webhooks under loss, duplication and reordering', () => {
 
     // Postgres agrees with the workflows.
     for (const { jobId } of jobs.slice(0, 20)) {
-      const row = await findFaxJob(stack.db, jobId);
+      const row = await findFaxJob(stack.db, faxWorkflowId(jobId));
       expect(row?.completed_at).toBeInstanceOf(Date);
     }
     // The simulator's ground truth: one fax per ordinary number, one per invalid-number job.
@@ -87,7 +95,7 @@ describe('webhooks under loss, duplication and reordering', () => {
       .where(
         'job_id',
         'in',
-        jobs.map((j) => j.jobId),
+        jobs.map((j) => faxWorkflowId(j.jobId)),
       )
       .groupBy('source')
       .execute();
