@@ -23,7 +23,7 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?:~[1-9][0-9]{0,3})?$/;
  */
 export const reportRoute: FastifyPluginAsync<ReportRouteOptions> = async (app: FastifyInstance, opts) => {
   app.get(
-    '/v1/faxes/:id/report.pdf',
+    '/faxes/:id/report.pdf',
     {
       schema: {
         tags: ['faxes'],

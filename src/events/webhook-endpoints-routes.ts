@@ -189,7 +189,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   };
 
   app.post(
-    '/v1/webhook-endpoints',
+    '/webhook-endpoints',
     {
       schema: doc('Register an endpoint for signed event webhooks', { body: endpointJsonSchema }),
       // The schema documents the body (OpenAPI); zod validates it untouched (Fastify's ajv would
@@ -227,7 +227,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   );
 
   app.get(
-    '/v1/webhook-endpoints',
+    '/webhook-endpoints',
     { schema: doc("List the tenant's webhook endpoints") },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -240,7 +240,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
     },
   );
 
-  app.get('/v1/webhook-endpoints/:id', { schema: doc('One webhook endpoint') }, async (request, reply) => {
+  app.get('/webhook-endpoints/:id', { schema: doc('One webhook endpoint') }, async (request, reply) => {
     const tenantId = requireTenant(request, reply);
     if (tenantId === undefined) return reply;
     const id = parseId(request.params);
@@ -250,7 +250,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   });
 
   app.delete(
-    '/v1/webhook-endpoints/:id',
+    '/webhook-endpoints/:id',
     { schema: doc('Delete a webhook endpoint (pending deliveries stop)') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -264,7 +264,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   );
 
   app.post(
-    '/v1/webhook-endpoints/:id/rotate-secret',
+    '/webhook-endpoints/:id/rotate-secret',
     { schema: doc('New signing secret; the old one keeps signing for 24 h') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -279,7 +279,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   );
 
   app.post(
-    '/v1/webhook-endpoints/:id/enable',
+    '/webhook-endpoints/:id/enable',
     { schema: doc('Turn a disabled endpoint back on (events raised while it was off are not sent)') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -292,7 +292,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   );
 
   app.get(
-    '/v1/webhook-endpoints/:id/deliveries',
+    '/webhook-endpoints/:id/deliveries',
     { schema: doc('Delivery attempts to this endpoint, newest first') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);

@@ -214,7 +214,7 @@ describe('faxflow webhook-endpoints (against the real routes plugin)', () => {
       }
       (request as unknown as { tenant: unknown }).tenant = { id: tenant, apiKeyId: 'k' };
     });
-    await app.register(webhookEndpointRoutes, { db: database.db });
+    await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
     env = { FAXFLOW_API_URL: await app.listen({ host: '127.0.0.1', port: 0 }), FAXFLOW_API_KEY: API_KEY };
   });
   afterAll(async () => {

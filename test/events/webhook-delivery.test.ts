@@ -131,7 +131,7 @@ async function apiFor(tenantId: string): Promise<FastifyInstance> {
       apiKeyId: 'k1',
     };
   });
-  await app.register(webhookEndpointRoutes, { db: database.db });
+  await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
   return app;
 }
 
