@@ -80,6 +80,53 @@ export async function findV1Job(db: Db, tenantId: string, jobId: string): Promis
   return { id: jobId, tenantId, submission, job };
 }
 
+/** Several jobs of the tenant at once (a page of a listing), in the order of `ids`; missing ones left out. */
+export async function findV1Jobs(
+  db: Db,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<{ record: V1JobRecord; attempts: FaxAttempt[] }[]> {
+  if (ids.length === 0) return [];
+  const [submissions, jobs] = await Promise.all([
+    db
+      .selectFrom('api_fax_submissions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('job_id', 'in', ids)
+      .execute(),
+    db
+      .selectFrom('fax_jobs')
+      .selectAll()
+      .where('id', 'in', ids)
+      .where(jobTenant('tenant_id'), '=', tenantId)
+      .execute(),
+  ]);
+  const attempts = jobs.length
+    ? await db
+        .selectFrom('fax_attempts')
+        .selectAll()
+        .where(
+          'job_id',
+          'in',
+          jobs.map((j) => j.id),
+        )
+        .orderBy('job_id')
+        .orderBy('attempt_no')
+        .execute()
+    : [];
+  const out: { record: V1JobRecord; attempts: FaxAttempt[] }[] = [];
+  for (const id of ids) {
+    const submission = submissions.find((r) => r.job_id === id);
+    const job = jobs.find((r) => r.id === id);
+    if (!submission && !job) continue;
+    out.push({
+      record: { id, tenantId, submission, job },
+      attempts: job ? attempts.filter((a) => a.job_id === job.id) : [],
+    });
+  }
+  return out;
+}
+
 /** Attempts of a job already known to be the tenant's (look it up with findV1Job first). */
 export async function listV1Attempts(db: Db, record: V1JobRecord): Promise<FaxAttempt[]> {
   if (!record.job) return [];

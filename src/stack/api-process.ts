@@ -12,6 +12,7 @@ import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugi
 import { connectionRegistryFromConfig } from '../connections/registry';
 import { v1EventRoutes } from '../events/v1-routes';
 import { createLocalDocumentStore } from '../storage/local-document-store';
+import { notifyConnectionRestored } from '../webhooks/connection-restored';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
 export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
@@ -46,16 +47,28 @@ export async function startApi(deps: {
   faxClient: FaxClient;
   logger: Logger;
   port?: number;
-  /** Called when a tenant (re)connects a RingCentral user through the connect link. */
+  /**
+   * Called when a tenant (re)connects a RingCentral user through the connect link. Default: the
+   * connection's jobs waiting with `WaitingForConnection` are signalled and continue at once.
+   */
   onConnected?: ConnectRingCentralDeps['onConnected'];
 }): Promise<ApiServer> {
   const port = deps.port ?? deps.config.apiPort;
   // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
   const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  // A reconnect wakes the connection's jobs that wait with status WaitingForConnection at once
+  // (they would otherwise notice at their next periodic check, within 5 minutes).
+  const wakeWaitingJobs = async (connectionId: string): Promise<void> => {
+    await notifyConnectionRestored(deps.client, deps.db, connectionId).then(
+      (told) => deps.logger.info({ connectionId, told }, 'told the connection’s open jobs it is back'),
+      (err: unknown) =>
+        deps.logger.warn({ err, connectionId }, 'could not tell the connection’s jobs it is back'),
+    );
+  };
   const connect = connectDepsFromConfig(deps.config, {
     registry,
     localUrl: `http://${deps.config.apiHost}:${port}`,
-    ...(deps.onConnected && { onConnected: deps.onConnected }),
+    onConnected: deps.onConnected ?? wakeWaitingJobs,
   });
   const onNotification = createNotificationProcessor({
     db: deps.db,

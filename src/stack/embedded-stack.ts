@@ -172,7 +172,10 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
     });
     closers.push(() => dispatcher.stop());
 
-    const faxClient = faxClientFor(config, client, deps.documents);
+    const faxClient = faxClientFor(config, client, deps.documents, {
+      db: deps.database.db,
+      defaultConnectionId: deps.credentialKey,
+    });
 
     let apiUrl: string | undefined;
     if (opts.api !== false) {

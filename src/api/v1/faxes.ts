@@ -11,6 +11,7 @@ import type { Db } from '../../db/schema';
 import { findV1Documents } from '../../db/v1-documents';
 import {
   findV1Job,
+  findV1Jobs,
   insertSubmissions,
   listV1Attempts,
   listV1BroadcastJobIds,
@@ -95,6 +96,8 @@ function decodeBase64(value: string, field: string): Buffer {
 
 /** A refusal before anything is read: the declared body is over what the route could accept. */
 export function refuseDeclaredOversize(request: FastifyRequest, limit: number): void {
+  // JSON bodies have the route's bodyLimit; this is for the streamed multipart ones.
+  if (!/^multipart\//i.test(request.headers['content-type'] ?? '')) return;
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw documentsTooLarge(MAX_TOTAL_BYTES);
 }
@@ -403,7 +406,9 @@ export const v1FaxRoutes: FastifyPluginAsync<V1FaxRoutesOptions> = async (app, o
     const ids = await listV1BroadcastJobIds(db, tenantId, broadcastId);
     if (ids.length === 0)
       throw new ApiError(404, 'NOT_FOUND', `There is no broadcast ${quote(broadcastId)}.`);
-    const faxes = await Promise.all(ids.map((id) => loadFax(tenantId, id)));
+    const faxes = (await findV1Jobs(db, tenantId, ids)).map(({ record, attempts }) =>
+      toV1Fax(record, attempts),
+    );
     const counts: Partial<Record<FaxJobStatus, number>> = {};
     for (const f of faxes)
       if (f.status !== 'WaitingForConnection') counts[f.status] = (counts[f.status] ?? 0) + 1;
@@ -474,7 +479,9 @@ export const v1FaxRoutes: FastifyPluginAsync<V1FaxRoutesOptions> = async (app, o
         },
         { limit: q.limit ?? 25, ...(after && { after: { createdUs: after.createdUs, id: after.id } }) },
       );
-      const data = await Promise.all(page.ids.map((id) => loadFax(tenantId, id)));
+      const data = (await findV1Jobs(db, tenantId, page.ids)).map(({ record, attempts }) =>
+        toV1Fax(record, attempts),
+      );
       return { data, nextCursor: page.next ? encodeCursor({ ...page.next }) : null };
     },
   );

@@ -6,7 +6,7 @@ import { MAX_TOTAL_BYTES } from '../../validation/limits';
 import { ApiError } from '../errors';
 import { apiKeyAuth } from './auth';
 import { v1DocumentRoutes } from './documents';
-import { v1FaxRoutes, type V1FaxClient } from './faxes';
+import { FORM_OVERHEAD_BYTES, v1FaxRoutes, type V1FaxClient } from './faxes';
 import { MAX_DOCUMENTS } from './schemas';
 import type { WorkflowControl } from './workflow-control';
 
@@ -79,8 +79,9 @@ export const v1Api: FastifyPluginAsync<V1ApiOptions> = async (app, opts) => {
   });
   await app.register(multipart, {
     limits: {
-      // One byte over the limit is enough to know; the stager stops the stream at the limit itself.
-      fileSize: MAX_TOTAL_BYTES + 1,
+      // A backstop only: the stager stops a stream at the documents' limit itself (and closes the
+      // connection), which this higher limit leaves it to do.
+      fileSize: MAX_TOTAL_BYTES + FORM_OVERHEAD_BYTES,
       files: MAX_DOCUMENTS,
       fields: 1100,
       fieldSize: 64 * 1024,

@@ -4,6 +4,51 @@ import type { FastifyInstance } from 'fastify';
 import { V1_ERROR_CODES } from './error-codes';
 import { broadcastSchema, documentSchema, errorBodySchema, eventSchema, faxSchema } from './schemas';
 
+const upload = { type: 'string', contentMediaType: 'application/octet-stream' };
+const jsonField = (description: string) => ({
+  type: 'string',
+  contentMediaType: 'application/json',
+  description,
+});
+
+/** `POST /v1/faxes` as multipart/form-data: the JSON body's fields as form fields, files as parts. */
+const faxFormSchema = {
+  type: 'object',
+  required: ['to'],
+  properties: {
+    to: {
+      description: 'Repeat the field for a broadcast (one fax per recipient).',
+      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    },
+    file: { description: 'The documents, in order (`documents` works too).', type: 'array', items: upload },
+    documents: { type: 'array', items: upload },
+    documentIds: { type: 'array', items: { type: 'string', pattern: '^doc_[0-9a-f]{24}$' } },
+    recipientName: { type: 'string', maxLength: 128 },
+    coverPageText: { type: 'string', maxLength: 1024 },
+    coverIndex: { type: 'integer', minimum: 0, maximum: 13 },
+    coverPage: jsonField('JSON object {from, note, confidential}.'),
+    resolution: { type: 'string', enum: ['High', 'Low'] },
+    sendAt: { type: 'string', format: 'date-time' },
+    schedule: { type: 'string', enum: ['timer', 'ringcentral'] },
+    metadata: jsonField('JSON object of up to 20 string values.'),
+  },
+};
+
+const documentFormSchema = { type: 'object', required: ['file'], properties: { file: upload } };
+
+type Operation = { requestBody?: { content?: Record<string, { schema?: unknown }> } };
+
+/** The form schemas in place of the JSON one @fastify/swagger repeats for multipart/form-data. */
+function withFormSchemas<T>(doc: T): T {
+  const paths = (doc as { paths?: Record<string, Record<string, Operation>> }).paths ?? {};
+  const fax = paths['/v1/faxes']?.['post']?.requestBody?.content;
+  if (fax) fax['multipart/form-data'] = { schema: faxFormSchema };
+  const documents = paths['/v1/documents']?.['post'];
+  if (documents)
+    documents.requestBody = { content: { 'multipart/form-data': { schema: documentFormSchema } } };
+  return doc;
+}
+
 const ERROR_TABLE = Object.entries(V1_ERROR_CODES)
   .map(([code, [status, meaning]]) => `| \`${code}\` | ${status} | ${meaning} |`)
   .join('\n');
@@ -42,6 +87,10 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'documents', description: 'Documents uploaded ahead of faxes' },
       ],
     },
+    transformObject: (documentObject) =>
+      withFormSchemas(
+        'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject,
+      ),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
         typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,

@@ -101,6 +101,31 @@ describe('API keys', () => {
   });
 });
 
+describe('extraRoutes (the lead adds other v1 plugins this way)', () => {
+  it('registers them under /v1 inside the authenticated, rate-limited scope, with request.tenant set', async () => {
+    const { app: withExtra } = await makeV1App(database.db, {
+      extraRoutes: [
+        async (scope) => {
+          scope.get('/whoami', async (request) => ({
+            tenant: request.tenant.id,
+            key: request.tenant.apiKeyId,
+          }));
+        },
+      ],
+    });
+    try {
+      const anonymous = await withExtra.inject({ method: 'GET', url: '/v1/whoami' });
+      expect([anonymous.statusCode, errorOf(anonymous).code]).toEqual([401, 'UNAUTHENTICATED']);
+      const { tenantId, key, keyId } = await tenantWithKey(database.db);
+      const res = await withExtra.inject({ method: 'GET', url: '/v1/whoami', headers: auth(key) });
+      expect(res.json()).toEqual({ tenant: tenantId, key: keyId });
+      expect(res.headers['x-ratelimit-limit']).toBeDefined();
+    } finally {
+      await withExtra.close();
+    }
+  });
+});
+
 describe('faxflow api-keys', () => {
   it('creates (printing the key once), lists and revokes', async () => {
     const { tenantId } = await tenantWithKey(database.db);

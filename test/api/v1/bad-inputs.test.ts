@@ -76,7 +76,7 @@ describe('uploads over 50 MB', () => {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const url = new URL('/v1/faxes', address);
     const boundary = '----cutoff';
-    const total = 80 * 1024 * 1024;
+    const total = 200 * 1024 * 1024;
     const chunk = Buffer.alloc(256 * 1024, 0x25);
     let produced = 0;
     async function* body() {
@@ -112,8 +112,8 @@ describe('uploads over 50 MB', () => {
     );
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
-    // Answered at the limit, not after the whole 80 MB body (a little buffered beyond it is fine).
-    expect(answer.producedAtAnswer).toBeLessThan(60 * 1024 * 1024);
+    // Answered at the limit, not after the whole 200 MB body (socket buffers hold a few MB beyond it).
+    expect(answer.producedAtAnswer).toBeLessThan(100 * 1024 * 1024);
     expect(await footprint()).toEqual(before);
     const health = await fetch(new URL('/healthz', address));
     expect(health.status).toBe(200);

@@ -280,7 +280,13 @@ describe('reading, listing, cancelling', () => {
     await workerRegisters(tenant.tenantId, 'read-1', `fax-${tenant.tenantId}-read-1`);
     await database.db
       .insertInto('fax_attempts')
-      .values({ job_id: 'read-1', attempt_no: 1, status: 'Sent', message_id: 'm-1', started_at: new Date() })
+      .values({
+        job_id: `fax-${tenant.tenantId}-read-1`,
+        attempt_no: 1,
+        status: 'Sent',
+        message_id: 'm-1',
+        started_at: new Date(),
+      })
       .execute();
     const got = await app.inject({ method: 'GET', url: '/v1/faxes/read-1', headers: auth(tenant.key) });
     const fax = got.json() as V1Fax;
@@ -329,7 +335,7 @@ describe('reading, listing, cancelling', () => {
       expect(r.statusCode).toBe(202);
     }
     await workerRegisters(t.tenantId, 'l-0', `fax-${t.tenantId}-l-0`);
-    await updateFaxJobStatus(database.db, 'l-0', { status: 'Delivered' });
+    await updateFaxJobStatus(database.db, `fax-${t.tenantId}-l-0`, { status: 'Delivered' });
 
     const list = async (qs: string) => {
       const r = await app.inject({ method: 'GET', url: `/v1/faxes${qs}`, headers: auth(t.key) });
@@ -389,7 +395,7 @@ describe('reading, listing, cancelling', () => {
     expect(moved.json()).toMatchObject({ outcome: 'rescheduled', sendAt: at });
 
     await workerRegisters(tenant.tenantId, 'cx-1', `fax-${tenant.tenantId}-cx-1`);
-    await updateFaxJobStatus(database.db, 'cx-1', { status: 'Delivered' });
+    await updateFaxJobStatus(database.db, `fax-${tenant.tenantId}-cx-1`, { status: 'Delivered' });
     control.calls.length = 0;
     const finished = await app.inject({
       method: 'POST',
@@ -405,7 +411,7 @@ describe('reading, listing, cancelling', () => {
     await postForm({ to: '+12025550123' }, undefined, { 'idempotency-key': 'ev-1' });
     await workerRegisters(tenant.tenantId, 'ev-1', `fax-${tenant.tenantId}-ev-1`);
     for (const status of ['Validated', 'Queued', 'Sent']) {
-      await insertFaxEvent(database.db, { jobId: 'ev-1', status, source: 'poll' });
+      await insertFaxEvent(database.db, { jobId: `fax-${tenant.tenantId}-ev-1`, status, source: 'poll' });
     }
     const first = await app.inject({
       method: 'GET',

@@ -112,6 +112,24 @@ describe('OpenAPI document', () => {
     expect(used.size).toBeGreaterThan(15);
   });
 
+  it('documents the multipart uploads with their own form schemas (files as binary parts)', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }
+        >
+      >;
+    };
+    const fax = doc.paths['/v1/faxes']!['post']!.requestBody.content;
+    expect(Object.keys(fax).sort()).toEqual(['application/json', 'multipart/form-data']);
+    expect(fax['multipart/form-data']!.schema.properties['file']).toMatchObject({ type: 'array' });
+    expect(fax['application/json']!.schema.properties['documents']).toMatchObject({ type: 'array' });
+    const upload = doc.paths['/v1/documents']!['post']!.requestBody.content;
+    expect(Object.keys(upload)).toEqual(['multipart/form-data']);
+  });
+
   it('serves the docs page from local files (no CDN)', async () => {
     const page = await app.inject({ method: 'GET', url: '/docs/' });
     const html =
