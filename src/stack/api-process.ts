@@ -10,6 +10,8 @@ import { createNotificationProcessor } from '../webhooks/notification-processor'
 import { temporalWorkflowControl } from '../api/v1/workflow-control';
 import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
 import { connectionRegistryFromConfig } from '../connections/registry';
+import { v1EventRoutes } from '../events/v1-routes';
+import { createLocalDocumentStore } from '../storage/local-document-store';
 import { notifyConnectionRestored } from '../webhooks/connection-restored';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
@@ -92,6 +94,13 @@ export async function startApi(deps: {
           documentsRoot: path.join(deps.config.dataDir, 'documents'),
           defaultRegion: deps.config.defaultRegion,
           premiumRateTenants: deps.config.premiumRateTenants,
+          // Webhook endpoints and report.pdf (src/events), behind the same key and rate limit.
+          extraRoutes: [
+            v1EventRoutes({
+              db: deps.db,
+              documents: createLocalDocumentStore(path.join(deps.config.dataDir, 'documents')),
+            }),
+          ],
         },
         readiness: {
           temporal: () =>
