@@ -96,7 +96,9 @@ export async function submit(api: ApiTarget, job: ChaosJob, deadline: number): P
         job.submittedAt ??= Date.now();
         return res.status;
       }
-      if (res.status < 500 && res.status !== 429) {
+      // 409 IDEMPOTENCY_KEY_IN_USE (with Retry-After): the key's first request is still running (or
+      // died with the API and its claim has not expired yet); retrying is what upstream does.
+      if (res.status < 500 && res.status !== 429 && res.status !== 409) {
         throw new Error(`submission of ${job.key} refused with ${res.status}`);
       }
     } catch (err) {
