@@ -7,7 +7,7 @@ import type { Db } from './schema';
  * between claiming and answering, and the next request with the same key and content takes it over
  * (starting a workflow is idempotent by its id, so doing the work again is safe).
  */
-export const IDEMPOTENCY_CLAIM_LEASE_MS = 30_000;
+export const IDEMPOTENCY_CLAIM_LEASE_MS = 15_000;
 
 /**
  * `Idempotency-Key` records of the HTTP API v1, per tenant, kept in Postgres so that a retried
