@@ -10,7 +10,7 @@ import {
   updateFaxAttempt,
 } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
-import { updateFaxJobStatus } from '../db/fax-jobs';
+import { findFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
 import type { FaxMessage } from '../ringcentral/types';
@@ -28,6 +28,11 @@ export interface SendFaxArgs extends FaxSendOptions {
   recipientName?: string;
   documents: DocumentRef[];
   sendTime?: string;
+  /**
+   * The first run of the sending workflow (continued runs share it). The job row must have been
+   * registered by that run; absent in tasks scheduled before the workflow passed it.
+   */
+  workflowRunId?: string;
 }
 
 export interface SendFaxResult {
@@ -59,6 +64,7 @@ export function createSendFax(deps: ActivityDeps) {
     const ctx = Context.current();
     const token = randomUUID();
     const log = { jobId: args.jobId, attemptNo: args.attemptNo };
+    await assertOwnJob(args, ctx.info.workflowExecution?.workflowId);
     const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
     if (attempt.message_id) return recorded(attempt.message_id);
 
@@ -127,6 +133,35 @@ export function createSendFax(deps: ActivityDeps) {
       await keeper.end();
     }
   };
+
+  /**
+   * The job row, its attempts and their message ids must be this workflow's: a job id that comes
+   * back in another execution (a workflow id reused after a terminated run, a legacy broadcast child
+   * named like a single fax) would otherwise take over the other run's attempt and report its fax as
+   * its own, sending nothing (issue 8 #9). prepareFaxJob refuses a finished row of another run; this
+   * also covers one still open.
+   */
+  async function assertOwnJob(args: SendFaxArgs, workflowId: string | undefined): Promise<void> {
+    if (args.workflowRunId === undefined) return;
+    const row = await findFaxJob(db, args.jobId);
+    const owner =
+      row === undefined
+        ? 'no job row'
+        : workflowId !== undefined && row.workflow_id !== workflowId
+          ? `workflow ${row.workflow_id}`
+          : row.workflow_run_id !== null && row.workflow_run_id !== args.workflowRunId
+            ? `run ${row.workflow_run_id} of ${row.workflow_id}`
+            : undefined;
+    if (owner === undefined) return;
+    throw ApplicationFailure.create({
+      type: 'JobOwnedByAnotherRun',
+      message:
+        row === undefined
+          ? `Job ${args.jobId} has no row; it was never registered, so nothing is sent.`
+          : `Job ${args.jobId} belongs to ${owner}, not to this run (${args.workflowRunId}); nothing is sent. Submit the fax again with another idempotency key.`,
+      nonRetryable: true,
+    });
+  }
 
   async function recorded(messageId: string): Promise<SendFaxResult> {
     // A previous execution sent and recorded it, then died before reporting back to Temporal.
