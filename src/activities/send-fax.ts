@@ -19,6 +19,7 @@ import type { ActivityDeps } from './deps';
 import { jittered, provesNotSent, toApplicationFailure } from './failures';
 import { judgeCandidates, type AdoptionEvidence } from './send-adoption';
 import { DEFAULT_SEND_LEASE, keepSendLease } from './send-lease';
+import { DEFAULT_MAX_CONCURRENT_UPLOADS, UploadSlots } from './send-slots';
 import { healthy } from './webhook-health';
 
 export interface SendFaxArgs extends FaxSendOptions {
@@ -60,6 +61,9 @@ export interface SendFaxResult {
 export function createSendFax(deps: ActivityDeps) {
   const { db, ringcentral, documents, logger } = deps;
   const timings = { ...DEFAULT_SEND_LEASE, ...deps.sendLease };
+  // Bounds the memory of concurrent sends (issue 8 #7): a send waiting for its Heavy slot or
+  // uploading holds its whole document set.
+  const uploadSlots = new UploadSlots(deps.maxConcurrentUploads ?? DEFAULT_MAX_CONCURRENT_UPLOADS);
   return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
     const ctx = Context.current();
     const token = randomUUID();
@@ -103,30 +107,39 @@ export function createSendFax(deps: ActivityDeps) {
           return await record(args, token, adopted, true);
         }
       }
-      const content = await Promise.all(
-        args.documents.map(async (d) => ({
-          filename: d.filename,
-          contentType: d.contentType,
-          content: await documents.get(d.sha256),
-        })),
-      );
-      let message: FaxMessage;
+      const signal = AbortSignal.any([ctx.cancellationSignal, keeper.signal]);
+      let releaseSlot: () => void;
       try {
-        message = await ringcentral.sendFax(
-          {
-            to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
-            documents: content,
-            ...faxSendOptions(args),
-            ...(args.sendTime && { sendTime: args.sendTime }),
-          },
-          {
-            signal: AbortSignal.any([ctx.cancellationSignal, keeper.signal]),
-            heartbeat: () => ctx.heartbeat(),
-          },
-        );
+        releaseSlot = await uploadSlots.acquire(signal);
       } catch (err) {
         keeper.stop();
         throw await sendFailed(args, err);
+      }
+      let message: FaxMessage;
+      try {
+        const content = await Promise.all(
+          args.documents.map(async (d) => ({
+            filename: d.filename,
+            contentType: d.contentType,
+            content: await documents.get(d.sha256),
+          })),
+        );
+        try {
+          message = await ringcentral.sendFax(
+            {
+              to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
+              documents: content,
+              ...faxSendOptions(args),
+              ...(args.sendTime && { sendTime: args.sendTime }),
+            },
+            { signal, heartbeat: () => ctx.heartbeat() },
+          );
+        } catch (err) {
+          keeper.stop();
+          throw await sendFailed(args, err);
+        }
+      } finally {
+        releaseSlot();
       }
       return await record(args, token, message, false);
     } finally {
