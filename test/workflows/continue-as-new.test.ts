@@ -66,7 +66,7 @@ describe('FaxWorkflow continue-as-new (time-skipping)', () => {
     await fake.activities.sendFax({
       jobId: 'j',
       attemptNo: 1,
-      recipient: DOC.filename,
+      recipient: '+12025550123',
       documents: [],
     } as SendFaxArgs);
     await withFakeWorkers(env, fake, async (tq) => {
