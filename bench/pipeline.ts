@@ -205,7 +205,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
     const row = await db
       .selectFrom('fax_jobs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('credential_key', '=', pipe.credentialKey)
+      .where('connection_id', '=', pipe.credentialKey)
       .where('completed_at', 'is not', null)
       .executeTakeFirstOrThrow();
     if (Date.now() - lastLog > 5_000) {
@@ -218,20 +218,20 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
   const wallMs = finishedAt - t0;
   log(`${pipe.label}: all ${opts.n} finished in ${wallMs} ms; collecting figures`);
   // The workflows' own completion follows the recorded status by a task or two.
-  const workflowIds = jobIds.map(faxWorkflowId);
+  const workflowIds = jobIds.map((id) => faxWorkflowId(id));
   for (const id of workflowIds) await base.client.workflow.getHandle(id).result();
   await new Promise((r) => setTimeout(r, opts.settleMs));
   const after = await pipe.simStats();
 
   const jobs = await db
     .selectFrom('fax_jobs')
-    .select(['id', 'workflow_id', 'recipient', 'status', 'message_id'])
-    .where('id', 'in', jobIds)
+    .select(['id', 'job_key', 'workflow_id', 'recipient', 'status', 'message_id'])
+    .where('id', 'in', workflowIds)
     .execute();
   const events = await db
     .selectFrom('fax_events')
     .select(['job_id', 'observed_at', 'source'])
-    .where('job_id', 'in', jobIds)
+    .where('job_id', 'in', workflowIds)
     .where('status', '=', FINAL_SUCCESS)
     .orderBy('observed_at')
     .orderBy('id')
@@ -251,7 +251,7 @@ async function runBatch(base: BenchBase, pipe: Pipeline, opts: BatchOptions): Pr
     const simDelivered = sim?.history.find((h) => h.status === FINAL_SUCCESS);
     const pg = firstDelivered.get(j.id);
     return {
-      jobId: j.id,
+      jobId: j.job_key,
       workflowId: j.workflow_id,
       recipient: j.recipient,
       status: j.status,
@@ -307,7 +307,7 @@ async function trace(
   const events = await base.database.handle.db
     .selectFrom('fax_events')
     .select(['status', 'source', 'observed_at'])
-    .where('job_id', '=', o.jobId)
+    .where('job_id', '=', faxWorkflowId(o.jobId))
     .execute();
   for (const e of events) lines.push([e.observed_at.getTime(), `pg ${e.status} (${e.source})`]);
   const history = await base.client.workflow.getHandle(o.workflowId).fetchHistory();

@@ -35,10 +35,13 @@ export interface ShapeOptions {
   statusModel?: 'sent-final' | 'delivery-reports';
   /** Extra environment for faxflow processes. */
   env?: Record<string, string>;
+  /** Extra `faxflow simulator` arguments, e.g. `--no-rate-limits`. */
+  simulatorArgs?: string[];
 }
 
 export interface ProductionShape {
   dir: string;
+  databaseUrl: string;
   apiUrl: string;
   simulatorUrl: string;
   temporalAddress: string;
@@ -158,6 +161,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
         '--time-scale',
         String(opts.timeScale),
         ...(opts.statusModel ? ['--status-model', opts.statusModel] : []),
+        ...(opts.simulatorArgs ?? []),
       ],
       baseEnv,
       path.join(dir, 'simulator.log'),
@@ -205,6 +209,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
     const all = () => [temporal, simulator, api, ...workers];
     return {
       dir,
+      databaseUrl,
       apiUrl,
       simulatorUrl,
       temporalAddress,

@@ -16,6 +16,7 @@ import { bundleWorkflowCode, type NativeConnection, type Worker } from '@tempora
 import pino from 'pino';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { startApiServer, type ApiServer } from '../../src/api/server';
+import { singleConnectionPool } from '../../src/ringcentral/single-connection-pool';
 import { createFaxClient, type FaxClient } from '../../src/client/fax-client';
 import { admit } from '../../src/db/rate-limiter';
 import { withRateBudgets, type RateGroup } from '../../src/ringcentral/rate-budgets';
@@ -190,6 +191,7 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
     const deps: ActivityDeps = {
       db,
       ringcentral,
+      connections: singleConnectionPool(credentialKey, ringcentral),
       documents: base.documents,
       logger: quietLogger,
       defaultRegion: 'US',

@@ -72,7 +72,11 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
     const row = await db
       .selectFrom('fax_jobs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('id', 'in', ids)
+      .where(
+        'id',
+        'in',
+        ids.map((id) => faxWorkflowId(id)),
+      )
       .where('completed_at', 'is not', null)
       .executeTakeFirstOrThrow();
     return Number(row.n) >= N;
@@ -82,7 +86,14 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
   const calls =
     Object.values(after.callsByEndpoint).reduce((a, b) => a + b, 0) -
     Object.values(before.callsByEndpoint).reduce((a, b) => a + b, 0);
-  const counts = sumCounts((await countWorkflows(base.client, ids.map(faxWorkflowId))).values());
+  const counts = sumCounts(
+    (
+      await countWorkflows(
+        base.client,
+        ids.map((id) => faxWorkflowId(id)),
+      )
+    ).values(),
+  );
   const per = (v: number) => v / N;
   return {
     perSecond: N / (wallMs / 1000),

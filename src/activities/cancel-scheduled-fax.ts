@@ -1,9 +1,12 @@
 import { updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
+import { ringCentralFor, type ConnectionArgs } from './connection';
 import type { ActivityDeps } from './deps';
+import { jobRowId } from './job-row';
 import { toApplicationFailure } from './failures';
 
-export interface CancelScheduledFaxArgs {
+export interface CancelScheduledFaxArgs extends ConnectionArgs {
+  /** The job's row id: its workflow id (see job-row.ts). */
   jobId: string;
   attemptNo: number;
   messageId: string;
@@ -21,8 +24,11 @@ const TOO_LATE_MS = 30_000;
  * Deleting a fax already being transmitted does not recall it, so we refuse once the send time is
  * near or the message has moved past `Queued`.
  */
-export function createCancelScheduledFax({ db, ringcentral }: ActivityDeps) {
+export function createCancelScheduledFax(deps: ActivityDeps) {
+  const { db } = deps;
   return async function cancelScheduledFax(args: CancelScheduledFaxArgs): Promise<CancelScheduledFaxResult> {
+    const jobId = jobRowId(args.jobId);
+    const ringcentral = await ringCentralFor(deps, args.connectionId);
     try {
       const message = await ringcentral.getMessage(args.messageId);
       if (message.messageStatus !== 'Queued') {
@@ -39,9 +45,9 @@ export function createCancelScheduledFax({ db, ringcentral }: ActivityDeps) {
       throw toApplicationFailure(err);
     }
     await db.transaction().execute(async (trx) => {
-      await updateFaxAttempt(trx, args.jobId, args.attemptNo, { status: 'Canceled', finished: true });
+      await updateFaxAttempt(trx, jobId, args.attemptNo, { status: 'Canceled', finished: true });
       await insertFaxEvent(trx, {
-        jobId: args.jobId,
+        jobId,
         attemptNo: args.attemptNo,
         messageId: args.messageId,
         status: 'Canceled',

@@ -10,13 +10,13 @@ import {
   updateSubscriptionExpiry,
 } from '../db/subscriptions';
 import { RingCentralApiError } from '../ringcentral/errors';
-import type { Subscription } from '../ringcentral/types';
-import { assertCredential } from './credential-guard';
+import type { RingCentralClient, Subscription } from '../ringcentral/types';
+import { connectionKey, ringCentralFor } from './connection';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
 export interface EnsureSubscriptionArgs {
-  /** The credential the workflow keeps a subscription for; refused when this worker holds another. */
+  /** The connection the workflow keeps a subscription for (absent: the worker's own credential). */
   credentialKey?: string;
   /** The subscription the workflow knows of, if any. */
   subscriptionId?: string;
@@ -47,10 +47,11 @@ export interface EnsureSubscriptionResult {
  * Every check also deletes the orphans: subscriptions to our address that no row of ours stands for.
  */
 export function createEnsureSubscription(deps: ActivityDeps) {
-  const { db, ringcentral, credentialKey, logger } = deps;
+  const { db, logger } = deps;
   return async function ensureSubscription(args: EnsureSubscriptionArgs): Promise<EnsureSubscriptionResult> {
-    const kept = await keep(args);
-    const orphansDeleted = await deleteOrphans(args.address, kept.subscriptionId);
+    const ringcentral = await ringCentralFor(deps, args.credentialKey);
+    const kept = await keep(args, ringcentral);
+    const orphansDeleted = await deleteOrphans(ringcentral, args.address, kept.subscriptionId);
     return { ...kept, ...(orphansDeleted > 0 && { orphansDeleted }) };
   };
 
@@ -62,7 +63,11 @@ export function createEnsureSubscription(deps: ActivityDeps) {
    * notifications the receiver refuses. Subscriptions to other addresses are not ours to judge.
    * Best effort: a failure here is logged and the next check tries again.
    */
-  async function deleteOrphans(address: string, liveId: string): Promise<number> {
+  async function deleteOrphans(
+    ringcentral: RingCentralClient,
+    address: string,
+    liveId: string,
+  ): Promise<number> {
     let deleted = 0;
     try {
       const mine = (await ringcentral.listSubscriptions()).filter(
@@ -90,8 +95,11 @@ export function createEnsureSubscription(deps: ActivityDeps) {
     return deleted;
   }
 
-  async function keep(args: EnsureSubscriptionArgs): Promise<EnsureSubscriptionResult> {
-    assertCredential(deps, args.credentialKey);
+  async function keep(
+    args: EnsureSubscriptionArgs,
+    ringcentral: RingCentralClient,
+  ): Promise<EnsureSubscriptionResult> {
+    const credentialKey = connectionKey(deps, args.credentialKey);
     const taskQueue = Context.current().info.taskQueue;
     try {
       let reason: string | undefined;

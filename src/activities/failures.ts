@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { CONNECTION_UNAVAILABLE, type ConnectionUnavailableDetail } from '../contracts/connection-failure';
+import { ConnectionUnavailableError } from '../ringcentral/connections';
 import { RingCentralApiError, RingCentralAuthError, RingCentralNetworkError } from '../ringcentral/errors';
 import { RateBudgetExhaustedError } from '../ringcentral/rate-budgets';
 
@@ -26,6 +28,22 @@ export function jittered(ms: number, random: () => number = Math.random): number
  * - other 5xx, 408, network: retryable with the activity's retry policy.
  */
 export function toApplicationFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ConnectionUnavailableError) {
+    // The tenant must reconnect: retrying cannot help, the workflow waits for the connection instead.
+    return ApplicationFailure.create({
+      type: CONNECTION_UNAVAILABLE,
+      message: err.message,
+      details: [
+        {
+          connectionId: err.connectionId,
+          status: err.status,
+          reason: err.reason,
+        } satisfies ConnectionUnavailableDetail,
+      ],
+      nonRetryable: true,
+    });
+  }
   if (isAuthFailure(err)) {
     const retryAfterSeconds = err.retryAfterSeconds;
     const backoff = Math.min(AUTH_BACKOFF_MAX_MS, AUTH_BACKOFF_BASE_MS * 2 ** (activityAttempt() - 1));
@@ -83,6 +101,8 @@ export function toApplicationFailure(err: unknown): unknown {
 export function provesNotSent(err: unknown): boolean {
   if (err instanceof RateBudgetExhaustedError) return true;
   if (err instanceof RingCentralAuthError) return true;
+  // No usable token: nothing left for RingCentral.
+  if (err instanceof ConnectionUnavailableError) return true;
   if (err instanceof RingCentralApiError) return err.status >= 400 && err.status < 500;
   if (err instanceof RingCentralNetworkError) return !err.ambiguous;
   return false;

@@ -1,4 +1,5 @@
 import { createCancelScheduledFax } from './cancel-scheduled-fax';
+import { createCheckConnection } from './check-connection';
 import { createEnsureSubscription } from './ensure-subscription';
 import { createReconcileFaxStatuses } from './reconcile-fax-statuses';
 import { createCheckFaxStatus } from './check-fax-status';
@@ -9,6 +10,7 @@ import { createRecordFaxObservation } from './record-fax-observation';
 import { createRecordJobStatus } from './record-job-status';
 import { createSendFax } from './send-fax';
 import { withLiveness } from './liveness';
+import { createDeliverWebhook } from './deliver-webhook';
 
 /**
  * All activities, bound to their dependencies. Workflows import only the *type* of this object;
@@ -26,6 +28,9 @@ export function createActivities(deps: ActivityDeps) {
     cancelScheduledFax: createCancelScheduledFax(deps),
     ensureSubscription: createEnsureSubscription(deps),
     reconcileFaxStatuses: createReconcileFaxStatuses(deps),
+    /** Signed event webhooks to upstream (src/events). */
+    deliverWebhook: createDeliverWebhook(deps),
+    checkConnection: createCheckConnection(deps),
   });
 }
 

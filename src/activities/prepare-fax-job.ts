@@ -10,10 +10,13 @@ import { MAX_COVER_PAGE_TEXT } from '../validation/limits';
 import { parseFaxNumber, premiumRateAllowed } from '../validation/phone-number';
 import { FaxValidationError, type ValidationCode } from '../validation/validation-error';
 import type { FaxWorkflowInput } from '../contracts/workflow-types';
+import { DEFAULT_TENANT_ID } from '../domain/tenant-id';
+import { connectionKey } from './connection';
 import type { ActivityDeps } from './deps';
 import { beat } from './liveness';
 
 export type PrepareFaxJobArgs = Omit<FaxWorkflowInput, 'resume'> & {
+  /** The job's workflow id, which is also its row id; `jobId` is its key within the tenant. */
   workflowId: string;
   /** When the workflow started (ISO): the cover page's date and the reference for `sendAt`. */
   submittedAt: string;
@@ -28,25 +31,25 @@ export type PrepareFaxJobResult =
  * RingCentral would refuse spends a send from the rate-limited Heavy budget. Idempotent: a retry
  * re-reads the same bytes and writes the same row. A rejection is final and recorded as `Rejected`.
  */
-export function createPrepareFaxJob({
-  db,
-  documents: store,
-  defaultRegion,
-  credentialKey,
-  premiumRateTenants = [],
-}: ActivityDeps) {
-  return async function prepareFaxJob(args: PrepareFaxJobArgs): Promise<PrepareFaxJobResult> {
+export function createPrepareFaxJob(deps: ActivityDeps) {
+  const { db, documents: store, defaultRegion, premiumRateTenants = [], logger } = deps;
+  return async function prepareFaxJob(input: PrepareFaxJobArgs): Promise<PrepareFaxJobResult> {
+    // Rows are keyed by workflow id (see job-row.ts); the tenant's key is `job_key`.
+    const jobId = input.workflowId;
+    const args = { ...input, jobId };
+    const connection = connectionKey(deps, input.connectionId);
     const fingerprint = createHash('sha256')
       .update(args.documents.map((d) => d.sha256).join(','))
       .digest('hex');
     // prepareFaxJob runs in a job's first run only (a continued run resumes past it).
     const runId = Context.current().info.workflowExecution?.runId ?? null;
     await insertFaxJob(db, {
-      id: args.jobId,
+      id: jobId,
+      job_key: input.jobId,
       workflow_id: args.workflowId,
       workflow_run_id: runId,
-      tenant_id: args.tenantId ?? null,
-      credential_key: credentialKey,
+      tenant_id: args.tenantId ?? DEFAULT_TENANT_ID,
+      connection_id: connection,
       recipient: args.to,
       documents: JSON.stringify(args.documents),
       sha256: fingerprint,
@@ -60,13 +63,31 @@ export function createPrepareFaxJob({
       completed_at: null,
     });
     const row = await findFaxJob(db, args.jobId);
-    if (row?.completed_at && row.workflow_run_id !== runId) {
+    if (!row) {
+      // Another workflow holds this tenant's key (a job from before tenants, under its old id).
+      return {
+        ok: false,
+        code: 'INVALID_REQUEST',
+        message: `The job id ${JSON.stringify(input.jobId)} is already used by another job of this tenant; submit this fax with another idempotency key.`,
+      };
+    }
+    if (row.completed_at && row.workflow_run_id !== runId) {
       // The id names a job another run already finished: never reopen its row or adopt its message.
       return {
         ok: false,
         code: 'INVALID_REQUEST',
-        message: `The job id ${JSON.stringify(args.jobId)} belongs to a job that has already finished; submit this fax with another idempotency key.`,
+        message: `The job id ${JSON.stringify(input.jobId)} belongs to a job that has already finished; submit this fax with another idempotency key.`,
       };
+    }
+    if (deps.ensureConnectionUpkeep) {
+      // Its subscription keeper must run for webhooks to reach its jobs; the upkeep is idempotent.
+      const { client, info } = Context.current();
+      await deps.ensureConnectionUpkeep(connection, client, info.taskQueue).catch((err: unknown) => {
+        logger.warn(
+          { err, connectionId: connection },
+          'could not start the connection’s subscription keeper',
+        );
+      });
     }
 
     try {

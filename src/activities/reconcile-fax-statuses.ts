@@ -11,12 +11,12 @@ import { deliveryStatusSignal } from '../contracts/workflow-messages';
 import type { DeliveryStatusSignal } from '../contracts/workflow-types';
 import { observeFaxMessage } from '../ringcentral/fax-observation';
 import { learnFromStatus } from './delivery-reports';
-import { assertCredential } from './credential-guard';
+import { connectionKey, ringCentralFor } from './connection';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
 
 export interface ReconcileFaxStatusesArgs {
-  /** The credential the reconciler serves; refused when this worker holds another. */
+  /** The connection the reconciler serves (absent: the worker's own credential). */
   credentialKey?: string;
   /** The list never reaches further back than this (a job's kill time plus a margin). Default 25 h. */
   maxWindowMs?: number;
@@ -53,11 +53,12 @@ const SIGNAL_CONCURRENCY = 16;
  * moved forward. Duplicate, late or reordered notifications only cause a redundant comparison.
  */
 export function createReconcileFaxStatuses(deps: ActivityDeps) {
-  const { db, ringcentral, credentialKey } = deps;
+  const { db } = deps;
   return async function reconcileFaxStatuses(
     args: ReconcileFaxStatusesArgs,
   ): Promise<ReconcileFaxStatusesResult> {
-    assertCredential(deps, args.credentialKey);
+    const credentialKey = connectionKey(deps, args.credentialKey);
+    const ringcentral = await ringCentralFor(deps, args.credentialKey);
     const client = Context.current().client;
     const now = (await databaseNow(db)).getTime();
     let pending = await listInFlightAttempts(db, credentialKey);
@@ -81,7 +82,7 @@ export function createReconcileFaxStatuses(deps: ActivityDeps) {
     // A job that ended at Sent is no longer followed, so the listing is where an account that
     // reports delivery shows it to the `auto` mode (see delivery-reports.ts).
     const report = faxes.find((f) => f.messageStatus === 'Delivered' || f.messageStatus === 'DeliveryFailed');
-    if (report) await learnFromStatus(deps, report.id, report.messageStatus);
+    if (report) await learnFromStatus(deps, credentialKey, report.id, report.messageStatus);
     const byId = new Map(faxes.map((f) => [f.id, f]));
     const moved: { workflowId: string; signal: DeliveryStatusSignal }[] = [];
     for (const attempt of pending) {

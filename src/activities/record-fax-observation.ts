@@ -4,7 +4,9 @@ import { insertFaxEvent, type FaxEventSource } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import { isForwardMove, isMessageFinal } from '../domain/fax-status';
 import { learnFromStatus, sentIsFinal } from './delivery-reports';
+import { connectionKey } from './connection';
 import type { ActivityDeps } from './deps';
+import { jobRowId } from './job-row';
 import type { FaxMessageRef } from './read-fax-status';
 
 export interface RecordFaxObservationArgs extends FaxMessageRef {
@@ -31,12 +33,15 @@ export function createRecordFaxObservation(deps: ActivityDeps) {
   ): Promise<RecordedFaxObservation> {
     const { observation, source } =
       legacyObservation && legacySource ? { observation: legacyObservation, source: legacySource } : args;
-    await learnFromStatus(deps, args.messageId, observation.status);
-    const decision = observation.status === 'Sent' ? { sentIsFinal: await sentIsFinal(deps) } : {};
+    const connection = connectionKey(deps, args.connectionId);
+    const jobId = jobRowId(args.jobId);
+    await learnFromStatus(deps, connection, args.messageId, observation.status);
+    const decision =
+      observation.status === 'Sent' ? { sentIsFinal: await sentIsFinal(deps, connection) } : {};
     if (!isForwardMove(args.known, observation.status)) return decision;
     await db.transaction().execute(async (trx) => {
       await insertFaxEvent(trx, {
-        jobId: args.jobId,
+        jobId: jobId,
         attemptNo: args.attemptNo,
         messageId: args.messageId,
         status: observation.status,
@@ -44,7 +49,7 @@ export function createRecordFaxObservation(deps: ActivityDeps) {
         source,
       });
       // The SQL guard, not `known`, is what keeps a stale execution from moving the attempt back.
-      const moved = await advanceFaxAttempt(trx, args.jobId, args.attemptNo, args.messageId, {
+      const moved = await advanceFaxAttempt(trx, jobId, args.attemptNo, args.messageId, {
         status: observation.status,
         faxErrorCode: observation.faxErrorCode ?? null,
         finished: isMessageFinal(observation.status),
@@ -52,7 +57,7 @@ export function createRecordFaxObservation(deps: ActivityDeps) {
       // Job-level outcomes (Delivered, redial, Failed) are the workflow's decision; here the job
       // only follows the attempt while it is in flight.
       if (moved && (observation.status === 'Sent' || observation.status === 'Queued')) {
-        await updateFaxJobStatus(trx, args.jobId, {
+        await updateFaxJobStatus(trx, jobId, {
           status: observation.status,
           ...(observation.pages !== undefined && { pages: observation.pages }),
         });

@@ -2,14 +2,17 @@ import { insertFaxEvent } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import type { FaxJobStatus } from '../domain/fax-status';
 import type { ActivityDeps } from './deps';
+import { jobRowId } from './job-row';
 
 export interface RecordJobStatusArgs {
+  /** The job's row id: its workflow id (see job-row.ts). */
   jobId: string;
   status: FaxJobStatus;
   attempts?: number;
   messageId?: string;
-  errorCode?: string;
-  errorMessage?: string;
+  /** null clears the job's error (e.g. once its connection is back). */
+  errorCode?: string | null;
+  errorMessage?: string | null;
   note?: string;
   /** The workflow's final word (needed for `Sent`, which is final only on some accounts). */
   final?: boolean;
@@ -21,8 +24,9 @@ export interface RecordJobStatusArgs {
  */
 export function createRecordJobStatus({ db }: ActivityDeps) {
   return async function recordJobStatus(args: RecordJobStatusArgs): Promise<void> {
+    const jobId = jobRowId(args.jobId);
     await db.transaction().execute(async (trx) => {
-      const changed = await updateFaxJobStatus(trx, args.jobId, {
+      const changed = await updateFaxJobStatus(trx, jobId, {
         status: args.status,
         ...(args.attempts !== undefined && { attempts: args.attempts }),
         ...(args.messageId !== undefined && { messageId: args.messageId }),
@@ -32,7 +36,7 @@ export function createRecordJobStatus({ db }: ActivityDeps) {
       });
       if (changed) {
         await insertFaxEvent(trx, {
-          jobId: args.jobId,
+          jobId,
           messageId: args.messageId ?? null,
           status: args.status,
           source: 'workflow',

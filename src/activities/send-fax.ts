@@ -13,16 +13,19 @@ import { insertFaxEvent } from '../db/fax-events';
 import { findFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
-import type { FaxMessage } from '../ringcentral/types';
+import type { FaxMessage, RingCentralClient } from '../ringcentral/types';
 import type { DocumentRef } from '../storage/document-store';
+import { connectionKey, ringCentralFor, type ConnectionArgs } from './connection';
 import type { ActivityDeps } from './deps';
+import { jobRowId } from './job-row';
 import { jittered, provesNotSent, toApplicationFailure } from './failures';
 import { judgeCandidates, type AdoptionEvidence } from './send-adoption';
 import { DEFAULT_SEND_LEASE, keepSendLease } from './send-lease';
 import { DEFAULT_MAX_CONCURRENT_UPLOADS, UploadSlots } from './send-slots';
 import { healthy } from './webhook-health';
 
-export interface SendFaxArgs extends FaxSendOptions {
+export interface SendFaxArgs extends FaxSendOptions, ConnectionArgs {
+  /** The job's row id: its workflow id (see job-row.ts). */
   jobId: string;
   attemptNo: number;
   recipient: string;
@@ -59,28 +62,32 @@ export interface SendFaxResult {
  *   (`NeedsReview`) instead of being guessed.
  */
 export function createSendFax(deps: ActivityDeps) {
-  const { db, ringcentral, documents, logger } = deps;
+  const { db, documents, logger } = deps;
   const timings = { ...DEFAULT_SEND_LEASE, ...deps.sendLease };
   // Bounds the memory of concurrent sends (issue 8 #7): a send waiting for its Heavy slot or
   // uploading holds its whole document set.
   const uploadSlots = new UploadSlots(deps.maxConcurrentUploads ?? DEFAULT_MAX_CONCURRENT_UPLOADS);
-  return async function sendFax(args: SendFaxArgs): Promise<SendFaxResult> {
+  return async function sendFax(input: SendFaxArgs): Promise<SendFaxResult> {
+    const args = { ...input, jobId: jobRowId(input.jobId) };
     const ctx = Context.current();
     const token = randomUUID();
     const log = { jobId: args.jobId, attemptNo: args.attemptNo };
+    const connection = connectionKey(deps, args.connectionId);
     await assertOwnJob(args, ctx.info.workflowExecution?.workflowId);
     const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
-    if (attempt.message_id) return recorded(attempt.message_id);
+    if (attempt.message_id) return recorded(attempt.message_id, connection);
+    // Before the lease: a connection that needs reconnecting fails here, with nothing sent or held.
+    const ringcentral = await ringCentralFor(deps, args.connectionId);
 
     const lease = await acquireSendLease(db, {
       jobId: args.jobId,
       attemptNo: args.attemptNo,
-      credentialKey: deps.credentialKey,
+      credentialKey: connection,
       recipient: args.recipient,
       token,
       ...timings,
     });
-    if (lease.kind === 'recorded') return recorded(lease.messageId);
+    if (lease.kind === 'recorded') return recorded(lease.messageId, connection);
     if (lease.kind === 'wait') {
       logger.info({ ...log, waitMs: lease.ms }, `send waits: ${lease.reason}`);
       throw ApplicationFailure.create({
@@ -101,10 +108,10 @@ export function createSendFax(deps: ActivityDeps) {
     });
     try {
       if (lease.mayHaveSent) {
-        const adopted = await adoptCutOffSend(args, lease.startedAt);
+        const adopted = await adoptCutOffSend(ringcentral, args, lease.startedAt);
         if (adopted) {
           logger.warn({ ...log, messageId: adopted.id }, 'adopted a fax sent by an unanswered attempt');
-          return await record(args, token, adopted, true);
+          return await record(args, token, adopted, true, connection);
         }
       }
       const signal = AbortSignal.any([ctx.cancellationSignal, keeper.signal]);
@@ -141,7 +148,7 @@ export function createSendFax(deps: ActivityDeps) {
       } finally {
         releaseSlot();
       }
-      return await record(args, token, message, false);
+      return await record(args, token, message, false, connection);
     } finally {
       await keeper.end();
     }
@@ -176,9 +183,9 @@ export function createSendFax(deps: ActivityDeps) {
     });
   }
 
-  async function recorded(messageId: string): Promise<SendFaxResult> {
+  async function recorded(messageId: string, connection: string): Promise<SendFaxResult> {
     // A previous execution sent and recorded it, then died before reporting back to Temporal.
-    return { messageId, status: 'Queued', adopted: true, webhooksHealthy: await healthy(deps) };
+    return { messageId, status: 'Queued', adopted: true, webhooksHealthy: await healthy(deps, connection) };
   }
 
   /** Marks what the error proves, makes auth trouble visible on the job, and returns what to throw. */
@@ -215,7 +222,11 @@ export function createSendFax(deps: ActivityDeps) {
    * Lists what RingCentral holds since the attempt's window opened and takes the one fax this
    * attempt sent, if it can be told apart; parks the job for review when it cannot.
    */
-  async function adoptCutOffSend(args: SendFaxArgs, startedAt: Date): Promise<FaxMessage | undefined> {
+  async function adoptCutOffSend(
+    ringcentral: RingCentralClient,
+    args: SendFaxArgs,
+    startedAt: Date,
+  ): Promise<FaxMessage | undefined> {
     const faxes = await ringcentral
       .listOutboundFaxes({ dateFrom: new Date(startedAt.getTime() - 60_000) })
       .catch((err: unknown) => {
@@ -287,6 +298,7 @@ export function createSendFax(deps: ActivityDeps) {
     token: string,
     message: FaxMessage,
     adopted: boolean,
+    connection: string,
   ): Promise<SendFaxResult> {
     const won = await db.transaction().execute(async (trx) => {
       if (
@@ -328,7 +340,7 @@ export function createSendFax(deps: ActivityDeps) {
       messageId: message.id,
       status: message.messageStatus,
       adopted,
-      webhooksHealthy: await healthy(deps),
+      webhooksHealthy: await healthy(deps, connection),
     };
   }
 }

@@ -14,20 +14,20 @@ const lastCheckRequest = new Map<string, number>();
  * went unannounced the subscription has likely vanished: the keeper is asked to look at once (a
  * GET that answers 404 recreates it) instead of at its next regular check.
  */
-export async function healthy(deps: ActivityDeps): Promise<boolean> {
-  const h = await webhookHealth(deps.db, deps.credentialKey, {
+export async function healthy(deps: ActivityDeps, connection: string = deps.credentialKey): Promise<boolean> {
+  const h = await webhookHealth(deps.db, connection, {
     withinMs: deps.webhookHealthWindowMs ?? DEFAULT_WINDOW_MS,
   });
-  if (!h.healthy && h.reason === SILENT_REASON) requestSubscriptionCheck(deps);
+  if (!h.healthy && h.reason === SILENT_REASON) requestSubscriptionCheck(deps, connection);
   return h.healthy;
 }
 
-function requestSubscriptionCheck(deps: ActivityDeps): void {
+function requestSubscriptionCheck(deps: ActivityDeps, connection: string): void {
   const now = Date.now();
-  if (now - (lastCheckRequest.get(deps.credentialKey) ?? 0) < CHECK_REQUEST_EVERY_MS) return;
-  lastCheckRequest.set(deps.credentialKey, now);
+  if (now - (lastCheckRequest.get(connection) ?? 0) < CHECK_REQUEST_EVERY_MS) return;
+  lastCheckRequest.set(connection, now);
   try {
-    const handle = Context.current().client.workflow.getHandle(subscriptionWorkflowId(deps.credentialKey));
+    const handle = Context.current().client.workflow.getHandle(subscriptionWorkflowId(connection));
     handle.signal(subscriptionCheckSignal).catch((err: unknown) => {
       deps.logger.warn({ err }, 'asking the subscription keeper to check now failed');
     });

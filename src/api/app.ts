@@ -9,9 +9,14 @@ import { healthRoutes, type ReadinessCheck } from './plugins/health';
 import { installMetrics } from './plugins/metrics';
 import { observeWebhookLag } from '../metrics/metrics';
 import { ringCentralWebhook } from './plugins/ringcentral-webhook';
+import { connectRingCentral, type ConnectRingCentralDeps } from './plugins/connect-ringcentral';
+import { apiKeyAuth } from './v1/auth';
+import { v1Api, type V1ApiOptions } from './v1/index';
+import { installOpenApi } from './v1/openapi';
 
 export type { StoredNotification, NotificationHandler } from '../webhooks/stored-notification';
 export type { FaxApiClient } from './plugins/faxes';
+export type { ConnectRingCentralDeps } from './plugins/connect-ringcentral';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -22,6 +27,10 @@ export interface ApiDeps {
   logger?: Logger;
   /** `GET /ready` checks beside the database's (e.g. `temporal`). */
   readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** The Auth Code + PKCE connect routes (`/connect/ringcentral`); absent: not served. */
+  connect?: ConnectRingCentralDeps;
+  /** The HTTP API v1 under `/v1` (authenticated); left out when not given. */
+  v1?: Omit<V1ApiOptions, 'db'>;
 }
 
 export interface ApiOptions {
@@ -29,6 +38,12 @@ export interface ApiOptions {
   webhookBodyLimit?: number;
   /** `POST /faxes` body limit in bytes (default 70 MiB). */
   faxBodyLimit?: number;
+  /**
+   * The legacy `POST /faxes` and `GET /faxes/:jobId`: `optional` (default, for existing clients) checks
+   * a key when one is sent and otherwise runs as the default tenant; `required` refuses requests
+   * without a key, like every `/v1` route.
+   */
+  legacyAuth?: 'required' | 'optional';
 }
 
 /** Header names whose values are secrets; redacted wherever a request's headers get logged. */
@@ -69,11 +84,20 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   });
 
   installMetrics(app);
+  // Before any route: it collects them. /openapi.json and /docs need no key.
+  await installOpenApi(app);
   await app.register(healthRoutes, { db: deps.db, ...(deps.readiness && { checks: deps.readiness }) });
-  await app.register(faxRoutes, {
-    faxClient: deps.faxClient,
-    ...(opts.faxBodyLimit !== undefined && { bodyLimit: opts.faxBodyLimit }),
+  // Liveness under the name the v1 API documents (the same answer as /health).
+  app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'] } }, async () => ({ ok: true }));
+  // Legacy routes (kept for existing clients; new clients use /v1).
+  await app.register(async (legacy) => {
+    await legacy.register(apiKeyAuth, { db: deps.db, mode: opts.legacyAuth ?? 'optional' });
+    await legacy.register(faxRoutes, {
+      faxClient: deps.faxClient,
+      ...(opts.faxBodyLimit !== undefined && { bodyLimit: opts.faxBodyLimit }),
+    });
   });
+  if (deps.v1) await app.register(v1Api, { prefix: '/v1', db: deps.db, ...deps.v1 });
   await app.register(ringCentralWebhook, {
     db: deps.db,
     // Handed on right after it is stored: the lag is RingCentral's timestamp to now.
@@ -84,8 +108,12 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     ...(opts.webhookBodyLimit !== undefined && { bodyLimit: opts.webhookBodyLimit }),
   });
 
+  if (deps.connect) await app.register(connectRingCentral, { db: deps.db, ...deps.connect });
+
   collecting = false;
   for (const [url, allowedSet] of methodsByUrl) {
+    // Swagger UI's own routes (static files) are left as the plugin made them.
+    if (url === '/docs' || url.startsWith('/docs/')) continue;
     if (allowedSet.has('GET')) allowedSet.add('HEAD');
     const allowed = METHODS.filter((m) => allowedSet.has(m));
     const others = METHODS.filter((m) => !allowedSet.has(m));
@@ -93,6 +121,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
     app.route({
       method: others,
       url,
+      schema: { hide: true },
       // onRequest runs before any body is read: a wrong method costs nothing.
       onRequest: async (request) => {
         throw new ApiError(

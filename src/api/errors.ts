@@ -3,11 +3,12 @@ import type { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { FaxValidationError } from '../validation/validation-error';
 import { IdempotencyKeyReusedError } from '../client/fax-client';
+import { NoConnectionError } from '../domain/no-connection';
 import { isTemporalUnavailable, RETRY_AFTER_SECONDS } from './unavailable';
 
 /** What every error answer looks like: `code` for machines, `message` is one sentence for people. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; details?: Record<string, unknown> };
 }
 
 /** An answer the API chose on purpose: status, stable code and one sentence. */
@@ -18,13 +19,15 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** Machine-readable specifics (the field, the limit...), answered as `error.details`. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
 }
 
-export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
+  return { error: { code, message, ...(details && { details }) } };
 }
 
 export function formatBytes(n: number): string {
@@ -78,6 +81,33 @@ function fromFastifyError(err: FastifyError, request: FastifyRequest): ApiError 
       return new ApiError(400, 'INVALID_JSON', 'The body is not valid JSON; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, 'BAD_REQUEST', 'The body size does not match the Content-Length header.');
+    // @fastify/multipart (HTTP API v1 uploads)
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new ApiError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        'An uploaded file is larger than allowed; RingCentral accepts at most 50 MB per fax.',
+        // The rest of the upload is not read: the connection is closed after this answer.
+        { connection: 'close' },
+      );
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new ApiError(
+        413,
+        'TOO_MANY_PARTS',
+        'The form has too many parts; send at most 50 files and 1100 fields.',
+      );
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new ApiError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'The request is not multipart/form-data; send the documents as multipart/form-data.',
+      );
+    case 'FST_PROTO_VIOLATION':
+      return new ApiError(400, 'INVALID_REQUEST', 'A form field name is not allowed (__proto__).');
+    case 'FST_MP_PREMATURE_CLOSE':
+      return new ApiError(400, 'INVALID_MULTIPART', 'The request ended before the form was complete.');
     default:
       return undefined;
   }
@@ -131,6 +161,7 @@ function toApiError(err: unknown, request: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof FaxValidationError) return new ApiError(422, err.code, err.message);
   if (err instanceof IdempotencyKeyReusedError) return new ApiError(422, err.code, err.message);
+  if (err instanceof NoConnectionError) return new ApiError(422, err.code, err.message);
   const outage = fromOutage(err);
   if (outage) return outage;
   const fe = err as Partial<FastifyError> | undefined;
@@ -160,7 +191,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (api.statusCode === 503) request.log.warn({ code: api.code }, api.message);
     else if (api.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: api.code, statusCode: api.statusCode }, api.message);
-    return reply.code(api.statusCode).headers(api.headers).send(errorBody(api.code, api.message));
+    return reply
+      .code(api.statusCode)
+      .headers(api.headers)
+      .send(errorBody(api.code, api.message, api.details));
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -5,7 +5,6 @@ import { createLogger } from '../logger';
 import { makeSamplePdf } from '../pdf/sample-document';
 import { startStack } from '../stack/embedded-stack';
 import type { FaxWorkflowState } from '../contracts/workflow-types';
-import { faxWorkflowId } from '../contracts/workflow-ids';
 import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
 
 export interface DemoOptions {
@@ -35,7 +34,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
       // The simulator runs fast; poll it often so the demo takes seconds, not minutes.
       policy: { pollInitialMs: 250, pollMaxMs: 1_000, redialBackoffMs: 1_000, sentQuietPeriodMs: 10_000 },
     });
-    const workflowId = faxWorkflowId(fax.jobId);
+    const { workflowId } = fax;
     out(`${stamp()}  Started ${workflowId}: ${opts.pages}-page PDF to ${opts.to}`);
     if (stack.uiUrl) {
       out(`${stamp()}  Temporal UI: ${stack.uiUrl}/namespaces/${stack.namespace}/workflows/${workflowId}`);
@@ -67,7 +66,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
       return 1;
     }
     printNew(await handle.query('status'));
-    const row = await findFaxJob(stack.deps.database.db, fax.jobId);
+    const row = await findFaxJob(stack.deps.database.db, fax.workflowId);
     out(
       `${stamp()}  fax_jobs row: status=${row?.status} message_id=${row?.message_id} pages=${row?.pages} ` +
         `attempts=${row?.attempts} completed_at=${row?.completed_at?.toISOString() ?? 'null'}`,

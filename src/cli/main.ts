@@ -6,8 +6,14 @@ import { runDemo } from './demo-command';
 import { runDev } from './dev-command';
 import { describeError, UsageError } from './errors';
 import { runApi } from './api-command';
+import { runConnectLink } from './connect-link-command';
+import { runConnections } from './connections-command';
+import { runTenants } from './tenants-command';
+import { runApiKeys } from './api-keys-command';
 import { runSend } from './send-command';
 import { runTools } from './tools-command';
+import { runFaxCommand } from './fax-command';
+import { runWebhookEndpointsCommand } from './webhook-endpoints-command';
 import { runWorker } from '../workers/worker-main';
 
 const HELP = `faxflow: durable fax sending through RingCentral, orchestrated by Temporal
@@ -18,26 +24,42 @@ Usage:
   faxflow dev                    run the embedded stack until Ctrl-C (Temporal UI on :8233)
   faxflow send FILE... --to NUMBER [--send-at ISO] [--key IDEMPOTENCY_KEY] [--cover-text TEXT] [--wait]
                                  submit a fax to a running faxflow (TEMPORAL_ADDRESS)
+  faxflow fax send|status|list|cancel|reschedule|report ...
+                                 faxes over the HTTP API (FAXFLOW_API_URL, FAXFLOW_API_KEY); faxflow fax --help
+  faxflow webhook-endpoints list|create|delete|rotate ...
+                                 where faxflow sends signed events; faxflow webhook-endpoints --help
   faxflow simulator [--port 8787] [--time-scale 1] [--no-rate-limits]
                     [--scenario calm|flaky|lossy-webhooks|ambiguous|sent-final|delivery-reports]
-                    [--status-model sent-final|delivery-reports]
+                    [--status-model sent-final|delivery-reports] [--interactive-authorize]
                                  run the RingCentral simulator alone
   faxflow api                    run the HTTP API and RingCentral webhook receiver (FAXFLOW_API_PORT, FAXFLOW_PUBLIC_URL)
   faxflow worker                 run a worker against TEMPORAL_ADDRESS with RingCentral credentials
+  faxflow api-keys create --tenant TENANT [--name NAME] | list [--tenant TENANT] | revoke ID
+                                 API keys of the HTTP API v1 (the key is printed once)
   faxflow migrate                apply database migrations (DATABASE_URL, or the embedded database)
   faxflow tools                  install the pinned Temporal binaries into the data folder (done on first use anyway)
+  faxflow tenants add NAME [--id ID] | list
+                                 the customers faxflow sends for (faxflow tenants --help)
+  faxflow connections add-jwt --tenant ID [--jwt-file FILE] | list [--tenant ID] | rotate-key | link --tenant ID
+                                 their RingCentral users; JWT from stdin or FILE (faxflow connections --help);
+                                 link: a one-time link (15 min) that connects a RingCentral user to the tenant
   faxflow help                   this text
 
 Settings come from the environment: DATABASE_URL, FAXFLOW_DATA_DIR, FAXFLOW_TOOLS_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_TASK_QUEUE, TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, FAXFLOW_TEMPORAL_PORT, FAXFLOW_TEMPORAL_UI_PORT, FAXFLOW_PUBLIC_URL, FAXFLOW_API_HOST, FAXFLOW_API_PORT, FAXFLOW_METRICS_HOST, FAXFLOW_METRICS_PORT, RINGCENTRAL_SERVER_URL, RINGCENTRAL_CLIENT_ID,
-RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, RINGCENTRAL_DELIVERY_REPORTS, FAXFLOW_DEFAULT_REGION, LOG_LEVEL (see README).`;
+RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT, RINGCENTRAL_DELIVERY_REPORTS, FAXFLOW_DEFAULT_REGION, FAXFLOW_ENCRYPTION_KEY, LOG_LEVEL (see README).`;
 
 type Out = (line: string) => void;
+
+/** On a terminal, `fax send --wait` rewrites one status line in place. */
+const liveLine =
+  process.stdout.isTTY === true ? (line: string) => process.stdout.write(`\r\x1b[K${line}`) : undefined;
 
 export async function main(
   argv: string[],
   out: Out = console.log,
   err: Out = console.error,
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -49,6 +71,14 @@ export async function main(
         return await runDev(out);
       case 'send':
         return await send(rest, out);
+      case 'fax':
+        return await runFaxCommand(rest, {
+          out,
+          err,
+          ...(liveLine && out === console.log && { live: liveLine }),
+        });
+      case 'webhook-endpoints':
+        return await runWebhookEndpointsCommand(rest, { out, err });
       case 'simulator':
         return await simulator(rest, out);
       case 'migrate':
@@ -59,9 +89,16 @@ export async function main(
       case 'api':
         parse(rest, {});
         return await runApi(out);
+      case 'api-keys':
+        return await runApiKeys(rest, out);
       case 'tools':
         parse(rest, {});
         return await runTools(out);
+      case 'tenants':
+        return await runTenants(rest, out);
+      case 'connections':
+        if (rest[0] === 'link') return await runConnectLink(rest.slice(1), out);
+        return await runConnections(rest, out, { stdin });
       case undefined:
       case 'help':
       case '--help':
@@ -70,7 +107,7 @@ export async function main(
         return 0;
       default:
         throw new UsageError(
-          `Unknown command "${command}"; the commands are demo, dev, send, api, worker, simulator, migrate, tools and help.`,
+          `Unknown command "${command}"; the commands are demo, dev, send, fax, webhook-endpoints, api, api-keys, worker, simulator, migrate, tools, tenants, connections and help.`,
         );
     }
   } catch (e) {
@@ -158,6 +195,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     'no-rate-limits': { type: 'boolean' },
     scenario: { type: 'string' },
     'status-model': { type: 'string' },
+    'interactive-authorize': { type: 'boolean' },
   });
   const port = intOption(values.port ?? process.env.SIMULATOR_PORT, 'port', 8787, 0, 65_535);
   const scaleText = values['time-scale'] ?? process.env.SIMULATOR_TIME_SCALE;
@@ -186,6 +224,7 @@ async function simulator(args: string[], out: Out): Promise<number> {
     port,
     timeScale,
     rateLimits: !values['no-rate-limits'],
+    interactiveAuthorize: values['interactive-authorize'] ?? false,
     ...(values.host && { host: values.host }),
   });
   if (scenario !== 'calm') {

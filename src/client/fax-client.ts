@@ -2,13 +2,22 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { DocumentStore } from '../storage/document-store';
+import type { DocumentRef, DocumentStore } from '../storage/document-store';
 import { screenDocumentSet } from '../validation/screen-document-set';
 import { normalizeFaxNumber, premiumRateAllowed } from '../validation/phone-number';
 import { FaxValidationError } from '../validation/validation-error';
 import { sendAtProblem } from '../domain/send-time';
-import { broadcastJobId, broadcastWorkflowId, faxWorkflowId } from '../contracts/workflow-ids';
-import { FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import {
+  broadcastJobId,
+  broadcastWorkflowId,
+  faxWorkflowId,
+  faxWorkflowIdCandidates,
+  legacyBroadcastWorkflowId,
+  legacyFaxWorkflowId,
+} from '../contracts/workflow-ids';
+import { ConnectionIdKey, FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { NoConnectionError } from '../domain/no-connection';
+import { DEFAULT_TENANT_ID, TENANT_ID_PATTERN } from '../domain/tenant-id';
 import { statusQuery } from '../contracts/workflow-messages';
 import type {
   CoverPageOptions,
@@ -49,7 +58,14 @@ export const REQUEST_FINGERPRINT_MEMO = 'requestFingerprint';
  * same fax submitted twice has the same fingerprint, a different one (number, documents, send time) not.
  */
 export function requestFingerprint(input: object): string {
-  const { policy: _policy, ...rest } = input as { policy?: unknown };
+  // The tenant is part of the workflow id, and the connection is chosen for the request, not asked
+  // for: neither makes it another request (jobs from before tenants have neither in theirs).
+  const {
+    policy: _policy,
+    tenantId: _tenant,
+    connectionId: _connection,
+    ...rest
+  } = input as { policy?: unknown; tenantId?: unknown; connectionId?: unknown };
   return createHash('sha256').update(stableJson(rest)).digest('hex');
 }
 
@@ -64,12 +80,25 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export type DocumentInput = { path: string; filename?: string } | { bytes: Uint8Array; filename: string };
+export type DocumentInput =
+  | { path: string; filename?: string }
+  | { bytes: Uint8Array; filename: string }
+  /** Already in the document store and screened by the caller (the HTTP API streams uploads there). */
+  | { stored: DocumentRef };
+
+type StoredInput = { stored: DocumentRef };
+const isStored = (d: DocumentInput): d is StoredInput => 'stored' in d;
 
 /** What every fax of a request shares. */
 export interface CommonFaxRequest extends FaxSendOptions {
   documents: DocumentInput[];
+  /** The tenant the fax is sent for (default `default`): its id scopes the idempotency key. */
   tenantId?: string;
+  /**
+   * The tenant's RingCentral connection to send through; default: the tenant's only active one
+   * (see FaxClientOptions.resolveConnection).
+   */
+  connectionId?: string;
   sendAt?: Date | string;
   schedule?: 'timer' | 'ringcentral';
   coverPage?: CoverPageOptions;
@@ -117,6 +146,45 @@ export interface FaxClientOptions {
   defaultPolicy?: Partial<FaxPolicy>;
   /** Tenants allowed to fax premium-rate numbers (`*` = all); default none. */
   premiumRateTenants?: readonly string[];
+  /**
+   * The connection that sends a tenant's fax: the requested one if it is the tenant's, else the
+   * tenant's only active one; throws a clear error when there is none (db/job-connections.ts has
+   * the Postgres-backed one). Absent: jobs carry the requested connection, if any, and otherwise
+   * use the workers' own credential (single-credential deployments).
+   */
+  resolveConnection?: (tenantId: string, requested?: string) => Promise<string>;
+}
+
+/** The id a tenant's job runs under, or undefined when the tenant has no such job. */
+export async function findFaxWorkflowId(
+  client: Client,
+  jobId: string,
+  tenantId: string = DEFAULT_TENANT_ID,
+): Promise<string | undefined> {
+  for (const workflowId of faxWorkflowIdCandidates(jobId, tenantId)) {
+    if (await ownedBy(client, workflowId, tenantId)) return workflowId;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a workflow exists and belongs to the tenant (its TenantId; none: `default`, as jobs from
+ * before tenants). Ids of different tenants can collide (see workflow-ids.ts): this is the check.
+ */
+async function ownedBy(client: Client, workflowId: string, tenantId: string): Promise<boolean> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return tenantOf(description) === tenantId;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+function tenantOf(description: {
+  typedSearchAttributes: { get(key: typeof TenantIdKey): string | undefined };
+}) {
+  return description.typedSearchAttributes.get(TenantIdKey) ?? DEFAULT_TENANT_ID;
 }
 
 /**
@@ -131,9 +199,22 @@ export function createFaxClient({
   defaultRegion,
   defaultPolicy,
   premiumRateTenants = [],
+  resolveConnection,
 }: FaxClientOptions) {
-  /** Checks and stores what every fax of a request shares: key, send time, documents. */
+  function tenantOfRequest(request: CommonFaxRequest): string {
+    const tenantId = request.tenantId ?? DEFAULT_TENANT_ID;
+    if (!TENANT_ID_PATTERN.test(tenantId)) {
+      throw new FaxValidationError(
+        'INVALID_REQUEST',
+        `The tenant id ${echo(tenantId)} is not allowed; use 1-40 lower-case letters, digits or '-', starting with a letter or digit.`,
+      );
+    }
+    return tenantId;
+  }
+
+  /** Checks and stores what every fax of a request shares: tenant, connection, key, send time, documents. */
   async function prepareCommon(request: CommonFaxRequest, key: string | undefined) {
+    const tenantId = tenantOfRequest(request);
     const id = key ?? randomUUID();
     if (!JOB_ID_PATTERN.test(id)) {
       throw new FaxValidationError(
@@ -142,21 +223,44 @@ export function createFaxClient({
       );
     }
     const sendAt = parseSendAt(request.sendAt);
-    const loaded = await loadDocuments(request.documents);
-    const refs = [];
-    for (const doc of loaded) {
-      refs.push(await documents.put(doc.bytes, { filename: doc.filename, contentType: doc.contentType }));
+    const connectionId = resolveConnection
+      ? await resolveConnection(tenantId, request.connectionId)
+      : request.connectionId;
+    if (connectionId === undefined && tenantId !== DEFAULT_TENANT_ID) {
+      // Without a connection the workers' own credential would send it: another account's line.
+      throw new NoConnectionError(
+        tenantId,
+        `Tenant ${tenantId} has no RingCentral connection this client can choose; give connectionId.`,
+      );
+    }
+    const refs: DocumentRef[] = [];
+    if (request.documents.length > 0 && request.documents.every(isStored)) {
+      refs.push(...request.documents.map((d) => d.stored));
+    } else {
+      const loaded = await loadDocuments(request.documents);
+      for (const doc of loaded) {
+        refs.push(await documents.put(doc.bytes, { filename: doc.filename, contentType: doc.contentType }));
+      }
     }
     const common = {
       documents: refs,
-      ...(request.tenantId && { tenantId: request.tenantId }),
+      tenantId,
+      ...(connectionId !== undefined && { connectionId }),
       ...(sendAt && { sendAt }),
       ...faxSendOptions(request),
       ...(request.schedule && { schedule: request.schedule }),
       ...(request.coverPage && { coverPage: request.coverPage }),
       ...((defaultPolicy ?? request.policy) && { policy: { ...defaultPolicy, ...request.policy } }),
     };
-    return { id, common };
+    return { id, common, tenantId };
+  }
+
+  /** The tenant's search attributes: TenantId always, ConnectionId when the job has one. */
+  function ownership(tenantId: string, connectionId: string | undefined) {
+    return [
+      { key: TenantIdKey, value: tenantId },
+      ...(connectionId !== undefined ? [{ key: ConnectionIdKey, value: connectionId }] : []),
+    ];
   }
 
   /**
@@ -166,23 +270,38 @@ export function createFaxClient({
    */
   async function startOnce(
     key: string,
-    workflowId: string,
+    tenantId: string,
+    ids: { workflowId: string; legacyId: string },
     fingerprint: string,
     start: () => Promise<unknown>,
-  ): Promise<boolean> {
+  ): Promise<{ workflowId: string; started: boolean }> {
+    // A job of this tenant from before tenants runs (or ran) under its old id: the key is taken.
+    if (await ownedBy(client, ids.legacyId, tenantId)) {
+      await sameRequest(key, ids.legacyId, fingerprint);
+      return { workflowId: ids.legacyId, started: false };
+    }
     try {
       await start();
-      return true;
+      return { workflowId: ids.workflowId, started: true };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
-    // The same key again: the same request gets the existing job, a different one an error.
-    // Workflows started before fingerprints were kept have none and are taken as the same request.
+    // Another tenant's key can spell the same id (see workflow-ids.ts): never answer with its job.
+    if (!(await ownedBy(client, ids.workflowId, tenantId)))
+      throw new IdempotencyKeyReusedError(key, ids.workflowId);
+    await sameRequest(key, ids.workflowId, fingerprint);
+    return { workflowId: ids.workflowId, started: false };
+  }
+
+  /**
+   * The same key again: the same request gets the existing job, a different one an error.
+   * Workflows started before fingerprints were kept have none and are taken as the same request.
+   */
+  async function sameRequest(key: string, workflowId: string, fingerprint: string): Promise<void> {
     const { memo } = await client.workflow.getHandle(workflowId).describe();
     const existing = memo?.[REQUEST_FINGERPRINT_MEMO];
     if (typeof existing === 'string' && existing !== fingerprint)
       throw new IdempotencyKeyReusedError(key, workflowId);
-    return false;
   }
   const once = {
     taskQueue,
@@ -194,26 +313,26 @@ export function createFaxClient({
     const to = normalizeFaxNumber(request.to, defaultRegion, {
       allowPremiumRate: premiumRateAllowed(premiumRateTenants, request.tenantId),
     });
-    const { id: jobId, common } = await prepareCommon(request, request.idempotencyKey);
+    const { id: jobId, common, tenantId } = await prepareCommon(request, request.idempotencyKey);
     const input: FaxWorkflowInput = {
       ...common,
       jobId,
       to,
       ...(request.recipientName && { recipientName: request.recipientName }),
     };
-    const workflowId = faxWorkflowId(jobId);
+    const ids = { workflowId: faxWorkflowId(jobId, tenantId), legacyId: legacyFaxWorkflowId(jobId) };
     const fingerprint = requestFingerprint(input);
-    const started = await startOnce(jobId, workflowId, fingerprint, () =>
+    const { workflowId, started } = await startOnce(jobId, tenantId, ids, fingerprint, () =>
       client.workflow.start<typeof FaxWorkflow>('FaxWorkflow', {
         ...once,
-        workflowId,
+        workflowId: ids.workflowId,
         args: [input],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [
           { key: FaxStatusKey, value: 'Accepted' },
           { key: FaxRecipientKey, value: to },
-          ...(request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : []),
+          ...ownership(tenantId, common.connectionId),
         ],
       }),
     );
@@ -231,18 +350,21 @@ export function createFaxClient({
         `A broadcast has ${request.recipients.length} recipients; give 1 to ${MAX_BROADCAST_RECIPIENTS}.`,
       );
     }
-    const { id: broadcastId, common } = await prepareCommon(request, request.idempotencyKey);
+    const { id: broadcastId, common, tenantId } = await prepareCommon(request, request.idempotencyKey);
     const input: FaxBroadcastInput = { ...common, broadcastId, recipients: request.recipients };
-    const workflowId = broadcastWorkflowId(broadcastId);
+    const ids = {
+      workflowId: broadcastWorkflowId(broadcastId, tenantId),
+      legacyId: legacyBroadcastWorkflowId(broadcastId),
+    };
     const fingerprint = requestFingerprint(input);
-    const started = await startOnce(broadcastId, workflowId, fingerprint, () =>
+    const { workflowId, started } = await startOnce(broadcastId, tenantId, ids, fingerprint, () =>
       client.workflow.start<typeof FaxBroadcastWorkflow>('FaxBroadcastWorkflow', {
         ...once,
-        workflowId,
+        workflowId: ids.workflowId,
         args: [input],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
-        typedSearchAttributes: request.tenantId ? [{ key: TenantIdKey, value: request.tenantId }] : [],
+        typedSearchAttributes: ownership(tenantId, common.connectionId),
       }),
     );
     return {
@@ -253,11 +375,17 @@ export function createFaxClient({
     };
   }
 
-  /** Live state from the workflow (query), plus the result once it has finished. */
+  /**
+   * Live state from the workflow (query), plus the result once it has finished. A tenant sees only
+   * its own jobs; jobs from before tenants are found under their old ids.
+   */
   async function getFax(
     jobId: string,
+    tenantId: string = DEFAULT_TENANT_ID,
   ): Promise<{ state: FaxWorkflowState; result?: FaxWorkflowResult } | undefined> {
-    const handle = client.workflow.getHandle<typeof FaxWorkflow>(faxWorkflowId(jobId));
+    const workflowId = await findFaxWorkflowId(client, jobId, tenantId);
+    if (workflowId === undefined) return undefined;
+    const handle = client.workflow.getHandle<typeof FaxWorkflow>(workflowId);
     try {
       const [state, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
       if (description.status.name === 'COMPLETED') {
@@ -293,6 +421,8 @@ function parseSendAt(value: Date | string | undefined): string | undefined {
 async function loadDocuments(inputs: DocumentInput[]) {
   const raw: { bytes: Uint8Array; name: string }[] = [];
   for (const input of inputs) {
+    if (isStored(input))
+      throw new Error('Stored documents cannot be mixed with files or bytes in one request.');
     if (!('path' in input)) {
       raw.push({ bytes: input.bytes, name: input.filename });
       continue;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { FaxPolicy } from '../contracts/workflow-types';
 import type { DeliveryReportsMode } from '../domain/fax-status';
+import { parseEncryptionKeys, type EncryptionKey } from './encryption-keys';
 
 /**
  * Configuration is read from the environment once, at start-up, validated, then frozen.
@@ -106,6 +107,14 @@ const envSchema = z.object({
       .max(3_600_000, 'must be at most 3600000 ms (an hour)')
       .optional(),
   ),
+  FAXFLOW_MAX_CACHED_WORKFLOWS: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a whole number of workflows' })
+      .int('must be a whole number of workflows')
+      .min(0, 'must be 0 or more')
+      .max(100_000, 'must be at most 100000')
+      .optional(),
+  ),
   FAXFLOW_FAX_POLICY: optionalString.pipe(
     z
       .string()
@@ -132,6 +141,20 @@ const envSchema = z.object({
       )
       .optional(),
   ),
+  FAXFLOW_ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .transform((raw, ctx) => {
+        try {
+          return parseEncryptionKeys(raw);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+  ),
+  NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
@@ -182,10 +205,16 @@ export interface Config {
   readonly rateBudgets: Readonly<{ Heavy: number; Medium: number; Light: number }>;
   /** The budgets' window: RingCentral counts 60 s; a simulator at a time scale counts less. */
   readonly rateWindowMs: number | undefined;
+  /** Workflows a worker keeps in its sticky cache (Temporal's default: a share of the memory). */
+  readonly maxCachedWorkflows: number | undefined;
   /** Tenants allowed to fax premium-rate numbers (`*` = all); refused for everyone else. */
   readonly premiumRateTenants: readonly string[];
   /** Default timing of jobs submitted through this process (API, CLI). */
   readonly faxPolicy: Readonly<Partial<FaxPolicy>> | undefined;
+  /** FAXFLOW_ENCRYPTION_KEY: the first key encrypts connection tokens, the others only decrypt. */
+  readonly encryptionKeys: readonly EncryptionKey[] | undefined;
+  /** NODE_ENV=production: no generated development key, FAXFLOW_ENCRYPTION_KEY is required. */
+  readonly production: boolean;
 }
 
 /** `FAXFLOW_TOOLS_DIR`, else `<data dir>/tools`: provisioned binaries are shared by every run of a checkout. */
@@ -245,8 +274,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost: e.FAXFLOW_METRICS_HOST ?? '127.0.0.1',
     metricsPort: e.FAXFLOW_METRICS_PORT,
     rateWindowMs: e.FAXFLOW_RATE_WINDOW_MS,
+    maxCachedWorkflows: e.FAXFLOW_MAX_CACHED_WORKFLOWS,
     premiumRateTenants: Object.freeze(e.FAXFLOW_PREMIUM_RATE_TENANTS?.split(',') ?? []),
     faxPolicy: e.FAXFLOW_FAX_POLICY && Object.freeze(dropUndefined(e.FAXFLOW_FAX_POLICY)),
+    encryptionKeys: e.FAXFLOW_ENCRYPTION_KEY && Object.freeze(e.FAXFLOW_ENCRYPTION_KEY),
+    production: e.NODE_ENV === 'production',
     rateBudgets: Object.freeze({
       Heavy: e.RINGCENTRAL_HEAVY_PER_MINUTE ?? 10,
       Medium: e.RINGCENTRAL_MEDIUM_PER_MINUTE ?? 40,

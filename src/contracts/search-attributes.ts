@@ -10,5 +10,13 @@ export const FaxStatusKey = defineSearchAttributeKey('FaxStatus', SearchAttribut
 export const FaxRecipientKey = defineSearchAttributeKey('FaxRecipient', SearchAttributeType.KEYWORD);
 export const FaxMessageIdKey = defineSearchAttributeKey('FaxMessageId', SearchAttributeType.KEYWORD);
 export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
+/** The RingCentral connection a job is sent through (e.g. every job waiting for one to reconnect). */
+export const ConnectionIdKey = defineSearchAttributeKey('ConnectionId', SearchAttributeType.KEYWORD);
 
-export const FAX_SEARCH_ATTRIBUTES = [FaxStatusKey, FaxRecipientKey, FaxMessageIdKey, TenantIdKey];
+export const FAX_SEARCH_ATTRIBUTES = [
+  FaxStatusKey,
+  FaxRecipientKey,
+  FaxMessageIdKey,
+  TenantIdKey,
+  ConnectionIdKey,
+];

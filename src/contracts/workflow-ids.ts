@@ -1,9 +1,34 @@
-/** Deterministic workflow id: one job, one workflow, however often it is submitted. */
-export function faxWorkflowId(jobId: string): string {
+import { DEFAULT_TENANT_ID } from '../domain/tenant-id';
+
+/**
+ * Deterministic workflow id: one job, one workflow, however often it is submitted. Scoped per
+ * tenant (`fax-<tenant>-<key>`), so two tenants' equal keys are two jobs. The id is also the job's
+ * row id in `fax_jobs`.
+ *
+ * Tenant ids and keys may both contain '-', so two (tenant, key) pairs can spell one id (tenant
+ * `acme`, key `eu-1` and tenant `acme-eu`, key `1`); and a job from before tenants (`fax-<key>`)
+ * can spell a scoped one. Whoever looks a job up by id therefore checks that the workflow it finds
+ * belongs to the tenant (its `TenantId`; see the fax client), and a start that collides is refused.
+ */
+export function faxWorkflowId(jobId: string, tenantId: string = DEFAULT_TENANT_ID): string {
+  return `fax-${tenantId}-${jobId}`;
+}
+
+/** A job's workflow id from before tenants: still running jobs and their histories keep it. */
+export function legacyFaxWorkflowId(jobId: string): string {
   return `fax-${jobId}`;
 }
 
-export function broadcastWorkflowId(broadcastId: string): string {
+/** The ids a tenant's job may have, newest form first; the finder checks which one is the tenant's. */
+export function faxWorkflowIdCandidates(jobId: string, tenantId: string = DEFAULT_TENANT_ID): string[] {
+  return [faxWorkflowId(jobId, tenantId), legacyFaxWorkflowId(jobId)];
+}
+
+export function broadcastWorkflowId(broadcastId: string, tenantId: string = DEFAULT_TENANT_ID): string {
+  return `broadcast-${tenantId}-${broadcastId}`;
+}
+
+export function legacyBroadcastWorkflowId(broadcastId: string): string {
   return `broadcast-${broadcastId}`;
 }
 
@@ -24,12 +49,12 @@ export function legacyBroadcastJobId(broadcastId: string, index: number): string
 /** Job ids a client may ask about: an idempotency key, or a key and a recipient number after `~`. */
 export const FAX_JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?:~[1-9][0-9]{0,3})?$/;
 
-/** One subscription keeper per RingCentral credential. */
+/** One subscription keeper per RingCentral connection (its id: the credential key of before). */
 export function subscriptionWorkflowId(credentialKey: string): string {
   return `ringcentral-subscription-${credentialKey}`;
 }
 
-/** One reconciler per RingCentral credential: signal-with-start finds it or starts it. */
+/** One reconciler per RingCentral connection: signal-with-start finds it or starts it. */
 export function reconcileWorkflowId(credentialKey: string): string {
   return `ringcentral-reconcile-${credentialKey}`;
 }

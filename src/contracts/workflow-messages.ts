@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   CancelFaxResult,
+  ConnectionRestoredSignal,
   DeliveryStatusSignal,
   FaxBroadcastState,
   FaxesChangedSignal,
@@ -11,6 +12,9 @@ import type {
 
 /** A RingCentral status for this job's current message, pushed by the webhook reconciler. */
 export const deliveryStatusSignal = defineSignal<[DeliveryStatusSignal]>('deliveryStatus');
+
+/** The job's RingCentral connection works again (notifyConnectionRestored): stop waiting for it. */
+export const connectionRestoredSignal = defineSignal<[ConnectionRestoredSignal]>('connectionRestored');
 
 /** The whole timeline so far and the next planned action. */
 export const statusQuery = defineQuery<FaxWorkflowState>('status');

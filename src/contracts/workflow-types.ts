@@ -11,7 +11,13 @@ export interface FaxWorkflowInput extends FaxSendOptions {
   recipientName?: string;
   /** References into the document store; the bytes never enter workflow history. */
   documents: DocumentRef[];
+  /** The tenant the job belongs to; absent: `default` (jobs from before tenants). */
   tenantId?: string;
+  /**
+   * The RingCentral connection that sends it (ringcentral/connections.ts); absent: the worker's own
+   * credential (jobs from before connections, and single-credential deployments).
+   */
+  connectionId?: string;
   /** ISO 8601: send at this instant instead of now. */
   sendAt?: string;
   /**
@@ -71,6 +77,8 @@ export interface FaxPolicy {
   sendRetryInitialMs: number;
   /** Continue-as-new once a run's history has this many events (a status poll costs about 8). */
   continueAsNewAfterEvents: number;
+  /** While the job waits for its RingCentral connection: how often it asks whether it is back. */
+  connectionRecheckMs: number;
 }
 
 export const DEFAULT_POLICY: FaxPolicy = {
@@ -84,6 +92,7 @@ export const DEFAULT_POLICY: FaxPolicy = {
   continueAsNewAfterEvents: 2_000,
   sendRetryInitialMs: 10_000,
   pollWithWebhooksMs: 10 * 60_000,
+  connectionRecheckMs: 5 * 60_000,
 };
 
 /** One status of one message, as RingCentral reported it (by a poll or a webhook). */
@@ -200,6 +209,11 @@ export interface ReconcileWorkflowInput {
   followUps?: Record<string, number>;
   /** Rounds before continuing as new (default 200; tests shrink it). */
   roundsPerRun?: number;
+}
+
+/** A tenant reconnected: jobs waiting for this connection continue at once. */
+export interface ConnectionRestoredSignal {
+  connectionId: string;
 }
 
 export interface FaxesChangedSignal {

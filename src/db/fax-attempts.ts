@@ -77,13 +77,13 @@ export async function findAttemptByMessageId(db: Db, messageId: string): Promise
 /** Attempt statuses a later RingCentral status can still move forward. */
 const IN_FLIGHT = ['Sending', 'Queued', 'Sent'];
 
-/** Every attempt of an unfinished job of this credential whose fax may still change status. */
-export async function listInFlightAttempts(db: Db, credentialKey: string) {
+/** Every attempt of an unfinished job of this connection whose fax may still change status. */
+export async function listInFlightAttempts(db: Db, connectionId: string) {
   return db
     .selectFrom('fax_attempts as a')
     .innerJoin('fax_jobs as j', 'j.id', 'a.job_id')
     .select(['a.message_id', 'a.status', 'a.started_at', 'j.workflow_id', 'j.recipient'])
-    .where('j.credential_key', '=', credentialKey)
+    .where('j.connection_id', '=', connectionId)
     .where('a.status', 'in', IN_FLIGHT)
     .where('j.completed_at', 'is', null)
     .execute();

@@ -2,18 +2,44 @@ import type { DocumentRef } from '../storage/document-store';
 import type { Db, FaxJob, NewFaxJob } from './schema';
 import { isFinalStatus, type FaxJobStatus } from '../domain/fax-status';
 import { observeFinalFaxJob } from '../metrics/metrics';
+import { eventsForTransition, insertJobEvents } from './webhook-events';
 
-/** Creates the job row; a replayed or retried registration of the same job changes nothing. */
+/**
+ * Creates the job row; a replayed or retried registration of the same job changes nothing, and
+ * neither does one whose (tenant, key) another job already holds (the caller finds no row by its id).
+ */
 export async function insertFaxJob(db: Db, job: Omit<NewFaxJob, 'updated_at'>): Promise<void> {
   await db
     .insertInto('fax_jobs')
     .values({ ...job, updated_at: new Date() })
-    .onConflict((oc) => oc.column('id').doNothing())
+    .onConflict((oc) => oc.doNothing())
     .execute();
 }
 
+/** A job by its row id, which is its workflow id. */
 export async function findFaxJob(db: Db, id: string): Promise<FaxJob | undefined> {
   return db.selectFrom('fax_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** A job by what its tenant calls it: the idempotency key (jobs from before tenants: `default`). */
+export async function findFaxJobByKey(db: Db, tenantId: string, jobKey: string): Promise<FaxJob | undefined> {
+  return db
+    .selectFrom('fax_jobs')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('job_key', '=', jobKey)
+    .executeTakeFirst();
+}
+
+/** The workflows of every unfinished job sent through a connection (to wake them when it is back). */
+export async function listOpenJobWorkflowsOfConnection(db: Db, connectionId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('fax_jobs')
+    .select('workflow_id')
+    .where('connection_id', '=', connectionId)
+    .where('completed_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.workflow_id);
 }
 
 export interface FaxJobStatusChange {
@@ -32,6 +58,16 @@ export interface FaxJobStatusChange {
  * late or duplicated activity execution cannot overwrite the recorded outcome.
  */
 export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatusChange): Promise<boolean> {
+  // The webhook outbox row is written in the same transaction as the change (events/README in
+  // src/events/dispatcher.ts): callers passing the pool get a transaction of their own here.
+  if (!db.isTransaction) return db.transaction().execute((trx) => updateFaxJobStatus(trx, id, change));
+  const before = await db
+    .selectFrom('fax_jobs')
+    .select(['status', 'completed_at'])
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!before || before.completed_at !== null) return false;
   const now = new Date();
   const updated = await db
     .updateTable('fax_jobs')
@@ -47,9 +83,17 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
     })
     .where('id', '=', id)
     .where('completed_at', 'is', null)
-    .returning(['tenant_id', 'created_at'])
+    .returningAll()
     .executeTakeFirst();
   if (!updated) return false;
+  await insertJobEvents(
+    db,
+    updated,
+    eventsForTransition(
+      { status: before.status, completed: false },
+      { status: updated.status, completed: updated.completed_at !== null },
+    ),
+  );
   // Every final status goes through here once per job. Counted at the write: a transaction rolled
   // back afterwards and retried counts twice (rare: the surrounding event insert failing).
   if (isFinalStatus(change.status)) {

@@ -9,6 +9,11 @@ import * as jobRunId from './migrations/2026-11-27T0830_job_run_id';
 import * as webhookUpkeep from './migrations/2026-11-27T0900_webhook_upkeep';
 import * as attemptLease from './migrations/2026-11-27T0845_attempt_lease';
 import * as tenants from './migrations/2026-11-27T1000_tenants';
+import * as connectLinks from './migrations/2026-11-27T1030_connect_links';
+import * as ringcentralConnections from './migrations/2026-11-27T1010_ringcentral_connections';
+import * as apiKeys from './migrations/2026-11-27T1100_api_keys';
+import * as webhookEndpoints from './migrations/2026-11-27T1200_webhook_endpoints';
+import * as tenantScopedJobs from './migrations/2026-11-27T1020_tenant_scoped_jobs';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -25,9 +30,21 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T0900_webhook_upkeep': webhookUpkeep,
   '2026-11-27T0845_attempt_lease': attemptLease,
   '2026-11-27T1000_tenants': tenants,
+  '2026-11-27T1030_connect_links': connectLinks,
+  '2026-11-27T1010_ringcentral_connections': ringcentralConnections,
+  '2026-11-27T1100_api_keys': apiKeys,
+  '2026-11-27T1200_webhook_endpoints': webhookEndpoints,
+  '2026-11-27T1020_tenant_scoped_jobs': tenantScopedJobs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies migrations up to and including `target`: tests of a migration start from the schema before it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
+export async function migrateTo(db: Kysely<any>, target: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(target);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -59,7 +59,7 @@ export async function webhookHealth(
       greatest(s.last_processed, s.created_at) > now() - ${within} as fresh,
       exists (
         select 1 from fax_attempts a join fax_jobs j on j.id = a.job_id
-        where j.credential_key = ${credentialKey} and j.completed_at is null
+        where j.connection_id = ${credentialKey} and j.completed_at is null
           and a.message_id is not null and a.status in ('Queued', 'Sent')
           and a.started_at > greatest(s.created_at, now() - ${within})
           and a.started_at < now() - ${silence}

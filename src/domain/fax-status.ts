@@ -30,6 +30,7 @@ export type FaxJobStatus =
   | 'Queued' // RingCentral accepted it
   | 'Sent' // transmitted: final success where the account does not report delivery, else waiting for it
   | 'WaitingToRedial' // an attempt failed in a way worth another try
+  | 'WaitingForConnection' // the tenant's RingCentral connection needs reconnecting; resumes once it is back
   | 'Delivered' // final success
   | 'SentUnconfirmed' // final: Sent and then silence for the quiet period; treated as success
   | 'Failed' // final failure

@@ -20,6 +20,9 @@ export interface ConnectionTokens {
   accessTokenExpiresAt: number;
   refreshTokenExpiresAt: number;
   scope?: string;
+  /** The lifetimes RingCentral issued the pair with (`expires_in`, `refresh_token_expires_in`); asked for again on refresh. */
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
 }
 
 export interface NewConnection {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SDK } from '@ringcentral/sdk';
 import FormData from 'form-data';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
+import { ConnectionUnavailableError } from './connections';
 import { RingCentralApiError, RingCentralNetworkError } from './errors';
 import { createRedactor } from './redact';
 import { authFailureOf, toAuthError, toRingCentralError } from './sdk-errors';
@@ -15,11 +16,26 @@ import {
   type Subscription,
 } from './types';
 
+/**
+ * Where a client gets its access token when the token set is shared by many processes (a
+ * connection in Postgres, see src/connections/token-store.ts) instead of a login of its own.
+ */
+export interface AccessTokenSource {
+  /** The current access token; may renew it first (once for the whole fleet). */
+  current(): Promise<{ accessToken: string; version: number }>;
+  /** RingCentral answered 401 to the token of `version`: a newer one. */
+  afterUnauthorized(version: number): Promise<{ accessToken: string; version: number }>;
+}
+
 export interface SdkClientOptions {
   serverUrl: string;
   clientId: string;
-  clientSecret: string;
-  jwt: string;
+  /** Needed to log in with `jwt`; unused with `tokens`. */
+  clientSecret?: string;
+  /** Log in with this JWT, once per client (the process's own session). */
+  jwt?: string;
+  /** Or: use the access tokens of a shared token set, never logging in or refreshing itself. */
+  tokens?: AccessTokenSource;
   /** Upper bound for one HTTP exchange; past it the outcome is unknown (ambiguous for a send). */
   requestTimeoutMs?: number;
   /** How often `sendFax`'s heartbeat callback runs while the request is in flight. */
@@ -43,16 +59,21 @@ interface LoginState {
 export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralClient {
   // The SDK keeps tokens in one storage shared by every SDK in the process and wipes its whole
   // prefix when a refresh fails: a prefix of our own keeps clients (and credentials) apart.
+  if ((opts.jwt === undefined) === (opts.tokens === undefined)) {
+    throw new Error('createSdkRingCentralClient needs exactly one of jwt and tokens');
+  }
+  const jwt = opts.jwt ?? '';
+  const tokenSource = opts.tokens;
   const sdk = new SDK({
     server: opts.serverUrl,
     clientId: opts.clientId,
-    clientSecret: opts.clientSecret,
+    ...(opts.clientSecret !== undefined && { clientSecret: opts.clientSecret }),
     cachePrefix: `faxflow-${randomUUID()}-`,
   });
   const platform = sdk.platform();
   const timeoutMs = opts.requestTimeoutMs ?? 120_000;
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 5_000;
-  const redact = createRedactor([opts.jwt, opts.clientSecret]);
+  const redact = createRedactor([jwt, opts.clientSecret ?? '']);
   const rememberTokens = async () => {
     const data = await platform.auth().data();
     redact.add(data.access_token, data.refresh_token);
@@ -74,7 +95,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     if (!login) {
       const started: LoginState = {
         done: false,
-        promise: platform.login({ jwt: opts.jwt }).then(
+        promise: platform.login({ jwt }).then(
           () => {
             started.done = true;
           },
@@ -111,7 +132,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
    * options): it would re-send a request body stream already consumed.
    */
   async function call<T>(
-    run: (signal: AbortSignal) => Promise<Response>,
+    run: (signal: AbortSignal, auth: string | undefined) => Promise<Response>,
     read: (r: Response) => Promise<T>,
     { isSend = false, signal: external, heartbeat }: CallOptions = {},
   ): Promise<T> {
@@ -150,7 +171,30 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
         }, heartbeatIntervalMs)
       : undefined;
 
+    /** With a shared token set: its current token; on a 401, the next one (renewed once fleet-wide). */
+    const attemptWithTokens = async (source: AccessTokenSource): Promise<T> => {
+      let grant = await source.current();
+      for (let retried = false; ; retried = true) {
+        redact.add(grant.accessToken);
+        if (controller.signal.aborted) throw new Error('aborted before the request');
+        try {
+          requestStarted = true;
+          return await read(await run(controller.signal, grant.accessToken));
+        } catch (err) {
+          if (controller.signal.aborted) throw err;
+          if (authFailureOf(err) !== 'unauthorized') throw err;
+          if (retried) {
+            const error = await toAuthError(err, 'request', redact);
+            opts.logger?.warn({ status: error.status, errorCode: error.errorCode }, error.message);
+            throw error;
+          }
+          grant = await source.afterUnauthorized(grant.version);
+        }
+      }
+    };
+
     const attempt = async (): Promise<T> => {
+      if (tokenSource) return attemptWithTokens(tokenSource);
       let retriedUnauthorized = false;
       let reloggedIn = false;
       for (;;) {
@@ -160,7 +204,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
         if (controller.signal.aborted) throw new Error('aborted before the request');
         try {
           requestStarted = true;
-          return await read(await run(controller.signal));
+          return await read(await run(controller.signal, undefined));
         } catch (err) {
           if (controller.signal.aborted) throw err;
           const failure = authFailureOf(err);
@@ -190,6 +234,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     try {
       return await Promise.race([attempt(), aborted]);
     } catch (err) {
+      if (err instanceof ConnectionUnavailableError) throw err;
       throw await toRingCentralError(err, isSend && requestStarted, redact);
     } finally {
       clearTimeout(timer);
@@ -198,26 +243,37 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     }
   }
 
-  /** Send options for every request: our abort signal, and no SDK-side retry (see `call`). */
-  const sendOptions = (signal: AbortSignal) =>
-    ({ signal, retry: true }) as Parameters<typeof platform.send>[0];
+  /**
+   * Send options for every request: our abort signal, and no SDK-side retry (see `call`). With a
+   * shared token set, its token goes in the header and the SDK's own login and refresh stay off.
+   */
+  const sendOptions = (signal: AbortSignal, auth: string | undefined) =>
+    (auth === undefined
+      ? { signal, retry: true }
+      : {
+          signal,
+          retry: true,
+          skipAuthCheck: true,
+          headers: { Authorization: `Bearer ${auth}`, 'Client-Id': opts.clientId },
+        }) as unknown as Parameters<typeof platform.send>[0];
 
   return {
     async sendFax(request: SendFaxRequest, sendOpts: SendFaxOptions = {}): Promise<FaxMessage> {
       return call(
         // A fresh form per attempt: a form-data stream is consumed by the first request that reads it.
-        (signal) => platform.post(`${EXT}/fax`, buildFaxForm(request), undefined, sendOptions(signal)),
+        (signal, auth) =>
+          platform.post(`${EXT}/fax`, buildFaxForm(request), undefined, sendOptions(signal, auth)),
         async (r) => toFaxMessage(await r.json()),
         { isSend: true, ...sendOpts },
       );
     },
     async getMessage(messageId) {
       return call(
-        (signal) =>
+        (signal, auth) =>
           platform.get(
             `${EXT}/message-store/${encodeURIComponent(messageId)}`,
             undefined,
-            sendOptions(signal),
+            sendOptions(signal, auth),
           ),
         async (r) => toFaxMessage(await r.json()),
       );
@@ -227,7 +283,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
       for (let page = 1; ; page++) {
         if (page > 1) await beforeNextPage?.();
         const body = await call(
-          (signal) =>
+          (signal, auth) =>
             platform.get(
               `${EXT}/message-store`,
               {
@@ -238,7 +294,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
                 perPage,
                 page,
               },
-              sendOptions(signal),
+              sendOptions(signal, auth),
             ),
           async (r) => (await r.json()) as ListResponse,
         );
@@ -251,19 +307,19 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     },
     async deleteMessage(messageId, { purge = false } = {}) {
       await call(
-        (signal) =>
+        (signal, auth) =>
           platform.delete(
             `${EXT}/message-store/${encodeURIComponent(messageId)}`,
             undefined,
             purge ? { purge: true } : undefined,
-            sendOptions(signal),
+            sendOptions(signal, auth),
           ),
         async () => undefined,
       );
     },
     async createSubscription({ address, verificationToken, expiresInSeconds }) {
       return call(
-        (signal) =>
+        (signal, auth) =>
           platform.post(
             '/restapi/v1.0/subscription',
             {
@@ -272,7 +328,7 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
               expiresIn: expiresInSeconds,
             },
             undefined,
-            sendOptions(signal),
+            sendOptions(signal, auth),
           ),
         async (r) => toSubscription(await r.json()),
       );
@@ -280,11 +336,11 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     async getSubscription(id) {
       try {
         return await call(
-          (signal) =>
+          (signal, auth) =>
             platform.get(
               `/restapi/v1.0/subscription/${encodeURIComponent(id)}`,
               undefined,
-              sendOptions(signal),
+              sendOptions(signal, auth),
             ),
           async (r) => toSubscription(await r.json()),
         );
@@ -295,18 +351,18 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     },
     async listSubscriptions() {
       return call(
-        (signal) => platform.get('/restapi/v1.0/subscription', undefined, sendOptions(signal)),
+        (signal, auth) => platform.get('/restapi/v1.0/subscription', undefined, sendOptions(signal, auth)),
         async (r) => ((await r.json()) as { records?: unknown[] }).records?.map(toSubscription) ?? [],
       );
     },
     async renewSubscription(id) {
       return call(
-        (signal) =>
+        (signal, auth) =>
           platform.post(
             `/restapi/v1.0/subscription/${encodeURIComponent(id)}/renew`,
             undefined,
             undefined,
-            sendOptions(signal),
+            sendOptions(signal, auth),
           ),
         async (r) => toSubscription(await r.json()),
       );
@@ -314,12 +370,12 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
     async deleteSubscription(id) {
       try {
         await call(
-          (signal) =>
+          (signal, auth) =>
             platform.delete(
               `/restapi/v1.0/subscription/${encodeURIComponent(id)}`,
               undefined,
               undefined,
-              sendOptions(signal),
+              sendOptions(signal, auth),
             ),
           async () => undefined,
         );
@@ -328,6 +384,8 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
       }
     },
     async close() {
+      // A shared token set belongs to the fleet: this client ends no session.
+      if (tokenSource) return;
       // Ends the session so it does not count against the user's parallel-session limit.
       if (login) await platform.logout().catch(() => undefined);
     },

@@ -67,7 +67,7 @@ function extensionInfo(ctx: Ctx, user: ResolvedUser): unknown {
   return {
     uri: `${base}/restapi/v1.0/account/${user.accountId}/extension/${user.extensionId}`,
     id: Number(user.extensionId),
-    extensionNumber: String(101 + ctx.sim.opts.users.indexOf(user)),
+    extensionNumber: user.extensionNumber,
     name: user.name,
     type: 'User',
     status: 'Enabled',

@@ -1,7 +1,7 @@
 /** The OAuth routes (token, revoke, authorize) and the token faults that only they meet. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OAuthError } from './errors';
-import { sendEmpty, sendJson } from './http-util';
+import { readBody, sendEmpty, sendHtml, sendJson } from './http-util';
 import type { Route } from './routes';
 import type { Simulator } from './server';
 
@@ -15,7 +15,15 @@ export async function handleAuthRoute(
   headers: Record<string, string>,
 ): Promise<void> {
   if (route.handler === 'authorize') {
-    const location = sim.oauth.authorize(url.searchParams);
+    const answer = sim.oauth.authorize(url.searchParams);
+    if ('location' in answer) sendEmpty(res, 302, { ...headers, Location: answer.location });
+    else sendHtml(res, 200, answer.page, headers);
+    return;
+  }
+  if (route.handler === 'authorizeDecision') {
+    const r = await readBody(req, 64 * 1024);
+    if (!r.ok) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Request body too large');
+    const location = sim.oauth.decide(new URLSearchParams(r.body.toString('utf8')));
     sendEmpty(res, 302, { ...headers, Location: location });
     return;
   }

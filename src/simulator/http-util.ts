@@ -60,6 +60,24 @@ export function sendJson(
   res.end(payload);
 }
 
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = Buffer.from(html);
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': String(payload.length),
+    'Cache-Control': 'no-store',
+    RCRequestId: randomUUID(),
+    ...headers,
+  });
+  res.end(payload);
+}
+
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'Content-Length': '0', RCRequestId: randomUUID(), ...headers });

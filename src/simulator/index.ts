@@ -5,7 +5,7 @@
 import { Simulator } from './server';
 import type { SimulatorOptions } from './options';
 
-export type { SimulatorOptions, SimulatorUser } from './options';
+export type { SimulatorAccount, SimulatorOptions, SimulatorUser } from './options';
 export { MAGIC } from './outcomes';
 export type { SimFax } from './sim-control';
 export type { FaultConfig } from './faults';

@@ -9,7 +9,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Scheduler } from './clock';
 import { ApiError, OAuthError } from './errors';
-import { authorizeCode } from './oauth-code';
+import {
+  authorizePage,
+  deniedLocation,
+  hintedUser,
+  issueCode,
+  parseAuthorizeRequest,
+  type AuthorizeRequest,
+} from './oauth-code';
 import {
   ACCESS_TTL_S,
   authenticateClient,
@@ -31,6 +38,9 @@ import {
 import type { ResolvedOptions, ResolvedUser } from './options';
 import { scopeFor } from './permissions';
 
+/** simulated ms an approve/deny page stays usable */
+const PAGE_TTL_SIM_MS = 600_000;
+
 export { ACCESS_TTL_S, MAX_SESSIONS, REFRESH_TTL_S, SCOPE } from './oauth-model';
 export type { ClientAuth, TokenResponse } from './oauth-model';
 
@@ -38,6 +48,8 @@ export class OAuthServer {
   private readonly access = new Map<string, AccessToken>();
   private readonly refresh = new Map<string, RefreshToken>();
   private readonly codes = new Map<string, AuthCode>();
+  /** authorization requests whose approve/deny page is open, by request id (single use) */
+  private readonly pending = new Map<string, { req: AuthorizeRequest; expiresAt: number }>();
   private sessions: Session[] = [];
   private sessionCounter = 0;
 
@@ -50,6 +62,7 @@ export class OAuthServer {
     this.access.clear();
     this.refresh.clear();
     this.codes.clear();
+    this.pending.clear();
     this.sessions = [];
   }
 
@@ -142,9 +155,46 @@ export class OAuthServer {
     return this.issue(session, []);
   }
 
-  /** GET /restapi/oauth/authorize: auto-approves; returns the redirect location. */
-  authorize(q: URLSearchParams): string {
-    const { code, location } = authorizeCode(this.opts, this.scheduler, q);
+  /**
+   * GET /restapi/oauth/authorize: auto-approves (as the `login_hint`'s user, else the first) and
+   * answers the redirect location; with `interactiveAuthorize` and no `login_hint`, answers the
+   * approve/deny page instead.
+   */
+  authorize(q: URLSearchParams): { location: string } | { page: string } {
+    const req = parseAuthorizeRequest(this.opts, q);
+    if (this.opts.interactiveAuthorize && req.loginHint === undefined) {
+      const id = token('P');
+      const now = this.scheduler.now();
+      for (const [k, v] of this.pending) if (v.expiresAt <= now) this.pending.delete(k);
+      this.pending.set(id, { req, expiresAt: now + this.scheduler.real(PAGE_TTL_SIM_MS) });
+      return { page: authorizePage(this.opts, id) };
+    }
+    return { location: this.approve(req, hintedUser(this.opts, req.loginHint)) };
+  }
+
+  /** POST /restapi/oauth/authorize (the page's form): Approve issues a code, Deny `access_denied`. */
+  decide(form: URLSearchParams): string {
+    const id = form.get('request_id') ?? '';
+    const entry = this.pending.get(id);
+    this.pending.delete(id); // one decision per page
+    if (!entry || entry.expiresAt <= this.scheduler.now())
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        'OAU-109',
+        'The authorization page expired or was already used',
+      );
+    const decision = form.get('decision');
+    if (decision === 'deny') return deniedLocation(entry.req);
+    if (decision !== 'approve')
+      throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [decision] must be approve or deny');
+    const user = this.opts.users.find((u) => u.extensionId === form.get('user'));
+    if (!user) throw new OAuthError(400, 'invalid_request', 'OAU-109', 'Parameter [user] names no user');
+    return this.approve(entry.req, user);
+  }
+
+  private approve(req: AuthorizeRequest, user: ResolvedUser): string {
+    const { code, location } = issueCode(this.scheduler, req, user);
     this.codes.set(code.code, code);
     return location;
   }

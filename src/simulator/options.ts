@@ -23,6 +23,14 @@ export interface SimulatorUser {
   flags?: UserFlags;
 }
 
+/** Another RingCentral account (a customer): its own extensions, message stores and budgets. */
+export interface SimulatorAccount {
+  /** Default: 400100002, 400100003, ... in order. */
+  id?: string;
+  name?: string;
+  users: SimulatorUser[];
+}
+
 export interface SimulatorOptions {
   /** 0 = random free port (default 0) */
   port?: number;
@@ -42,6 +50,16 @@ export interface SimulatorOptions {
   jwt?: string;
   /** Extra users (extensions of the same account), each logged in with its own JWT. */
   extraUsers?: SimulatorUser[];
+  /**
+   * More accounts beside the main one (whose users are `jwt` + `extraUsers`). Extension ids are unique
+   * across the simulator, so `/_sim/users/{extensionId}` names one user of one account.
+   */
+  accounts?: SimulatorAccount[];
+  /**
+   * `GET /restapi/oauth/authorize` without `login_hint` shows an HTML page to pick a user and Approve
+   * or Deny (for browser tests); default false: it auto-approves as the first user.
+   */
+  interactiveAuthorize?: boolean;
   /** How outbound statuses are reported (default `sent-final`, what RingCentral's reference documents). */
   statusModel?: StatusModel;
   /**
@@ -61,6 +79,8 @@ export interface ResolvedUser {
   jwt: string;
   accountId: string;
   extensionId: string;
+  /** the short number inside its account: 101, 102, ... */
+  extensionNumber: string;
   name: string;
   phoneNumber: string;
   /** mutable: /_sim/users changes it at run time */
@@ -77,10 +97,19 @@ export interface ResolvedOptions {
   clientId: string;
   clientSecret: string;
   jwt: string;
+  /** every user of every account, the main account's first */
   users: ResolvedUser[];
+  accounts: ResolvedAccount[];
+  interactiveAuthorize: boolean;
   maxSubscriptionsPerUser: number;
   refreshKillsOldAccessToken: boolean;
   log: (line: string) => void;
+}
+
+export interface ResolvedAccount {
+  id: string;
+  name: string;
+  users: ResolvedUser[];
 }
 
 export const ACCOUNT_ID = '400100001';
@@ -95,27 +124,48 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     (opts.scenario !== undefined ? scenarioStatusModel(opts.scenario) : undefined) ??
     opts.statusModel ??
     DEFAULT_STATUS_MODEL;
-  for (const m of [statusModel, ...(opts.extraUsers ?? []).map((u) => u.statusModel)])
-    if (m !== undefined && !STATUS_MODELS.includes(m))
-      throw new Error(`statusModel must be one of ${STATUS_MODELS.join(', ')}, got ${String(m)}`);
+  if (!STATUS_MODELS.includes(statusModel))
+    throw new Error(`statusModel must be one of ${STATUS_MODELS.join(', ')}, got ${String(statusModel)}`);
   if (!(msPerPage >= 0)) throw new Error(`msPerPage must be >= 0, got ${msPerPage}`);
   const jwt = opts.jwt ?? 'sim-jwt';
-  const userSpecs: SimulatorUser[] = [{ jwt, name: 'Sim Sender' }, ...(opts.extraUsers ?? [])];
+  const accountSpecs: Array<{ id: string; name: string; users: SimulatorUser[] }> = [
+    { id: ACCOUNT_ID, name: 'Sim Account', users: [{ jwt, name: 'Sim Sender' }, ...(opts.extraUsers ?? [])] },
+    ...(opts.accounts ?? []).map((a, i) => ({
+      id: a.id ?? String(Number(ACCOUNT_ID) + i + 1),
+      name: a.name ?? `Sim Account ${i + 2}`,
+      users: a.users,
+    })),
+  ];
+  for (const m of accountSpecs.flatMap((a) => a.users.map((u) => u.statusModel)))
+    if (m !== undefined && !STATUS_MODELS.includes(m))
+      throw new Error(`statusModel must be one of ${STATUS_MODELS.join(', ')}, got ${String(m)}`);
   const scenarioWins = opts.scenario !== undefined && scenarioStatusModel(opts.scenario) !== undefined;
-  const seen = new Set<string>();
-  const users = userSpecs.map((u, i): ResolvedUser => {
-    if (seen.has(u.jwt)) throw new Error(`duplicate user jwt ${u.jwt}`);
-    seen.add(u.jwt);
-    return {
-      jwt: u.jwt,
-      accountId: ACCOUNT_ID,
-      extensionId: String(FIRST_EXTENSION_ID + i),
-      name: u.name ?? `Sim Sender ${i + 1}`,
-      phoneNumber: u.phoneNumber ?? `+1650555${String(100 + i).padStart(4, '0')}`,
-      statusModel: scenarioWins ? statusModel : (u.statusModel ?? statusModel),
-      flags: { ...u.flags },
-    };
+  const seenJwt = new Set<string>();
+  const seenAccount = new Set<string>();
+  let n = 0;
+  const accounts = accountSpecs.map((a): ResolvedAccount => {
+    if (!/^\d{1,15}$/.test(a.id)) throw new Error(`account id must be digits, got ${a.id}`);
+    if (seenAccount.has(a.id)) throw new Error(`duplicate account id ${a.id}`);
+    seenAccount.add(a.id);
+    if (a.users.length === 0) throw new Error(`account ${a.id} has no users`);
+    const users = a.users.map((u, i): ResolvedUser => {
+      if (seenJwt.has(u.jwt)) throw new Error(`duplicate user jwt ${u.jwt}`);
+      seenJwt.add(u.jwt);
+      const index = n++;
+      return {
+        jwt: u.jwt,
+        accountId: a.id,
+        extensionId: String(FIRST_EXTENSION_ID + index),
+        extensionNumber: String(101 + i),
+        name: u.name ?? `Sim Sender ${index + 1}`,
+        phoneNumber: u.phoneNumber ?? `+1650555${String(100 + index).padStart(4, '0')}`,
+        statusModel: scenarioWins ? statusModel : (u.statusModel ?? statusModel),
+        flags: { ...u.flags },
+      };
+    });
+    return { id: a.id, name: a.name, users };
   });
+  const users = accounts.flatMap((a) => a.users);
   const logger = opts.logger;
   return {
     port: opts.port ?? 0,
@@ -127,6 +177,8 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     clientSecret: opts.clientSecret ?? 'sim-client-secret',
     jwt,
     users,
+    accounts,
+    interactiveAuthorize: opts.interactiveAuthorize ?? false,
     maxSubscriptionsPerUser: opts.maxSubscriptionsPerUser ?? 30,
     refreshKillsOldAccessToken: opts.refreshKillsOldAccessToken ?? true,
     log: logger ? (line) => logger(line) : () => undefined,

@@ -35,6 +35,7 @@ export const ROUTES: Route[] = [
   r('POST', String.raw`/restapi/oauth/token`, '/restapi/oauth/token', 'Auth', 'client', 'token'),
   r('POST', String.raw`/restapi/oauth/revoke`, '/restapi/oauth/revoke', 'Auth', 'client', 'revoke'),
   r('GET', String.raw`/restapi/oauth/authorize`, '/restapi/oauth/authorize', 'Auth', 'none', 'authorize'),
+  r('POST', String.raw`/restapi/oauth/authorize`, '/restapi/oauth/authorize', 'Auth', 'none', 'authorizeDecision'),
   r('POST', `${EXT}/fax`, '/restapi/v1.0/account/~/extension/~/fax', 'Heavy', 'bearer', 'sendFax'),
   r('GET', `${EXT}/message-store`, '/restapi/v1.0/account/~/extension/~/message-store', 'Light', 'bearer', 'listMessages'),
   r('GET', `${EXT}/message-store/([^/]+)`, '/restapi/v1.0/account/~/extension/~/message-store/{id}', 'Light', 'bearer', 'getMessage'),

@@ -144,7 +144,7 @@ export class Simulator {
         sendError(res, e, this.limiter.peek(route.group, undefined));
         return;
       }
-      key = `${this.opts.clientId}|${user.extensionId}`;
+      key = `${this.opts.clientId}|${user.accountId}|${user.extensionId}`;
     } else if (route.auth === 'client') {
       const r = await readBody(req, SMALL_BODY_CAP);
       if (!r.ok) {

@@ -102,7 +102,11 @@ export async function handleSimControl(
   url: URL,
 ): Promise<void> {
   try {
-    if (path.startsWith('/_sim/users') || /^\/_sim\/subscriptions\/[^/]+\/suspend$/.test(path)) {
+    if (
+      path.startsWith('/_sim/users') ||
+      path.startsWith('/_sim/accounts') ||
+      /^\/_sim\/subscriptions\/[^/]+\/suspend$/.test(path)
+    ) {
       await handleUserControl(sim, req, res, method, path);
       return;
     }

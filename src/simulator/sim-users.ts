@@ -1,6 +1,8 @@
 /**
- * /_sim control of users and subscriptions: each user's status model and permission flags, revoking a
- * user's tokens, suspending a subscription.
+ * /_sim control of accounts, users and subscriptions: each user's status model and permission flags,
+ * revoking a user's tokens, suspending a subscription. A user is named by its extension id (unique
+ * across accounts), or `~` for the main account's first user; `/_sim/accounts/{accountId}/users/...`
+ * names it within one account (`~` there is that account's first user).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -26,7 +28,9 @@ const UserPatch = z
   .strict();
 
 export const userView = (u: ResolvedUser) => ({
+  accountId: u.accountId,
   extensionId: u.extensionId,
+  extensionNumber: u.extensionNumber,
   name: u.name,
   phoneNumber: u.phoneNumber,
   statusModel: u.statusModel,
@@ -40,8 +44,16 @@ export async function handleUserControl(
   method: string,
   path: string,
 ): Promise<void> {
+  let scope = sim.opts.users;
+  const inAccount = /^\/_sim\/accounts\/([^/]+)(\/users(?:\/.*)?)$/.exec(path);
+  if (inAccount) {
+    const account = sim.opts.accounts.find((a) => a.id === inAccount[1]);
+    if (!account) throw notFound('accountId');
+    scope = account.users;
+    path = `/_sim${inAccount[2] ?? ''}`;
+  }
   const findUser = (ext: string): ResolvedUser => {
-    const u = sim.opts.users.find((x) => x.extensionId === ext || (ext === '~' && x === sim.opts.users[0]));
+    const u = scope.find((x) => x.extensionId === ext || (ext === '~' && x === scope[0]));
     if (!u) throw notFound('extensionId');
     return u;
   };
@@ -51,8 +63,12 @@ export async function handleUserControl(
     return parseJsonBody(r.body) ?? {};
   };
   let m: RegExpExecArray | null;
-  if (method === 'GET' && path === '/_sim/users') {
-    sendJson(res, 200, { users: sim.opts.users.map(userView) });
+  if (method === 'GET' && path === '/_sim/accounts') {
+    sendJson(res, 200, {
+      accounts: sim.opts.accounts.map((a) => ({ id: a.id, name: a.name, users: a.users.map(userView) })),
+    });
+  } else if (method === 'GET' && path === '/_sim/users') {
+    sendJson(res, 200, { users: scope.map(userView) });
   } else if (method === 'POST' && (m = /^\/_sim\/users\/([^/]+)$/.exec(path))) {
     const user = findUser(m[1] ?? '');
     const parsed = UserPatch.safeParse(await body());

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Client, ConnectionLike } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { startApiServer, type ApiServer } from '../api/server';
@@ -6,6 +7,10 @@ import type { Config } from '../config/config';
 import type { Database } from '../db/schema';
 import type { Logger } from '../logger';
 import { createNotificationProcessor } from '../webhooks/notification-processor';
+import { temporalWorkflowControl } from '../api/v1/workflow-control';
+import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
+import { connectionRegistryFromConfig } from '../connections/registry';
+import { notifyConnectionRestored } from '../webhooks/connection-restored';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
 export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
@@ -40,7 +45,29 @@ export async function startApi(deps: {
   faxClient: FaxClient;
   logger: Logger;
   port?: number;
+  /**
+   * Called when a tenant (re)connects a RingCentral user through the connect link. Default: the
+   * connection's jobs waiting with `WaitingForConnection` are signalled and continue at once.
+   */
+  onConnected?: ConnectRingCentralDeps['onConnected'];
 }): Promise<ApiServer> {
+  const port = deps.port ?? deps.config.apiPort;
+  // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
+  const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  // A reconnect wakes the connection's jobs that wait with status WaitingForConnection at once
+  // (they would otherwise notice at their next periodic check, within 5 minutes).
+  const wakeWaitingJobs = async (connectionId: string): Promise<void> => {
+    await notifyConnectionRestored(deps.client, deps.db, connectionId).then(
+      (told) => deps.logger.info({ connectionId, told }, 'told the connection’s open jobs it is back'),
+      (err: unknown) =>
+        deps.logger.warn({ err, connectionId }, 'could not tell the connection’s jobs it is back'),
+    );
+  };
+  const connect = connectDepsFromConfig(deps.config, {
+    registry,
+    localUrl: `http://${deps.config.apiHost}:${port}`,
+    onConnected: deps.onConnected ?? wakeWaitingJobs,
+  });
   const onNotification = createNotificationProcessor({
     db: deps.db,
     client: deps.client,
@@ -53,6 +80,19 @@ export async function startApi(deps: {
         faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
         onNotification,
         logger: deps.logger,
+        ...(connect && { connect }),
+        v1: {
+          faxClient: withTemporalDeadline(deps.faxClient, deps.client.connection, TEMPORAL_CALL_DEADLINE_MS),
+          control: withTemporalDeadline(
+            temporalWorkflowControl(deps.client),
+            deps.client.connection,
+            TEMPORAL_CALL_DEADLINE_MS,
+          ),
+          // The same folder as documentStoreFor(config): uploads are streamed into it.
+          documentsRoot: path.join(deps.config.dataDir, 'documents'),
+          defaultRegion: deps.config.defaultRegion,
+          premiumRateTenants: deps.config.premiumRateTenants,
+        },
         readiness: {
           temporal: () =>
             deps.client.connection.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>
@@ -60,7 +100,7 @@ export async function startApi(deps: {
             ),
         },
       },
-      { host: deps.config.apiHost, port: deps.port ?? deps.config.apiPort },
+      { host: deps.config.apiHost, port },
     );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {

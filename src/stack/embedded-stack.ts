@@ -16,7 +16,7 @@ import {
 import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
 import { FAX_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import type { SimulatorOptions } from '../simulator';
-import { ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
+import { connectionUpkeep, ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
 import { startApi } from './api-process';
 import { freePort } from './free-port';
 import { explainMissingBinary, provideTemporalBinary } from './temporal-binary';
@@ -163,7 +163,10 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
     });
     progress(`Workers polling task queue ${config.taskQueue}`);
 
-    const faxClient = faxClientFor(config, client, deps.documents);
+    const faxClient = faxClientFor(config, client, deps.documents, {
+      db: deps.database.db,
+      defaultConnectionId: deps.credentialKey,
+    });
 
     let apiUrl: string | undefined;
     if (opts.api !== false) {
@@ -177,6 +180,8 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
         credentialKey: deps.credentialKey,
         address,
       });
+      // Every other connection's keeper starts with its first job (activities read this at call time).
+      deps.activityDeps.ensureConnectionUpkeep = connectionUpkeep({ address });
       progress(`Keeping a RingCentral webhook subscription pointed at ${address}`);
     }
     return {

@@ -82,3 +82,40 @@ async function keepSubscriptionWorkflow(
   });
   return { workflowId, started: true };
 }
+
+/** What every connection's keeper shares: the receiver's address and the subscription's timing. */
+export type ConnectionUpkeepOptions = Omit<SubscriptionWorkflowInput, 'credentialKey' | 'subscriptionId'>;
+
+/**
+ * For ActivityDeps.ensureConnectionUpkeep: starts a connection's SubscriptionWorkflow the first time
+ * one of its jobs is registered (once per process and connection; an already running one is kept),
+ * on the task queue of the workers that registered the job. With the subscription in place the
+ * receiver routes the connection's notifications (subscriptionId -> connection) to its reconciler.
+ */
+export function connectionUpkeep(
+  opts: ConnectionUpkeepOptions,
+): (connectionId: string, client: Client, taskQueue: string) => Promise<void> {
+  const started = new Map<string, Promise<void>>();
+  return (connectionId, client, taskQueue) => {
+    let once = started.get(connectionId);
+    if (!once) {
+      once = client.workflow
+        .start<typeof SubscriptionWorkflow>('SubscriptionWorkflow', {
+          workflowId: subscriptionWorkflowId(connectionId),
+          taskQueue,
+          args: [{ ...opts, credentialKey: connectionId }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: `RingCentral webhook subscription for connection ${connectionId}`,
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => {
+            started.delete(connectionId); // the next job of the connection tries again
+            throw err;
+          },
+        );
+      started.set(connectionId, once);
+    }
+    return once;
+  };
+}

@@ -1,19 +1,23 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createFaxClient, type FaxClient } from '../client/fax-client';
-import { admit, penalize } from '../db/rate-limiter';
+import { createConnectionPool } from '../connections/connection-pool';
+import { createConnectionRegistry, ensureEnvironmentConnection } from '../connections/registry';
+import { loadTokenCipher } from '../connections/token-cipher';
+import { ConnectionTokenStore } from '../connections/token-store';
 import { credentialKey } from '../ringcentral/credential-key';
-import { withRateBudgets, type RateGroup } from '../ringcentral/rate-budgets';
+import { resolveJobConnection } from '../db/job-connections';
+import type { Db } from '../db/schema';
+import type { ConnectionRegistry, RingCentralConnectionPool } from '../ringcentral/connections';
+import type { RateGroup } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
 import { logIdleErrors, openDatabase, type DatabaseHandle } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import type { Logger } from '../logger';
-import { createSdkRingCentralClient } from '../ringcentral/sdk-client';
 import type { RingCentralClient } from '../ringcentral/types';
 import type { DocumentStore } from '../storage/document-store';
 import { createLocalDocumentStore } from '../storage/local-document-store';
 import type { ActivityDeps } from '../activities';
-import { withAdmissionMetrics, withCallMetrics } from '../metrics/ringcentral-metrics';
 
 /** Where RingCentral is: the real platform from the config, or a simulator someone started. */
 export interface RingCentralTarget {
@@ -28,15 +32,23 @@ export const RATE_WINDOW_MS = 61_000;
 
 /**
  * How far ahead an activity may hold a reserved slot and wait for it, well inside its
- * start-to-close timeout (sends: 3 min; reads: 1 min). Beyond that it retries later.
+ * start-to-close timeout (sends: 3 min; reads: 1 min). Beyond that it retries later (Temporal's
+ * retry with the budget's `nextRetryDelay`). Sends wait only briefly: a waiting send holds one of
+ * the worker's few send slots, so a long wait for one tenant's exhausted budget would delay every
+ * other tenant's sends behind it.
  */
-const MAX_SLOT_WAIT_MS: Record<RateGroup, number> = { Heavy: 60_000, Medium: 20_000, Light: 20_000 };
+const MAX_SLOT_WAIT_MS: Record<RateGroup, number> = { Heavy: 5_000, Medium: 20_000, Light: 20_000 };
 
 export interface Dependencies {
   /** Names this RingCentral credential (budgets, subscription, reconciler) without containing it. */
   credentialKey: string;
   database: DatabaseHandle;
+  /** The environment credential's client: the default tenant's connection `credentialKey`. */
   ringcentral: RingCentralClient;
+  /** Every connection's client (bounded, per-connection budgets, tokens shared through Postgres). */
+  connections: RingCentralConnectionPool;
+  /** Stores connections (the PKCE connect routes' side). */
+  connectionRegistry: ConnectionRegistry;
   documents: DocumentStore;
   activityDeps: ActivityDeps;
   close(): Promise<void>;
@@ -51,10 +63,24 @@ export function faxClientFor(
   config: Config,
   client: Client,
   documents = documentStoreFor(config),
+  /**
+   * Where tenants' connections are: a job is sent by its tenant's connection (the requested one, or
+   * the tenant's only active one); `default` falls back to the environment's credential. Without
+   * it, only the default tenant can submit (others are refused: NO_CONNECTION).
+   */
+  connections?: { db: Db; defaultConnectionId?: string },
 ): FaxClient {
   return createFaxClient({
     client,
     documents,
+    ...(connections && {
+      resolveConnection: (tenantId: string, requested?: string) =>
+        resolveJobConnection(connections.db, tenantId, requested, {
+          ...(connections.defaultConnectionId !== undefined && {
+            defaultConnectionId: connections.defaultConnectionId,
+          }),
+        }),
+    }),
     taskQueue: config.taskQueue,
     defaultRegion: config.defaultRegion,
     premiumRateTenants: config.premiumRateTenants,
@@ -77,32 +103,55 @@ export async function buildDependencies(
     await database.close();
     throw err;
   }
-  // Every worker of one credential shares its budgets through Postgres; the key names the
-  // credential without containing it.
+  // Every worker of one credential shares its budgets and its token set through Postgres; the key
+  // names the credential without containing it, and is the id of its connection.
   const credential = credentialKey(target);
-  const bucket = (group: RateGroup) => `ringcentral:${credential}:${group}`;
   const budget = (group: RateGroup) => ({
     limit: config.rateBudgets[group],
     windowMs: opts.rateWindowMs ?? config.rateWindowMs ?? RATE_WINDOW_MS,
   });
-  // Metrics inside the budgets: calls and 429s that reached RingCentral; around the admission: waits.
-  const ringcentral = withRateBudgets(
-    withCallMetrics(createSdkRingCentralClient({ ...target, logger })),
-    withAdmissionMetrics((group) =>
-      admit(database.db, bucket(group), budget(group), { maxWaitMs: MAX_SLOT_WAIT_MS[group] }),
-    ),
-    // A 429 closes the group's shared budget for every worker until its Retry-After has passed.
-    { penalize: (group, forMs) => penalize(database.db, bucket(group), budget(group), forMs) },
-  );
+  let connections: RingCentralConnectionPool;
+  let connectionRegistry: ConnectionRegistry;
+  try {
+    const cipher = await loadTokenCipher(config, (msg, file) => logger.warn({ file }, msg));
+    const tokens = new ConnectionTokenStore({
+      db: database.db,
+      cipher,
+      // faxflow holds the secret of one app: the environment's (PKCE connections of it included).
+      appSecret: (serverUrl, clientId) =>
+        serverUrl === target.serverUrl && clientId === target.clientId ? target.clientSecret : undefined,
+      logger,
+    });
+    connectionRegistry = createConnectionRegistry({ db: database.db, cipher });
+    await ensureEnvironmentConnection(
+      { db: database.db, cipher },
+      { id: credential, serverUrl: target.serverUrl, clientId: target.clientId, jwt: target.jwt },
+      logger,
+    );
+    connections = createConnectionPool({
+      db: database.db,
+      tokens,
+      budget,
+      maxSlotWaitMs: MAX_SLOT_WAIT_MS,
+      logger,
+    });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const ringcentral = connectionClient(connections, credential);
   const documents = documentStoreFor(config);
   return {
     credentialKey: credential,
     database,
     ringcentral,
+    connections,
+    connectionRegistry,
     documents,
     activityDeps: {
       db: database.db,
       ringcentral,
+      connections,
       documents,
       logger,
       defaultRegion: config.defaultRegion,
@@ -111,8 +160,29 @@ export async function buildDependencies(
       deliveryReports: config.deliveryReports,
     },
     async close() {
-      await ringcentral.close();
+      await connections.close();
       await database.close();
     },
+  };
+}
+
+/**
+ * A client that always speaks for one connection, through the pool (so it survives the pool
+ * dropping that connection's client, and sees the connection's status on every call).
+ */
+export function connectionClient(pool: RingCentralConnectionPool, connectionId: string): RingCentralClient {
+  const client = () => pool.forConnection(connectionId);
+  return {
+    sendFax: async (...args) => (await client()).sendFax(...args),
+    getMessage: async (...args) => (await client()).getMessage(...args),
+    listOutboundFaxes: async (...args) => (await client()).listOutboundFaxes(...args),
+    deleteMessage: async (...args) => (await client()).deleteMessage(...args),
+    createSubscription: async (...args) => (await client()).createSubscription(...args),
+    getSubscription: async (...args) => (await client()).getSubscription(...args),
+    renewSubscription: async (...args) => (await client()).renewSubscription(...args),
+    deleteSubscription: async (...args) => (await client()).deleteSubscription(...args),
+    listSubscriptions: async () => (await client()).listSubscriptions(),
+    // The pool owns the clients; Dependencies.close closes it.
+    close: async () => undefined,
   };
 }

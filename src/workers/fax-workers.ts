@@ -16,6 +16,8 @@ export interface FaxWorkersOptions {
   activities: FaxActivities;
   /** Concurrent sends per process: each holds up to 50 MB of documents in memory. */
   maxConcurrentSends?: number;
+  /** Sticky cache size of the workflow worker; smaller than the jobs in flight means replays on wake-up. */
+  maxCachedWorkflows?: number;
   /**
    * Pre-built workflow bundle (tests build it once). Default: the production build's bundle when
    * running compiled, else the workflows are bundled from source at start-up.
@@ -38,6 +40,7 @@ export async function createFaxWorkers(opts: FaxWorkersOptions): Promise<Worker[
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: light,
+    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
   });
   const send = await Worker.create({
     connection,

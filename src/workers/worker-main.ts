@@ -1,4 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../events/dispatcher';
 import { createActivities } from '../activities';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger } from '../logger';
@@ -8,6 +10,7 @@ import { buildDependencies, type Dependencies } from './dependencies';
 import { createFaxWorkers, runWorkers } from './fax-workers';
 import { installTemporalRuntime, untilInterrupted } from './runtime';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { connectionUpkeep } from '../webhooks/subscription-keeper';
 
 /**
  * `faxflow worker`: one production worker process. Needs a Temporal cluster (TEMPORAL_ADDRESS) and
@@ -39,12 +42,20 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
       : undefined;
   let deps: Dependencies | undefined;
   let connection: NativeConnection | undefined;
+  let clientConnection: Connection | undefined;
+  let dispatcher: WebhookDispatcher | undefined;
   try {
     if (metrics) out(`faxflow worker metrics at ${metrics.url}`);
     installTemporalRuntime(config.logLevel === 'debug' ? 'DEBUG' : 'WARN', logger, {
       ...(temporalMetrics && { metricsBindAddress: temporalMetrics }),
     });
     deps = await buildDependencies(config, config.ringcentral, logger);
+    // The API process keeps the environment credential's subscription; a connection's keeper starts
+    // with the connection's first job, where the receiver's public address is known.
+    if (config.publicUrl)
+      deps.activityDeps.ensureConnectionUpkeep = connectionUpkeep({
+        address: `${config.publicUrl}/webhooks/ringcentral`,
+      });
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     const workflowBundle = prebuiltWorkflowBundle();
     const workers = await createFaxWorkers({
@@ -53,8 +64,17 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
       taskQueue: config.taskQueue,
       activities: createActivities(deps.activityDeps),
       ...(workflowBundle && { workflowBundle }),
+      ...(config.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.maxCachedWorkflows }),
     });
     const running = runWorkers(workers);
+    // Outbox → delivery workflows for upstream event webhooks (one leader across all workers).
+    clientConnection = await Connection.connect({ address: config.temporalAddress });
+    dispatcher = startWebhookDispatcher({
+      db: deps.database.db,
+      client: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+      taskQueue: config.taskQueue,
+      logger,
+    });
     out(
       `faxflow worker polling ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.temporalNamespace}); ` +
         `workflows ${workflowBundle ? `from the prebuilt bundle ${workflowBundle.codePath}` : 'bundled from source'}`,
@@ -65,6 +85,8 @@ export async function runWorker(out: (line: string) => void): Promise<number> {
     await running;
     return 0;
   } finally {
+    await dispatcher?.stop();
+    await clientConnection?.close();
     await connection?.close();
     await deps?.close();
     await metrics?.close();

@@ -8,8 +8,14 @@ import {
 } from '@temporalio/workflow';
 import { isSuccessStatus, type FaxJobStatus } from '../domain/fax-status';
 import { FaxWorkflow } from './fax-workflow';
-import { broadcastJobId, faxWorkflowId, legacyBroadcastJobId } from '../contracts/workflow-ids';
-import { FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import {
+  broadcastJobId,
+  faxWorkflowId,
+  legacyBroadcastJobId,
+  legacyFaxWorkflowId,
+} from '../contracts/workflow-ids';
+import { ConnectionIdKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { DEFAULT_TENANT_ID } from '../domain/tenant-id';
 import { broadcastStatusQuery } from '../contracts/workflow-messages';
 import type {
   FaxBroadcastInput,
@@ -20,6 +26,12 @@ import type {
 } from '../contracts/workflow-types';
 
 const BROADCAST_CHILD_TILDE = 'broadcast-child-ids-tilde';
+
+/**
+ * From this patch on, children's workflow ids are scoped by tenant (`fax-<tenant>-<key>~<n>`) and
+ * carry the ConnectionId search attribute; broadcasts started before keep `fax-<key>~<n>`.
+ */
+const TENANT_SCOPED_CHILDREN = 'broadcast-children-tenant-scoped';
 
 /**
  * One document set to many recipients: a child `FaxWorkflow` per recipient (each with its own
@@ -44,6 +56,10 @@ export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<Fa
   // Broadcasts started before this patch keep their children's `<key>.<n>` ids (the child workflow
   // ids are in their histories); new ones use `<key>~<n>`, which no single fax's key can equal.
   const jobIdOf = patched(BROADCAST_CHILD_TILDE) ? broadcastJobId : legacyBroadcastJobId;
+  const scoped = patched(TENANT_SCOPED_CHILDREN);
+  const tenantId = input.tenantId ?? DEFAULT_TENANT_ID;
+  const workflowIdOf = (jobId: string) =>
+    scoped ? faxWorkflowId(jobId, tenantId) : legacyFaxWorkflowId(jobId);
   const { recipients, broadcastId, ...common } = input;
   await Promise.all(
     recipients.map(async (recipient, index) => {
@@ -56,13 +72,20 @@ export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<Fa
       };
       try {
         results[index] = await executeChild(FaxWorkflow, {
-          workflowId: faxWorkflowId(jobId),
+          workflowId: workflowIdOf(jobId),
           args: [child],
           taskQueue: workflowInfo().taskQueue,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: [
             { key: FaxStatusKey, value: 'Accepted' },
-            ...(input.tenantId ? [{ key: TenantIdKey, value: input.tenantId }] : []),
+            ...(scoped
+              ? [
+                  { key: TenantIdKey, value: tenantId },
+                  ...(input.connectionId ? [{ key: ConnectionIdKey, value: input.connectionId }] : []),
+                ]
+              : input.tenantId
+                ? [{ key: TenantIdKey, value: input.tenantId }]
+                : []),
           ],
         });
       } catch (err) {

@@ -12,7 +12,7 @@ import { isRedialable, rejectionReason } from '../domain/fax-error-codes';
 import type { FaxJobStatus } from '../domain/fax-status';
 import { bookkeeping } from './fax-activities';
 import { cancelHeldMessage } from './fax-handlers';
-import { formatMs, heldByRingCentral, nowIso, setStatus, type FaxRun } from './fax-run';
+import { formatMs, heldByRingCentral, jobRef, nowIso, setStatus, type FaxRun } from './fax-run';
 import { waitForFinalStatus, type WaitOutcome } from './fax-status-wait';
 
 /**
@@ -49,7 +49,7 @@ async function record(
   setStatus(run, status, error ? { note: error.message } : {});
   delete state.next;
   await bookkeeping.recordJobStatus({
-    jobId: run.input.jobId,
+    ...jobRef(run),
     status,
     attempts: state.attempt,
     ...(state.messageId && { messageId: state.messageId }),

@@ -1,6 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
 import {
   cancelUpdate,
+  connectionRestoredSignal,
   deliveryStatusSignal,
   rescheduleUpdate,
   statusQuery,
@@ -9,8 +10,9 @@ import type { CancelFaxResult, RescheduleFaxResult } from '../contracts/workflow
 import { isForwardMove } from '../domain/fax-status';
 import { sendAtProblem } from '../domain/send-time';
 import { BOOKKEEPING, bookkeeping } from './fax-activities';
-import { heldByRingCentral, type FaxRun } from './fax-run';
+import { heldByRingCentral, jobRef, type FaxRun } from './fax-run';
 import { bufferEarlySignal } from './fax-status-wait';
+import { connectionUnavailable } from './fax-connection-wait';
 
 /** The `status` query, the `deliveryStatus` signal and the `cancel` and `reschedule` updates. */
 export function installFaxHandlers(run: FaxRun): void {
@@ -26,13 +28,23 @@ export function installFaxHandlers(run: FaxRun): void {
     run.pendingSignal = signal;
   });
 
+  setHandler(connectionRestoredSignal, (signal) => {
+    const own = run.input.connectionId;
+    if (own === undefined || signal.connectionId === own) run.connectionRestored = true;
+  });
+
   setHandler(
     cancelUpdate,
     async (): Promise<CancelFaxResult> => {
       if (run.phase === 'done')
         return { canceled: false, reason: `The fax has already finished as ${state.status}.` };
       if (run.cancelRequested) return { canceled: true };
-      if (run.phase === 'validating' || run.phase === 'scheduled' || run.phase === 'redial-wait') {
+      if (
+        run.phase === 'validating' ||
+        run.phase === 'scheduled' ||
+        run.phase === 'redial-wait' ||
+        run.phase === 'connection-wait'
+      ) {
         run.cancelRequested = true;
         return { canceled: true };
       }
@@ -91,12 +103,20 @@ export function cancelHeldMessage(run: FaxRun): Promise<CancelFaxResult> {
   run.cancelling ??= bookkeeping.cancelScheduledFax
     .executeWithOptions({ ...BOOKKEEPING, summary: 'delete the scheduled RingCentral message' }, [
       {
-        jobId: run.input.jobId,
+        ...jobRef(run),
         attemptNo: state.attempt,
         messageId: state.messageId!,
         sendAt: state.sendAt!,
       },
     ])
+    .catch((err: unknown): CancelFaxResult => {
+      const unavailable = connectionUnavailable(err);
+      if (!unavailable) throw err;
+      return {
+        canceled: false,
+        reason: `The RingCentral connection needs reconnecting, so the scheduled fax cannot be deleted now: ${unavailable.reason}`,
+      };
+    })
     .finally(() => (run.cancelling = undefined));
   return run.cancelling;
 }

@@ -14,7 +14,15 @@ import type { FaxJobStatus, RingCentralMessageStatus } from '../domain/fax-statu
 import { sendAtProblem } from '../domain/send-time';
 import type { DocumentRef } from '../storage/document-store';
 
-export type Phase = 'validating' | 'scheduled' | 'sending' | 'in-flight' | 'redial-wait' | 'done';
+export type Phase =
+  | 'validating'
+  | 'scheduled'
+  /** Waiting for the RingCentral connection before a send: nothing was transmitted, so cancellable. */
+  | 'connection-wait'
+  | 'sending'
+  | 'in-flight'
+  | 'redial-wait'
+  | 'done';
 
 /**
  * Everything one FaxWorkflow run knows and decides on. The workflow's steps, its message handlers
@@ -22,6 +30,8 @@ export type Phase = 'validating' | 'scheduled' | 'sending' | 'in-flight' | 'redi
  */
 export interface FaxRun {
   readonly input: FaxWorkflowInput;
+  /** The job's row in `fax_jobs`: its workflow id (`input.jobId` is its key within the tenant). */
+  readonly rowId: string;
   readonly policy: FaxPolicy;
   readonly mode: 'timer' | 'ringcentral';
   /** What the `status` query answers. */
@@ -41,6 +51,8 @@ export interface FaxRun {
   webhooksHealthy: boolean;
   cancelRequested: boolean;
   rescheduled: boolean;
+  /** A `connectionRestored` signal arrived since the job began waiting for its connection. */
+  connectionRestored: boolean;
   cancelling: Promise<CancelFaxResult> | undefined;
   /** Why the input's `sendAt` is unusable (a start from the Temporal UI skips the client's checks). */
   sendAtProblem: string | undefined;
@@ -70,6 +82,7 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
   if (sendAtMs !== undefined) state.sendAt = new Date(sendAtMs).toISOString();
   return {
     input,
+    rowId: workflowInfo().workflowId,
     policy: { ...DEFAULT_POLICY, ...input.policy },
     mode: input.schedule ?? 'timer',
     state,
@@ -84,9 +97,19 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     webhooksHealthy: resume?.webhooksHealthy === true,
     cancelRequested: false,
     rescheduled: false,
+    connectionRestored: false,
     cancelling: undefined,
     sendAtProblem: problem,
   };
+}
+
+/**
+ * What every job activity is told about the job: its row (the workflow id) and, for jobs that have
+ * one, the RingCentral connection that sends it.
+ */
+export function jobRef(run: FaxRun): { jobId: string; connectionId?: string } {
+  const { connectionId } = run.input;
+  return { jobId: run.rowId, ...(connectionId !== undefined && { connectionId }) };
 }
 
 /** A successor carries the recent timeline only, so its input stays small. */

@@ -7,7 +7,8 @@ import type {
 } from '../contracts/workflow-types';
 import { isForwardMove, isMessageFinal, type RingCentralMessageStatus } from '../domain/fax-status';
 import { BOOKKEEPING, bookkeeping } from './fax-activities';
-import { resumeStateOf, setStatus, type FaxRun } from './fax-run';
+import { connectionUnavailable, waitForConnection } from './fax-connection-wait';
+import { jobRef, resumeStateOf, setStatus, type FaxRun } from './fax-run';
 
 export type WaitOutcome =
   | { kind: 'final'; status: RingCentralMessageStatus; faxErrorCode?: string }
@@ -96,7 +97,7 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
     if (run.cancelRequested || run.rescheduled) continue;
 
     const message = {
-      jobId: input.jobId,
+      ...jobRef(run),
       attemptNo: state.attempt,
       messageId: state.messageId!,
       recipient: state.recipient,
@@ -116,11 +117,20 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       source = 'webhook';
     } else {
       const poll = { ...BOOKKEEPING, summary: `poll RingCentral for message ${state.messageId}` };
-      if (patched(WORKFLOW_RECORDS_POLLS)) {
-        observation = await bookkeeping.readFaxStatus.executeWithOptions(poll, [message]);
-      } else {
-        observation = await bookkeeping.checkFaxStatus.executeWithOptions(poll, [message]);
-        recorded = true;
+      try {
+        if (patched(WORKFLOW_RECORDS_POLLS)) {
+          observation = await bookkeeping.readFaxStatus.executeWithOptions(poll, [message]);
+        } else {
+          observation = await bookkeeping.checkFaxStatus.executeWithOptions(poll, [message]);
+          recorded = true;
+        }
+      } catch (err) {
+        // The fax is on its way; only reading its status waits for the tenant to reconnect.
+        const unavailable = connectionUnavailable(err);
+        if (!unavailable) throw err;
+        if ((await waitForConnection(run, unavailable, false, err)) === 'expired') return { kind: 'expired' };
+        lookNow = true;
+        continue;
       }
       source = 'poll';
       run.webhooksHealthy = observation.webhooksHealthy === true;

@@ -12,8 +12,9 @@ import type { FaxWorkflowInput, FaxWorkflowResult } from '../contracts/workflow-
 import { bookkeeping, sendActivityOptions, validation } from './fax-activities';
 import { finish, finishAfterError, finishCanceled, settle } from './fax-finish';
 import { installFaxHandlers } from './fax-handlers';
-import { formatMs, nowIso, setStatus, startRun, workflowStartIso, type FaxRun } from './fax-run';
+import { formatMs, jobRef, nowIso, setStatus, startRun, workflowStartIso, type FaxRun } from './fax-run';
 import { takeEarlySignal, waitForFinalStatus, type WaitOutcome } from './fax-status-wait';
+import { connectionUnavailable, waitForConnection } from './fax-connection-wait';
 
 /**
  * One fax to one recipient, from validation to a final, recorded outcome. Deterministic: every
@@ -38,7 +39,10 @@ export async function FaxWorkflow(input: FaxWorkflowInput): Promise<FaxWorkflowR
     }
 
     for (let sendNow = !input.resume; ; sendNow = true) {
-      if (sendNow) await send();
+      if (sendNow) {
+        const ended = await send();
+        if (ended) return ended;
+      }
       const outcome = await waitForFinalStatus(run);
       if (outcome.kind === 'rescheduled') {
         run.deadline = Math.max(run.deadline, (run.sendAtMs ?? 0) + run.policy.killAfterMs);
@@ -66,7 +70,7 @@ async function validate(run: FaxRun): Promise<FaxWorkflowResult | undefined> {
   if (prepared.ok && run.sendAtProblem) {
     // prepareFaxJob checks sendAt too; this covers a worker whose activity did not.
     await bookkeeping.recordJobStatus({
-      jobId: input.jobId,
+      ...jobRef(run),
       status: 'Rejected',
       errorCode: 'INVALID_REQUEST',
       errorMessage: run.sendAtProblem,
@@ -101,7 +105,7 @@ async function waitForSendTime(run: FaxRun): Promise<void> {
   run.phase = 'scheduled';
   setStatus(run, 'Scheduled');
   await bookkeeping.recordJobStatus({
-    jobId: run.input.jobId,
+    ...jobRef(run),
     status: 'Scheduled',
     note: `send at ${run.state.sendAt}`,
   });
@@ -115,52 +119,82 @@ async function waitForSendTime(run: FaxRun): Promise<void> {
   }
 }
 
-/** One send attempt: sendFax on the send task queue, then the message is followed. */
-function sender(run: FaxRun): () => Promise<void> {
+/**
+ * One send attempt: sendFax on the send task queue, then the message is followed. While the job's
+ * RingCentral connection needs reconnecting the same attempt waits for it (nothing was sent); the
+ * result is the job's end when it ends during that wait (kill time, cancel).
+ */
+function sender(run: FaxRun): () => Promise<FaxWorkflowResult | undefined> {
   const sendOptions = sendActivityOptions(run.policy);
   const sending = proxyActivities<FaxActivities>(sendOptions);
   return async () => {
-    const { input, state } = run;
+    const { state } = run;
     // A reschedule that came before this send is honoured by it (sendAt/sendTime already moved);
     // it must not also end the wait that follows and cause a second send.
     run.rescheduled = false;
     state.attempt += 1;
-    run.phase = 'sending';
-    setStatus(run, 'Sending');
-    const sendTime =
-      run.mode === 'ringcentral' && run.sendAtMs !== undefined && run.sendAtMs > Date.now()
-        ? new Date(run.sendAtMs).toISOString()
-        : undefined;
-    // Not cancellable: once the request may have left, we must learn its message id, or a
-    // cancellation would leave a fax transmitting that nobody follows or records.
-    const sent = await CancellationScope.nonCancellable(() =>
-      sending.sendFax.executeWithOptions(
-        { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
-        [
-          {
-            jobId: input.jobId,
-            attemptNo: state.attempt,
-            recipient: state.recipient,
-            ...(input.recipientName && { recipientName: input.recipientName }),
-            documents: run.documents,
-            ...faxSendOptions(input),
-            // Our own cover page replaces RingCentral's account default.
-            ...(input.coverPage && { coverIndex: 0 }),
-            ...(sendTime && { sendTime }),
-            // The send refuses a job row that another run registered (issue 8 #9).
-            workflowRunId: workflowInfo().firstExecutionRunId,
-          },
-        ],
-      ),
-    );
-    state.messageId = sent.messageId;
-    run.known = sent.status;
-    run.webhooksHealthy = sent.webhooksHealthy === true;
-    run.pendingSignal = takeEarlySignal(run, sent.messageId);
-    run.phase = 'in-flight';
-    upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
-    setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
+    for (;;) {
+      try {
+        await sendAttempt(run, sending, sendOptions);
+        return undefined;
+      } catch (err) {
+        const unavailable = connectionUnavailable(err);
+        if (!unavailable) throw err;
+        const waited = await waitForConnection(run, unavailable, true, err);
+        if (waited === 'canceled') return await finishCanceled(run);
+        if (waited === 'expired') {
+          return await finish(run, 'Expired', {
+            code: 'EXPIRED',
+            message: `The RingCentral connection was not reconnected before the kill time (${unavailable.reason}).`,
+          });
+        }
+        if (run.cancelRequested) return await finishCanceled(run);
+      }
+    }
   };
+}
+
+async function sendAttempt(
+  run: FaxRun,
+  sending: ReturnType<typeof proxyActivities<FaxActivities>>,
+  sendOptions: ReturnType<typeof sendActivityOptions>,
+): Promise<void> {
+  const { input, state } = run;
+  run.phase = 'sending';
+  setStatus(run, 'Sending');
+  const sendTime =
+    run.mode === 'ringcentral' && run.sendAtMs !== undefined && run.sendAtMs > Date.now()
+      ? new Date(run.sendAtMs).toISOString()
+      : undefined;
+  // Not cancellable: once the request may have left, we must learn its message id, or a
+  // cancellation would leave a fax transmitting that nobody follows or records.
+  const sent = await CancellationScope.nonCancellable(() =>
+    sending.sendFax.executeWithOptions(
+      { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
+      [
+        {
+          ...jobRef(run),
+          attemptNo: state.attempt,
+          recipient: state.recipient,
+          ...(input.recipientName && { recipientName: input.recipientName }),
+          documents: run.documents,
+          ...faxSendOptions(input),
+          // Our own cover page replaces RingCentral's account default.
+          ...(input.coverPage && { coverIndex: 0 }),
+          ...(sendTime && { sendTime }),
+          // The send refuses a job row that another run registered (issue 8 #9).
+          workflowRunId: workflowInfo().firstExecutionRunId,
+        },
+      ],
+    ),
+  );
+  state.messageId = sent.messageId;
+  run.known = sent.status;
+  run.webhooksHealthy = sent.webhooksHealthy === true;
+  run.pendingSignal = takeEarlySignal(run, sent.messageId);
+  run.phase = 'in-flight';
+  upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
+  setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
 }
 
 /** The backoff before a redial; the result when the job ends instead (kill time, cancel). */
@@ -180,7 +214,7 @@ async function waitToRedial(run: FaxRun, outcome: WaitOutcome): Promise<FaxWorkf
     at: new Date(Date.now() + backoff).toISOString(),
   };
   await bookkeeping.recordJobStatus({
-    jobId: run.input.jobId,
+    ...jobRef(run),
     status: 'WaitingToRedial',
     errorCode: code,
     note: `redial in ${formatMs(backoff)}`,

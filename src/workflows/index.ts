@@ -3,3 +3,4 @@ export { FaxWorkflow } from './fax-workflow';
 export { FaxBroadcastWorkflow } from './broadcast-workflow';
 export { SubscriptionWorkflow } from './subscription-workflow';
 export { ReconcileWorkflow } from './reconcile-workflow';
+export { WebhookDeliveryWorkflow } from './webhook-delivery-workflow';

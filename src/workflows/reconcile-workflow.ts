@@ -2,6 +2,7 @@ import { condition, continueAsNew, proxyActivities, setHandler, sleep } from '@t
 import type { FaxActivities } from '../activities';
 import { faxesChangedSignal } from '../contracts/workflow-messages';
 import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
+import { connectionUnavailable } from './connection-failure';
 
 const reconcile = proxyActivities<FaxActivities>({
   startToCloseTimeout: '2 minutes',
@@ -41,10 +42,20 @@ export async function ReconcileWorkflow(input: ReconcileWorkflowInput): Promise<
     pending = false;
     const ids = [...newIds];
     newIds = new Set();
-    const result = await reconcile.reconcileFaxStatuses({
-      credentialKey: input.credentialKey,
-      newMessageIds: ids,
-    });
+    let result;
+    try {
+      result = await reconcile.reconcileFaxStatuses({
+        credentialKey: input.credentialKey,
+        newMessageIds: ids,
+      });
+    } catch (err) {
+      // The connection needs reconnecting: nothing can be listed until it is back. Keep the ids and
+      // look again with the next notification (its subscription only delivers once it works).
+      const unavailable = connectionUnavailable(err);
+      if (!unavailable) throw err;
+      for (const id of ids) newIds.add(id);
+      continue;
+    }
     // A new fax can be announced before its send activity recorded the id: look again shortly.
     const unmatched = new Set(result.unmatchedNewIds);
     for (const id of ids) if (!unmatched.has(id)) followUps.delete(id);

@@ -38,21 +38,23 @@ async function prepared(
   pdf: DocumentRef,
   to = '+12025550123',
 ) {
-  const jobId = uniqueJobId();
+  const key = uniqueJobId();
+  // Rows are keyed by the job's workflow id; the activities after prepareFaxJob are given that.
+  const jobId = faxWorkflowId(key);
   const result = await runActivity(activities.prepareFaxJob, {
-    jobId,
-    workflowId: faxWorkflowId(jobId),
+    jobId: key,
+    workflowId: jobId,
     submittedAt: new Date().toISOString(),
     to,
     documents: [pdf],
   });
-  return { jobId, result };
+  return { jobId, key, result };
 }
 
 describe('prepareFaxJob', () => {
   it('registers the job, counts pages and cleans filenames', async () => {
-    const { activities, pdf } = await setup();
-    const { jobId, result } = await prepared(activities, pdf, '(202) 555-0123');
+    const { activities, pdf, deps } = await setup();
+    const { jobId, key, result } = await prepared(activities, pdf, '(202) 555-0123');
     expect(result).toMatchObject({ ok: true, recipient: '+12025550123', pages: 2 });
     expect(result.ok && result.documents[0]!.filename).toBe('letter _1.pdf');
     const row = await findFaxJob(database.db, jobId);
@@ -60,7 +62,11 @@ describe('prepareFaxJob', () => {
       status: 'Accepted',
       recipient: '+12025550123',
       pages: 2,
-      workflow_id: `fax-${jobId}`,
+      workflow_id: jobId,
+      job_key: key,
+      tenant_id: 'default',
+      // No connection asked for: the worker's own credential, which is the default connection.
+      connection_id: deps.credentialKey,
     });
   });
 
@@ -87,7 +93,7 @@ describe('prepareFaxJob', () => {
     const allowed = createActivities({ ...deps, premiumRateTenants: ['acme'] });
     const jobForAcme = uniqueJobId();
     const args = {
-      workflowId: faxWorkflowId(jobForAcme),
+      workflowId: jobForAcme,
       submittedAt: new Date().toISOString(),
       to: '+1 900 555 0123',
       documents: [pdf],
@@ -103,7 +109,7 @@ describe('prepareFaxJob', () => {
       await runActivity(allowed.prepareFaxJob, {
         ...args,
         jobId: other,
-        workflowId: faxWorkflowId(other),
+        workflowId: other,
         tenantId: 'globex',
       }),
     ).toMatchObject({ ok: false, code: 'PREMIUM_RATE_NUMBER' });
@@ -114,7 +120,7 @@ describe('prepareFaxJob', () => {
     const jobId = uniqueJobId();
     const result = await runActivity(activities.prepareFaxJob, {
       jobId,
-      workflowId: faxWorkflowId(jobId),
+      workflowId: jobId,
       submittedAt: '2026-11-26T12:00:00.000Z',
       to: '+12025550123',
       recipientName: 'Dr. Jane Roe',
@@ -134,7 +140,7 @@ describe('prepareFaxJob', () => {
     const jobId = uniqueJobId();
     const result = await runActivity(activities.prepareFaxJob, {
       jobId,
-      workflowId: faxWorkflowId(jobId),
+      workflowId: jobId,
       submittedAt: '2026-11-26T12:00:00.000Z',
       sendAt: '2026-11-25T12:00:00.000Z',
       to: '+12025550123',
@@ -168,7 +174,7 @@ describe('prepareFaxJob', () => {
     const jobId = uniqueJobId();
     const args = {
       jobId,
-      workflowId: faxWorkflowId(jobId),
+      workflowId: jobId,
       submittedAt: new Date().toISOString(),
       to: '+12025550123',
       documents: [pdf],
@@ -190,12 +196,12 @@ describe('prepareFaxJob and job ids that come back', () => {
     const jobId = uniqueJobId();
     const args = {
       jobId,
-      workflowId: faxWorkflowId(jobId),
+      workflowId: jobId,
       submittedAt: new Date().toISOString(),
       to: '+12025550123',
       documents: [pdf],
     };
-    const run = (runId: string) => ({ workflowExecution: { workflowId: faxWorkflowId(jobId), runId } });
+    const run = (runId: string) => ({ workflowExecution: { workflowId: jobId, runId } });
     expect(await runActivity(activities.prepareFaxJob, args, run('run-1'))).toMatchObject({ ok: true });
     await updateFaxJobStatus(database.db, jobId, { status: 'Delivered', messageId: 'msg-of-run-1' });
 
@@ -378,5 +384,44 @@ describe('readFaxStatus and recordFaxObservation', () => {
     expect(await listFaxAttempts(database.db, jobId)).toMatchObject([
       { status: 'DeliveryFailed', fax_error_code: 'LineBusy' },
     ]);
+  });
+});
+
+describe('job rows keyed by workflow id', () => {
+  it('finds the row of a task a run from before tenants scheduled with the bare key', async () => {
+    const { activities, pdf } = await setup();
+    const key = uniqueJobId('legacy');
+    const legacyWorkflowId = `fax-${key}`;
+    const inLegacyRun = { workflowExecution: { workflowId: legacyWorkflowId, runId: 'run-1' } };
+    await runActivity(
+      activities.prepareFaxJob,
+      {
+        jobId: key,
+        workflowId: legacyWorkflowId,
+        submittedAt: new Date().toISOString(),
+        to: '+12025550123',
+        documents: [pdf],
+      },
+      inLegacyRun,
+    );
+    // Scheduled before the upgrade: `jobId` is the key, the row is the workflow's id.
+    await runActivity(activities.recordJobStatus, { jobId: key, status: 'Scheduled' }, inLegacyRun);
+    expect(await findFaxJob(database.db, legacyWorkflowId)).toMatchObject({
+      job_key: key,
+      status: 'Scheduled',
+    });
+    expect(await findFaxJob(database.db, key)).toBeUndefined();
+  });
+
+  it("refuses a job whose tenant's key another workflow already holds", async () => {
+    const { activities, pdf } = await setup();
+    const key = uniqueJobId('taken');
+    const args = { jobId: key, submittedAt: new Date().toISOString(), to: '+12025550123', documents: [pdf] };
+    expect(await runActivity(activities.prepareFaxJob, { ...args, workflowId: `fax-${key}` })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await runActivity(activities.prepareFaxJob, { ...args, workflowId: `fax-default-${key}` }),
+    ).toMatchObject({ ok: false, code: 'INVALID_REQUEST', message: expect.stringContaining('already used') });
   });
 });

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { findFaxJob } from '../../src/db/fax-jobs';
-import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { DeliveryReportsMode } from '../../src/domain/fax-status';
 import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
 import { FakeRingCentral } from '../support/fake-ringcentral';
@@ -28,7 +27,7 @@ async function sentFax(mode?: DeliveryReportsMode, deps?: ActivityDeps) {
   const jobId = uniqueJobId();
   const prepared = await runActivity(activities.prepareFaxJob, {
     jobId,
-    workflowId: faxWorkflowId(jobId),
+    workflowId: jobId,
     submittedAt: new Date().toISOString(),
     to: '+12025550123',
     documents: [pdf],

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
-import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { listFaxEvents } from '../../src/db/fax-events';
@@ -37,7 +36,7 @@ async function account() {
     const jobId = uniqueJobId('adopt');
     const prepared = await runActivity(activities.prepareFaxJob, {
       jobId,
-      workflowId: faxWorkflowId(jobId),
+      workflowId: jobId,
       submittedAt: new Date().toISOString(),
       to,
       documents: [pdf],

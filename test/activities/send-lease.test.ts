@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import type { SendLeaseTimings } from '../../src/activities/send-lease';
-import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { findFaxJob } from '../../src/db/fax-jobs';
@@ -70,7 +69,7 @@ async function setup(rc: FakeRingCentral, timings: Partial<SendLeaseTimings> = {
   const jobId = uniqueJobId('lease');
   const prepared = await runActivity(activities.prepareFaxJob, {
     jobId,
-    workflowId: faxWorkflowId(jobId),
+    workflowId: jobId,
     submittedAt: new Date().toISOString(),
     to: '+12025550140',
     documents: [pdf],

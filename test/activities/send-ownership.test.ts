@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
-import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
@@ -30,7 +29,8 @@ describe('sendFax and the job row of another run', () => {
       contentType: 'application/pdf',
     });
     const jobId = uniqueJobId('owned');
-    const workflowId = faxWorkflowId(jobId);
+    // Rows are keyed by the job's workflow id, which the workflow passes as jobId.
+    const workflowId = jobId;
     const ctx = (runId: string) => ({ workflowExecution: { workflowId, runId } });
     const prepare = (runId: string) =>
       runActivity(

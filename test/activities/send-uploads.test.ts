@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { UploadSlots } from '../../src/activities/send-slots';
-import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { RingCentralNetworkError } from '../../src/ringcentral/errors';
 import type { FaxMessage, SendFaxOptions, SendFaxRequest } from '../../src/ringcentral/types';
@@ -56,7 +55,7 @@ describe('sendFax uploads per worker (issue 8 #7)', () => {
         const jobId = uniqueJobId('upload');
         const prepared = await runActivity(activities.prepareFaxJob, {
           jobId,
-          workflowId: faxWorkflowId(jobId),
+          workflowId: jobId,
           submittedAt: new Date().toISOString(),
           to: `+1202555016${i}`,
           documents: [pdf],

@@ -103,13 +103,14 @@ describe('GET /metrics', () => {
 });
 
 describe('faxes by final status and tenant', () => {
-  async function newJob(tenant: string | null, createdAt: Date): Promise<string> {
+  async function newJob(tenant: string | undefined, createdAt: Date): Promise<string> {
     const id = `metrics-${randomUUID()}`;
     await insertFaxJob(database.db, {
       id,
+      job_key: id,
       workflow_id: `fax-${id}`,
-      tenant_id: tenant,
-      credential_key: null,
+      ...(tenant !== undefined && { tenant_id: tenant }),
+      connection_id: null,
       recipient: '+12025550123',
       documents: JSON.stringify([]),
       sha256: 'a'.repeat(64),
@@ -155,13 +156,11 @@ describe('faxes by final status and tenant', () => {
     expect(latency).toBeLessThan(600);
   });
 
-  it('a job without a tenant is counted under an empty tenant', async () => {
-    const before =
-      sampleValue(await scrape(), 'faxflow_faxes_final_total', { status: 'Failed', tenant: '' }) ?? 0;
-    const id = await newJob(null, new Date());
+  it('a job registered without a tenant belongs to, and is counted under, the default tenant', async () => {
+    const labels = { status: 'Failed', tenant: 'default' };
+    const before = sampleValue(await scrape(), 'faxflow_faxes_final_total', labels) ?? 0;
+    const id = await newJob(undefined, new Date());
     await updateFaxJobStatus(database.db, id, { status: 'Failed', errorCode: 'X' });
-    expect(sampleValue(await scrape(), 'faxflow_faxes_final_total', { status: 'Failed', tenant: '' })).toBe(
-      before + 1,
-    );
+    expect(sampleValue(await scrape(), 'faxflow_faxes_final_total', labels)).toBe(before + 1);
   });
 });

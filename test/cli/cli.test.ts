@@ -116,7 +116,7 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
   });
 
   it('refuses unknown commands and options with the list of what exists', async () => {
-    expect(await run('fax')).toMatchObject({
+    expect(await run('fxa')).toMatchObject({
       code: 2,
       err: expect.stringContaining('the commands are demo, dev, send'),
     });
@@ -143,9 +143,12 @@ describe('faxflow CLI: bad input gets one sentence, a non-zero exit and no side 
       new Date(Date.now() + 86_400_000).toISOString(),
     ];
     const first = await run(...args);
-    expect(first).toMatchObject({ code: 0, out: `Started: job ${key} (workflow fax-${key})` });
+    expect(first).toMatchObject({ code: 0, out: `Started: job ${key} (workflow ${faxWorkflowId(key)})` });
     const second = await run(...args);
-    expect(second).toMatchObject({ code: 0, out: `Already submitted: job ${key} (workflow fax-${key})` });
+    expect(second).toMatchObject({
+      code: 0,
+      out: `Already submitted: job ${key} (workflow ${faxWorkflowId(key)})`,
+    });
     const client = new Client({ connection });
     await client.workflow
       .getHandle(faxWorkflowId(key))

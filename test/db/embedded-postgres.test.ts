@@ -28,10 +28,10 @@ describe('embedded Postgres', () => {
 
   it('serves the repositories, including the final-status guard', async () => {
     await insertFaxJob(database.db, {
-      id: 'embedded-1',
+      id: 'fax-embedded-1',
+      job_key: 'embedded-1',
       workflow_id: 'fax-embedded-1',
-      tenant_id: null,
-      credential_key: null,
+      connection_id: null,
       recipient: '+12025550123',
       documents: JSON.stringify([]),
       sha256: 'a'.repeat(64),
@@ -44,9 +44,9 @@ describe('embedded Postgres', () => {
       error_message: null,
       completed_at: null,
     });
-    expect(await updateFaxJobStatus(database.db, 'embedded-1', { status: 'Delivered' })).toBe(true);
-    expect(await updateFaxJobStatus(database.db, 'embedded-1', { status: 'Failed' })).toBe(false);
-    expect(await findFaxJob(database.db, 'embedded-1')).toMatchObject({ status: 'Delivered' });
+    expect(await updateFaxJobStatus(database.db, 'fax-embedded-1', { status: 'Delivered' })).toBe(true);
+    expect(await updateFaxJobStatus(database.db, 'fax-embedded-1', { status: 'Failed' })).toBe(false);
+    expect(await findFaxJob(database.db, 'fax-embedded-1')).toMatchObject({ status: 'Delivered' });
   });
 
   it('keeps rate budgets (advisory locks work on PGlite too)', async () => {

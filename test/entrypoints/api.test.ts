@@ -4,6 +4,9 @@ import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
 import { credentialKey } from '../../src/ringcentral/credential-key';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { reconcileWorkflowId, subscriptionWorkflowId } from '../../src/contracts/workflow-ids';
+import { issueConnectLink } from '../../src/db/connect-links';
+import { DEFAULT_TENANT_ID } from '../../src/db/tenants';
+import { tempDir, testDatabase } from '../support/database';
 import { startCli, stopAll } from './cli-process';
 
 /** `faxflow api` as an operator runs it: the HTTP API and webhook receiver on a port of its own. */
@@ -38,11 +41,26 @@ it('faxflow api answers /health and stops cleanly on SIGTERM', async () => {
     RINGCENTRAL_CLIENT_ID: simulator.credentials.clientId,
     RINGCENTRAL_CLIENT_SECRET: simulator.credentials.clientSecret,
     RINGCENTRAL_JWT: simulator.credentials.jwt,
+    FAXFLOW_DATA_DIR: await tempDir('faxflow-entry-api-'),
     LOG_LEVEL: 'warn',
   });
   const [, url] = await api.waitFor(/faxflow API at (http:\/\/\S+);/, 60_000);
   const res = await fetch(`${url}/health`);
   expect(res.status).toBe(200);
+
+  // The connect routes are served, with the real connection store: a fresh link redirects to
+  // RingCentral's authorize page with a PKCE challenge.
+  const database = testDatabase();
+  try {
+    const link = await issueConnectLink(database.db, DEFAULT_TENANT_ID, url!);
+    const connect = await fetch(link, { redirect: 'manual' });
+    expect(connect.status).toBe(302);
+    const location = new URL(connect.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(`${simulator.url}/restapi/oauth/authorize`);
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+  } finally {
+    await database.close();
+  }
 
   expect(await api.stop('SIGTERM')).toBe(0);
   expect(api.output()).toContain('SIGTERM: stopping');

@@ -42,7 +42,7 @@ describe('FaxWorkflow against the simulator', () => {
     });
     expect(result).toMatchObject({ status: OUTCOME.success, recipient: '+12025550123', attempts: 1 });
 
-    const row = await findFaxJob(stack.db, jobId);
+    const row = await findFaxJob(stack.db, faxWorkflowId(jobId));
     expect(row).toMatchObject({
       status: OUTCOME.success,
       pages: 3,
@@ -50,7 +50,7 @@ describe('FaxWorkflow against the simulator', () => {
       message_id: result.messageId,
     });
     expect(row?.completed_at).toBeInstanceOf(Date);
-    const events = await listFaxEvents(stack.db, jobId);
+    const events = await listFaxEvents(stack.db, faxWorkflowId(jobId));
     expect(events.map((e) => e.status)).toEqual(
       expect.arrayContaining(['Validated', 'Queued', OUTCOME.success]),
     );
@@ -68,7 +68,7 @@ describe('FaxWorkflow against the simulator', () => {
   it('redials a busy line with backoff and records every attempt', async () => {
     const { jobId, result } = await sendAndWait('+15550000001', { history: 'busy-then-delivered' });
     expect(result).toMatchObject({ status: OUTCOME.success, attempts: 3 });
-    const attempts = await listFaxAttempts(stack.db, jobId);
+    const attempts = await listFaxAttempts(stack.db, faxWorkflowId(jobId));
     expect(attempts.map((a) => [a.status, a.fax_error_code])).toEqual([
       [OUTCOME.lineFailure, 'LineBusy'],
       [OUTCOME.lineFailure, 'LineBusy'],
@@ -80,7 +80,7 @@ describe('FaxWorkflow against the simulator', () => {
   it('gives up at once on an invalid number', async () => {
     const { jobId, result } = await sendAndWait('+15550000003', { history: 'invalid-number' });
     expect(result).toMatchObject({ status: 'Failed', attempts: 1, errorCode: 'InvalidNumber' });
-    expect(await findFaxJob(stack.db, jobId)).toMatchObject({
+    expect(await findFaxJob(stack.db, faxWorkflowId(jobId))).toMatchObject({
       status: 'Failed',
       error_code: 'InvalidNumber',
     });
@@ -120,7 +120,7 @@ describe('FaxWorkflow against the simulator', () => {
     const result = (await handle.result()) as FaxWorkflowResult;
     expect(result).toMatchObject({ status: 'Rejected', errorCode: 'UNSUPPORTED_TYPE', attempts: 0 });
     await stack.maybeRecordHistory(handle.workflowId, 'rejected');
-    expect(await findFaxJob(stack.db, jobId)).toMatchObject({
+    expect(await findFaxJob(stack.db, faxWorkflowId(jobId))).toMatchObject({
       status: 'Rejected',
       error_code: 'UNSUPPORTED_TYPE',
     });
@@ -161,7 +161,7 @@ describe('FaxWorkflow against the simulator', () => {
     const handle = stack.client.workflow.getHandle(faxWorkflowId(jobId));
     let messageId: string | undefined;
     while (!messageId) {
-      messageId = (await findFaxJob(stack.db, jobId))?.message_id ?? undefined;
+      messageId = (await findFaxJob(stack.db, faxWorkflowId(jobId)))?.message_id ?? undefined;
       await new Promise((r) => setTimeout(r, 50));
     }
     await handle.signal(deliveryStatusSignal, { messageId: 'some-other-message', status: 'DeliveryFailed' });
@@ -171,7 +171,7 @@ describe('FaxWorkflow against the simulator', () => {
     expect(result.status).toBe(OUTCOME.success);
     await stack.maybeRecordHistory(handle.workflowId, 'signal-delivered');
     expect(Date.now() - started).toBeLessThan(30_000);
-    const events = await listFaxEvents(stack.db, jobId);
+    const events = await listFaxEvents(stack.db, faxWorkflowId(jobId));
     expect(events.find((e) => e.status === OUTCOME.success)?.source).toBe('webhook');
   });
 
@@ -189,7 +189,10 @@ describe('FaxWorkflow against the simulator', () => {
       await new Promise((r) => setTimeout(r, 50));
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
-    expect(await findFaxJob(stack.db, jobId)).toMatchObject({ status: 'Canceled', message_id: null });
+    expect(await findFaxJob(stack.db, faxWorkflowId(jobId))).toMatchObject({
+      status: 'Canceled',
+      message_id: null,
+    });
     await stack.maybeRecordHistory(handle.workflowId, 'scheduled-then-canceled');
   });
 });

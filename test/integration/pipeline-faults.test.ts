@@ -48,7 +48,7 @@ describe('the pipeline under faults', () => {
       // Each cut-off send was adopted, not repeated.
       let adopted = 0;
       for (const { jobId } of jobs) {
-        const events = await listFaxEvents(stack.db, jobId);
+        const events = await listFaxEvents(stack.db, faxWorkflowId(jobId));
         adopted += events.filter((e) => (e.detail as { adopted?: boolean } | null)?.adopted).length;
       }
       expect(adopted).toBe(ambiguous.length);
@@ -86,7 +86,7 @@ describe('the pipeline under faults', () => {
       for (const to of numbers) expect(await stack.simFaxes(to)).toHaveLength(1);
       const limited = [];
       for (const jobId of jobIds) {
-        const attempts = await listFaxAttempts(stack.db, jobId);
+        const attempts = await listFaxAttempts(stack.db, faxWorkflowId(jobId));
         if (attempts[0]?.error_code === 'CMN-301') limited.push(jobId);
       }
       expect(limited.length).toBeGreaterThan(0);

@@ -57,7 +57,7 @@ describe('an account that does not report delivery (sent-final), deliveryReports
     const policy = { pollInitialMs: 500, pollMaxMs: 500, pollGrowth: 1, sentQuietPeriodMs: 600_000 };
     const { jobId, handle, result } = await send(stack, '+12025550131', policy);
     expect(result).toMatchObject({ status: 'Sent', attempts: 1 });
-    const row = await findFaxJob(stack.db, jobId);
+    const row = await findFaxJob(stack.db, faxWorkflowId(jobId));
     expect(row).toMatchObject({ status: 'Sent' });
     expect(row?.completed_at).toBeInstanceOf(Date);
     // Exactly one fax went out, and the job's end follows the simulator's Sent by one poll at most.

@@ -72,7 +72,7 @@ describe('webhooks under loss, duplication and reordering', () => {
 
     // Postgres agrees with the workflows.
     for (const { jobId } of jobs.slice(0, 20)) {
-      const row = await findFaxJob(stack.db, jobId);
+      const row = await findFaxJob(stack.db, faxWorkflowId(jobId));
       expect(row?.completed_at).toBeInstanceOf(Date);
     }
     // The simulator's ground truth: one fax per ordinary number, one per invalid-number job.
@@ -95,7 +95,7 @@ describe('webhooks under loss, duplication and reordering', () => {
       .where(
         'job_id',
         'in',
-        jobs.map((j) => j.jobId),
+        jobs.map((j) => faxWorkflowId(j.jobId)),
       )
       .groupBy('source')
       .execute();

@@ -75,7 +75,7 @@ describe('RingCentral webhooks end to end', () => {
     const { jobId, result } = await faxByWebhook();
     expect(result.status).toBe(OUTCOME.success);
     expect(Date.now() - started).toBeLessThan(30_000);
-    const events = await listFaxEvents(stack.db, jobId);
+    const events = await listFaxEvents(stack.db, faxWorkflowId(jobId));
     expect(events.filter((e) => e.source === 'webhook').map((e) => e.status)).toContain(OUTCOME.success);
     expect(events.filter((e) => e.source === 'poll')).toHaveLength(0);
   });

@@ -1,7 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import pino from 'pino';
 import { describe, expect, it, inject } from 'vitest';
 import { HISTORIES_DIR } from '../support/test-stack';
 
@@ -41,6 +44,14 @@ describe('workflow replay', () => {
         // then recreating a vanished subscription; the reconciler passing its credential.
         'subscription-vanished-recreated.json',
         'reconcile-webhooks.json',
+        // Issue 13: continue-as-new (the run that hands over and the one that expires), a carried
+        // signal acted on first, Sent then silence, a status buffered before the message id, NeedsReview.
+        'continued-as-new-first-run.json',
+        'expired-after-continue-as-new.json',
+        'continued-run-acts-on-carried-signal.json',
+        'sent-unconfirmed.json',
+        'early-status-signal-buffered.json',
+        'needs-review.json',
       ]),
     );
   });
@@ -57,6 +68,43 @@ describe('workflow replay', () => {
       Worker.runReplayHistory({ workflowBundle: { code: inject('workflowCode') } }, history, 'mutated'),
     ).rejects.toThrow(DeterminismViolationError);
   });
+
+  it('fails when the workflow code itself changes (a bundle built from a modified copy)', async () => {
+    // A copy of src/ inside the project (so the bundler finds node_modules) in which FaxWorkflow
+    // waits on a timer before validating: a command the recorded histories do not have. Replay of
+    // an unchanged history against that bundle must fail, or the replay tests guard nothing.
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const copy = path.join(root, 'scratch', `mutated-${randomUUID()}`);
+    try {
+      await cp(path.join(root, 'src'), path.join(copy, 'src'), { recursive: true });
+      const file = path.join(copy, 'src/workflows/fax-workflow.ts');
+      const source = await readFile(file, 'utf8');
+      const anchor = '  const prepared = await validation.prepareFaxJob({';
+      expect(source).toContain(anchor);
+      await writeFile(
+        file,
+        source
+          .replace(anchor, `  await wf.sleep(1);\n${anchor}`)
+          .replace(/^/, "import * as wf from '@temporalio/workflow';\n"),
+      );
+      const mutated = await bundleWorkflowCode({
+        workflowsPath: path.join(copy, 'src/workflows/index.ts'),
+        logger: pino({ level: 'silent' }) as never,
+      });
+      const history: unknown = JSON.parse(await readFile(path.join(HISTORIES_DIR, 'delivered.json'), 'utf8'));
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: { code: mutated.code } }, history, 'mutated-code'),
+      ).rejects.toThrow(DeterminismViolationError);
+      // The same history against the real bundle replays: the failure above is the mutation's.
+      await Worker.runReplayHistory(
+        { workflowBundle: { code: inject('workflowCode') } },
+        history,
+        'unchanged',
+      );
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it.each(files)('replays %s', async (file) => {
     // Handed over as parsed JSON: the worker converts it with its own copy of the protobuf types.

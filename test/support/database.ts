@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import type { ActivityDeps } from '../../src/activities';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
+import { singleConnectionPool } from '../../src/ringcentral/single-connection-pool';
 import { FakeRingCentral } from './fake-ringcentral';
 
 /** The run's fresh database on the local PostgreSQL (created and migrated by the global setup). */
@@ -24,13 +25,15 @@ export function uniqueJobId(label = 'job'): string {
 }
 
 export async function makeActivityDeps(database: DatabaseHandle, ringcentral = new FakeRingCentral()) {
+  const key = `test-${randomUUID()}`;
   const deps: ActivityDeps = {
     db: database.db,
     ringcentral,
+    connections: singleConnectionPool(key, ringcentral),
     documents: createLocalDocumentStore(await tempDir()),
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',
-    credentialKey: `test-${randomUUID()}`,
+    credentialKey: key,
   };
   return { deps, ringcentral };
 }

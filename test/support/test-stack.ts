@@ -25,11 +25,19 @@ import type { DeliveryReportsMode } from '../../src/domain/fax-status';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
-import { ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
+import { connectionUpkeep, ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
-import { reconcileWorkflowId } from '../../src/contracts/workflow-ids';
+import {
+  reconcileWorkflowId,
+  subscriptionWorkflowId as subscriptionWorkflowIdOf,
+} from '../../src/contracts/workflow-ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir, testDatabase } from './database';
+import {
+  ConnectionUnavailableError,
+  type RingCentralConnectionPool,
+} from '../../src/ringcentral/connections';
+import type { RingCentralClient } from '../../src/ringcentral/types';
 
 /**
  * The simulator's status model for this run of the integration suite: `.ci/run` runs the suite
@@ -60,6 +68,17 @@ export interface TestStackOptions {
   budgetWindowMs?: number;
   /** RINGCENTRAL_DELIVERY_REPORTS for this stack's workers (default: what suits STATUS_MODEL). */
   deliveryReports?: DeliveryReportsMode;
+  /**
+   * RingCentral connections besides the stack's own credential (whose id is the stack's budget key):
+   * each logs in as the simulator user with this JWT (add it to `simulator.extraUsers`) and has its
+   * own rate budgets. Activities reach them through a pool the test can make refuse a connection.
+   */
+  connections?: { id: string; jwt: string }[];
+  /**
+   * How long those connections' calls may wait for a slot of their budget while holding a worker
+   * slot (default as in production: 60 s for Heavy, 20 s otherwise).
+   */
+  connectionBudgetMaxWaitMs?: number;
   /** Run the webhook receiver and keep a RingCentral subscription pointed at it. */
   webhooks?: {
     expiresInSeconds?: number;
@@ -97,10 +116,29 @@ export async function startTestStack(opts: TestStackOptions = {}) {
         { maxWaitMs: group === 'Heavy' ? 60_000 : 20_000 },
       ),
   );
+  const budgetedClient = (jwt: string, bucket: string) =>
+    withRateBudgets(
+      createSdkRingCentralClient({
+        serverUrl: simulator.url,
+        ...simulator.credentials,
+        jwt,
+        ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+      }),
+      (group) =>
+        admit(
+          database.db,
+          `ringcentral:${bucket}:${group}`,
+          { limit: budgets[group], windowMs: opts.budgetWindowMs ?? 61_000 },
+          { maxWaitMs: opts.connectionBudgetMaxWaitMs ?? (group === 'Heavy' ? 60_000 : 20_000) },
+        ),
+    );
+  const pool = new TestConnectionPool(budgetKey, ringcentral);
+  for (const c of opts.connections ?? []) pool.clients.set(c.id, budgetedClient(c.jwt, c.id));
   const documents = createLocalDocumentStore(await tempDir());
   const deps: ActivityDeps = {
     db: database.db,
     ringcentral,
+    connections: pool,
     documents,
     logger: pino({ level: 'silent' }),
     defaultRegion: 'US',
@@ -111,6 +149,10 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     deliveryReports: opts.deliveryReports ?? (STATUS_MODEL === 'delivery-reports' ? 'yes' : 'auto'),
     ...(opts.sendLease && { sendLease: opts.sendLease }),
   };
+  // Set below once the receiver's address is known: each connection's keeper starts with its first job.
+  let upkeep: ReturnType<typeof connectionUpkeep> | undefined;
+  if (opts.webhooks && opts.connections)
+    deps.ensureConnectionUpkeep = (id, c, queue) => upkeep?.(id, c, queue) ?? Promise.resolve();
 
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
@@ -148,6 +190,14 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   let subscriptionWorkflowId: string | undefined;
   if (opts.webhooks) {
     await startApi();
+    upkeep = connectionUpkeep({
+      address: `${api!.url}/webhooks/ringcentral`,
+      ...(opts.webhooks.expiresInSeconds !== undefined && {
+        expiresInSeconds: opts.webhooks.expiresInSeconds,
+      }),
+      ...(opts.webhooks.renewBeforeMs !== undefined && { renewBeforeMs: opts.webhooks.renewBeforeMs }),
+      ...(opts.webhooks.checkEveryMs !== undefined && { checkEveryMs: opts.webhooks.checkEveryMs }),
+    });
     subscriptionWorkflowId = (
       await ensureSubscriptionWorkflow(
         client,
@@ -174,6 +224,10 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     client,
     faxClient,
     taskQueue,
+    /** The stack's own credential's connection id (the default tenant's connection). */
+    defaultConnectionId: budgetKey,
+    /** The activities' connection pool: `unavailable` makes a connection need reconnecting. */
+    connections: pool,
     subscriptionWorkflowId,
     /** The webhook receiver: stop it to make deliveries fail, start it again on the same port. */
     api: {
@@ -216,6 +270,13 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       return ((await res.json()) as { faxes: SimFax[] }).faxes;
     },
     async stop() {
+      for (const c of opts.webhooks ? (opts.connections ?? []) : []) {
+        for (const id of [subscriptionWorkflowIdOf(c.id), reconcileWorkflowId(c.id)])
+          await client.workflow
+            .getHandle(id)
+            .terminate('test over')
+            .catch(() => undefined);
+      }
       if (subscriptionWorkflowId) {
         await client.workflow
           .getHandle(subscriptionWorkflowId)
@@ -231,7 +292,7 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       await running;
       await nativeConnection.close();
       await connection.close();
-      await ringcentral.close();
+      await pool.close();
       await database.close();
       await simulator.close();
     },
@@ -239,6 +300,32 @@ export async function startTestStack(opts: TestStackOptions = {}) {
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/**
+ * The workers' connection pool in integration tests: a client per connection, and a switch that
+ * makes one need reconnecting (what the real pool does when RingCentral refuses its refresh token).
+ */
+export class TestConnectionPool implements RingCentralConnectionPool {
+  readonly clients = new Map<string, RingCentralClient>();
+  /** Connection id → why it needs reconnecting. */
+  readonly unavailable = new Map<string, string>();
+
+  constructor(defaultId: string, defaultClient: RingCentralClient) {
+    this.clients.set(defaultId, defaultClient);
+  }
+
+  async forConnection(id: string): Promise<RingCentralClient> {
+    const reason = this.unavailable.get(id);
+    if (reason !== undefined) throw new ConnectionUnavailableError(id, 'needs-reconnect', reason);
+    const client = this.clients.get(id);
+    if (!client) throw new ConnectionUnavailableError(id, 'missing', 'no such connection');
+    return client;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) await c.close();
+  }
+}
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.url));
 

@@ -57,6 +57,10 @@ describe('loadConfig', () => {
       FAXFLOW_FAX_POLICY: '{"redialBackoffMs":1000,"pollInitialMs":500}',
     });
     expect(config.rateWindowMs).toBe(610);
+    expect(loadConfig({ FAXFLOW_MAX_CACHED_WORKFLOWS: '250' }).maxCachedWorkflows).toBe(250);
+    expect(() => loadConfig({ FAXFLOW_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(
+      'FAXFLOW_MAX_CACHED_WORKFLOWS must be a whole number of workflows.',
+    );
     expect(config.faxPolicy).toEqual({ redialBackoffMs: 1000, pollInitialMs: 500 });
     expect(loadConfig({}).faxPolicy).toBeUndefined();
     expect(() => loadConfig({ FAXFLOW_RATE_WINDOW_MS: '5' })).toThrow(

@@ -87,13 +87,13 @@ describe('ensureSubscription', () => {
     expect(stored).toHaveLength(1);
   });
 
-  it('refuses to act for another credential than the worker holds (issue 8 #5)', async () => {
+  it('refuses, for good, a connection the worker cannot reach (issue 8 #5; issue 11: any connection it can)', async () => {
     const { deps, seen } = await eagerDeps();
     const err = await run(createEnsureSubscription(deps), { ...ARGS, credentialKey: 'someone-else' }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'CredentialMismatch', nonRetryable: true });
+    expect(err).toMatchObject({ type: 'ConnectionUnavailable', nonRetryable: true });
     expect((err as Error).message).toContain('someone-else');
     expect(seen.created).toBe(0);
   });

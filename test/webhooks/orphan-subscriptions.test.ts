@@ -54,7 +54,6 @@ describe('ensureSubscription and orphan subscriptions', () => {
 
     const ensure = createEnsureSubscription(deps);
     const args: EnsureSubscriptionArgs = {
-      credentialKey: deps.credentialKey,
       address: receiver.url,
       expiresInSeconds: 3600,
       renewBeforeMs: 60_000,

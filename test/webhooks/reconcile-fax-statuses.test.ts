@@ -77,10 +77,10 @@ describe('reconcileFaxStatuses', () => {
     expect(Date.now() - listedFrom[1]!.getTime()).toBeLessThan(10 * 60_000);
   });
 
-  it('refuses to reconcile another credential than the worker holds (issue 8 #5)', async () => {
+  it('refuses, for good, a connection the worker cannot reach (issue 8 #5; issue 11: any connection it can)', async () => {
     const { listedFrom, run } = await setup();
     await expect(run({ credentialKey: `other-${randomUUID()}` })).rejects.toMatchObject({
-      type: 'CredentialMismatch',
+      type: 'ConnectionUnavailable',
       nonRetryable: true,
     });
     expect(listedFrom).toHaveLength(0);

@@ -2,21 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema';
 
-/** A job of `credentialKey` with one attempt RingCentral accepted `agoSec` seconds ago (database clock). */
+/** A job of connection `credentialKey` with one attempt RingCentral accepted `agoSec` seconds ago (database clock). */
 export async function inFlightJob(
   db: Kysely<Database>,
   credentialKey: string,
   agoSec: number,
 ): Promise<{ jobId: string; workflowId: string; messageId: string }> {
-  const jobId = `job-${randomUUID()}`;
+  const key = `job-${randomUUID()}`;
+  // A job's row id is its workflow id.
+  const jobId = `fax-${key}`;
   const messageId = randomUUID();
   await db
     .insertInto('fax_jobs')
     .values({
       id: jobId,
-      workflow_id: `fax-${jobId}`,
-      tenant_id: null,
-      credential_key: credentialKey,
+      job_key: key,
+      workflow_id: jobId,
+      connection_id: credentialKey,
       recipient: '+12025550123',
       documents: '[]',
       sha256: 'a'.repeat(64),
@@ -45,5 +47,5 @@ export async function inFlightJob(
       finished_at: null,
     } as never)
     .execute();
-  return { jobId, workflowId: `fax-${jobId}`, messageId };
+  return { jobId, workflowId: jobId, messageId };
 }

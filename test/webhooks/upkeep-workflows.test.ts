@@ -123,6 +123,42 @@ describe('ReconcileWorkflow', () => {
     });
   });
 
+  it('keeps running, and keeps the ids, while its connection needs reconnecting (issue 11)', async () => {
+    const calls: ReconcileFaxStatusesArgs[] = [];
+    let connected = false;
+    const reconcileFaxStatuses = async (args: ReconcileFaxStatusesArgs) => {
+      calls.push(args);
+      if (!connected) {
+        throw ApplicationFailure.create({
+          type: 'ConnectionUnavailable',
+          message: 'RingCentral connection conn-b is needs-reconnect: OAU-211',
+          nonRetryable: true,
+          details: [{ connectionId: 'conn-b', status: 'needs-reconnect', reason: 'OAU-211' }],
+        });
+      }
+      return { pending: 1, listed: 1, signalled: 1, unmatchedNewIds: [] };
+    };
+    await withWorker({ reconcileFaxStatuses }, async (taskQueue) => {
+      const workflowId = `rec-${randomUUID()}`;
+      const signal = (ids: string[]) =>
+        env.client.workflow.signalWithStart('ReconcileWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ credentialKey: 'conn-b', coalesceMs: 1_000 }],
+          signal: faxesChangedSignal,
+          signalArgs: [{ newMessageIds: ids }],
+        });
+      await signal(['a']);
+      await until(() => expect(calls).toHaveLength(1));
+      expect((await env.client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+      connected = true;
+      await signal(['b']);
+      await until(() => expect(calls).toHaveLength(2));
+      expect(calls[1]!.newMessageIds?.sort()).toEqual(['a', 'b']);
+      await env.client.workflow.getHandle(workflowId).terminate('test done');
+    });
+  });
+
   it('does not give an id carried through continue-as-new fresh rounds (issue 8 #11)', async () => {
     const calls: ReconcileFaxStatusesArgs[] = [];
     const reconcileFaxStatuses = async (args: ReconcileFaxStatusesArgs) => {

@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { FaxActivities } from '../../src/activities';
+import { CONNECTION_UNAVAILABLE } from '../../src/contracts/connection-failure';
 import type { RingCentralMessageStatus } from '../../src/domain/fax-status';
 
 type Step = { status: RingCentralMessageStatus; faxErrorCode?: string };
@@ -41,6 +43,13 @@ export interface FakeAccount {
   webhooksHealthy?: boolean;
   /** Runs while sendFax is in flight (e.g. a webhook's signal arrives before the message id is known). */
   duringSend?: (messageId: string) => Promise<void>;
+  /** Makes sendFax throw this instead of sending (e.g. the NeedsReview failure of an unresolvable cut-off send). */
+  sendThrows?: (attemptNo: number) => Error | undefined;
+  /**
+   * The job's RingCentral connection needs reconnecting while this returns false: sendFax and
+   * readFaxStatus fail with ConnectionUnavailable and checkConnection answers inactive.
+   */
+  connectionActive?: () => boolean;
 }
 
 export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHooks = {}) {
@@ -53,6 +62,17 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
   const observations: { status: string; source: string }[] = [];
   const scripts = new Map<string, Step[]>();
   let polls = 0;
+  const connectionChecks: string[] = [];
+  const unavailable = () =>
+    ApplicationFailure.create({
+      type: CONNECTION_UNAVAILABLE,
+      nonRetryable: true,
+      message: 'RingCentral connection c1 is needs-reconnect: RingCentral refused the refresh token',
+      details: [
+        { connectionId: 'c1', status: 'needs-reconnect', reason: 'RingCentral refused the refresh token' },
+      ],
+    });
+  const connectionDown = () => account.connectionActive !== undefined && !account.connectionActive();
 
   const activities: FaxActivities = {
     async prepareFaxJob(args) {
@@ -62,11 +82,14 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
       return { ok: true, recipient: args.to, documents: args.documents, pages: 1, totalBytes: 100 };
     },
     async sendFax(args) {
+      if (connectionDown()) throw unavailable();
       sends.push({
         attemptNo: args.attemptNo,
         ...(args.sendTime && { sendTime: args.sendTime }),
         ...(args.coverIndex !== undefined && { coverIndex: args.coverIndex }),
       });
+      const failure = account.sendThrows?.(args.attemptNo);
+      if (failure) throw failure;
       const messageId = `m${args.attemptNo}`;
       scripts.set(messageId, [
         ...(outcomes[sends.length - 1] ?? outcomes[outcomes.length - 1] ?? [{ status: 'Delivered' }]),
@@ -80,6 +103,7 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
       };
     },
     async readFaxStatus(args) {
+      if (connectionDown()) throw unavailable();
       polls++;
       const script = scripts.get(args.messageId)!;
       const step = script.length > 1 ? script.shift()! : script[0]!;
@@ -96,10 +120,17 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
       await hooks.beforeRecord?.(args.status);
       recorded.push({ status: args.status, ...(args.errorCode && { errorCode: args.errorCode }) });
     },
+    async checkConnection(args) {
+      connectionChecks.push(args.connectionId);
+      return { active: !connectionDown() };
+    },
     async ensureSubscription() {
       throw new Error('not used by FaxWorkflow');
     },
     async reconcileFaxStatuses() {
+      throw new Error('not used by FaxWorkflow');
+    },
+    async deliverWebhook() {
       throw new Error('not used by FaxWorkflow');
     },
     async cancelScheduledFax(args) {
@@ -108,5 +139,13 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
       return answer;
     },
   };
-  return { activities, sends, recorded, canceledMessages, observations, polls: () => polls };
+  return {
+    activities,
+    sends,
+    recorded,
+    canceledMessages,
+    observations,
+    connectionChecks,
+    polls: () => polls,
+  };
 }

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { sendTaskQueue } from '../../src/contracts/task-queues';
 import type { FaxWorkflowInput } from '../../src/contracts/workflow-types';
 import type { fakeActivities } from './fake-activities';
+import { HISTORIES_DIR } from '../support/test-stack';
 
 export const DOC = { sha256: 'a'.repeat(64), size: 100, filename: 'a.pdf', contentType: 'application/pdf' };
 
@@ -42,4 +47,10 @@ export function startFaxWorkflow(
     workflowId: `fax-${jobId}`,
     args: [{ jobId, to: '+12025550123', documents: [DOC], ...input }],
   });
+}
+
+/** Saves a finished workflow's history under test/histories/ when FAXFLOW_RECORD_HISTORIES=1. */
+export async function maybeRecordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.FAXFLOW_RECORD_HISTORIES !== '1') return;
+  await writeFile(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(await handle.fetchHistory()));
 }

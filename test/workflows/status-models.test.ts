@@ -6,7 +6,7 @@ import { installTemporalRuntime } from '../../src/workers/runtime';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { deliveryStatusSignal, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
-import { startFaxWorkflow, withFakeWorkers } from './fake-workers';
+import { maybeRecordHistory, startFaxWorkflow, withFakeWorkers } from './fake-workers';
 import { fakeActivities } from './fake-activities';
 
 /**
@@ -124,6 +124,7 @@ describe('FaxWorkflow with a status that arrives before its message id is known 
       expect(fake.observations).toEqual([{ status: 'Delivered', source: 'webhook' }]);
       const state = await handle.query(statusQuery);
       expect(at(state, 'Delivered') - at(state, 'Queued')).toBeLessThan(60_000);
+      await maybeRecordHistory(handle, 'early-status-signal-buffered');
     });
   });
 });

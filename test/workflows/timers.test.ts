@@ -1,18 +1,16 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTestServer } from '../../src/stack/temporal-binary';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
+import { ConnectionIdKey, FAX_SEARCH_ATTRIBUTES, TenantIdKey } from '../../src/contracts/search-attributes';
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
-import { HISTORIES_DIR } from '../support/test-stack';
-import { DOC, startFaxWorkflow, withFakeWorkers } from './fake-workers';
+import { DOC, maybeRecordHistory, startFaxWorkflow, withFakeWorkers } from './fake-workers';
 import { fakeActivities, gate } from './fake-activities';
 
 /**
@@ -48,12 +46,6 @@ function withWorkers<T>(
 
 function start(taskQueue: string, input: Partial<FaxWorkflowInput> = {}) {
   return startFaxWorkflow(env, taskQueue, input);
-}
-
-/** Saves a finished workflow's history under test/histories/ when FAXFLOW_RECORD_HISTORIES=1. */
-async function maybeRecordHistory(handle: WorkflowHandle, name: string): Promise<void> {
-  if (process.env.FAXFLOW_RECORD_HISTORIES !== '1') return;
-  await writeFile(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(await handle.fetchHistory()));
 }
 
 /** Waits until the workflow has completed a task after the cancel request: it has seen the cancel. */
@@ -227,6 +219,32 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       const description = await handle.describe();
       expect(description.runId).not.toBe(handle.firstExecutionRunId);
       expect(fake.sends).toHaveLength(1);
+      // The run that handed over (ends in ContinueAsNew) and the run that expired.
+      await maybeRecordHistory(
+        env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+        'continued-as-new-first-run',
+      );
+      await maybeRecordHistory(handle, 'expired-after-continue-as-new');
+    });
+  });
+
+  it('ends as NeedsReview, without a redial, when a cut-off send cannot be told apart', async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]], {
+      sendThrows: () =>
+        ApplicationFailure.nonRetryable(
+          'The send was cut off and RingCentral lists two faxes it could be; a person must decide.',
+          'NeedsReview',
+        ),
+    });
+    await withWorkers(fake, async (tq) => {
+      const handle = await start(tq);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'NeedsReview', errorCode: 'NEEDS_REVIEW', attempts: 1 });
+      expect(result.errorMessage).toContain('a person must decide');
+      expect(fake.sends).toHaveLength(1);
+      expect(fake.polls()).toBe(0);
+      expect(fake.recorded.at(-1)).toMatchObject({ status: 'NeedsReview', errorCode: 'NEEDS_REVIEW' });
+      await maybeRecordHistory(handle, 'needs-review');
     });
   });
 
@@ -237,6 +255,7 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       expect(((await handle.result()) as FaxWorkflowResult).status).toBe('SentUnconfirmed');
       const state = await handle.query(statusQuery);
       expect(at(state, 'SentUnconfirmed') - at(state, 'Sent')).toBeGreaterThanOrEqual(30 * 60_000);
+      await maybeRecordHistory(handle, 'sent-unconfirmed');
     });
   });
 
@@ -372,9 +391,34 @@ describe('FaxWorkflow timers (time-skipping)', () => {
         [`${broadcastId}~1`, 'Delivered'],
         [`${broadcastId}~2`, 'Delivered'],
       ]);
-      const child = await env.client.workflow.getHandle(`fax-${broadcastId}~1`).describe();
+      const child = await env.client.workflow.getHandle(faxWorkflowId(`${broadcastId}~1`)).describe();
       expect(child.status.name).toBe('COMPLETED');
-      await maybeRecordHistory(handle, 'broadcast-tilde-children');
+    });
+  });
+
+  it("scopes broadcast children's ids by the broadcast's tenant, with its tenant and connection", async () => {
+    const fake = fakeActivities([[{ status: 'Delivered' }]]);
+    await withWorkers(fake, async (tq) => {
+      const broadcastId = `inv-${randomUUID()}`;
+      const handle = await env.client.workflow.start('FaxBroadcastWorkflow', {
+        taskQueue: tq,
+        workflowId: `broadcast-acme-${broadcastId}`,
+        args: [
+          {
+            broadcastId,
+            tenantId: 'acme',
+            connectionId: 'conn-acme',
+            documents: [DOC],
+            recipients: [{ to: '+12025550123' }],
+          },
+        ],
+      });
+      await handle.result();
+      const child = await env.client.workflow.getHandle(`fax-acme-${broadcastId}~1`).describe();
+      expect(child.status.name).toBe('COMPLETED');
+      expect(child.typedSearchAttributes.get(TenantIdKey)).toBe('acme');
+      expect(child.typedSearchAttributes.get(ConnectionIdKey)).toBe('conn-acme');
+      await maybeRecordHistory(handle, 'broadcast-tenant-scoped-children');
     });
   });
 
@@ -400,6 +444,7 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       // Acted on the carried signal: no poll (the fake knows no message m1 and would fail it).
       expect(fake.polls()).toBe(0);
       expect(fake.observations).toEqual([{ status: 'Delivered', source: 'webhook' }]);
+      await maybeRecordHistory(handle, 'continued-run-acts-on-carried-signal');
     });
   });
 });

@@ -1,0 +1,76 @@
+import type { V1EventType, V1Fax } from '../../contracts/v1-api';
+import type { FaxFile } from './multipart';
+
+export interface SendFaxInput {
+  /** One number for a fax; several make a broadcast. */
+  to: string | string[];
+  files: FaxFile[];
+  coverPageText?: string;
+  coverPage?: string;
+  resolution?: 'High' | 'Low';
+  sendAt?: Date | string;
+  schedule?: 'faxflow' | 'ringcentral';
+  metadata?: Record<string, string>;
+  /** The same key with the same request returns the original answer (`replayed: true`). */
+  idempotencyKey?: string;
+}
+
+export interface SendFaxResult {
+  faxes: V1Fax[];
+  broadcastId: string | null;
+  /** The API answered from an earlier request with the same idempotency key. */
+  replayed: boolean;
+}
+
+export interface ListFaxesFilter {
+  status?: string;
+  recipient?: string;
+  createdFrom?: Date | string;
+  createdTo?: Date | string;
+  metadata?: Record<string, string>;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface WaitForFaxOptions {
+  timeoutMs?: number;
+  minIntervalMs?: number;
+  maxIntervalMs?: number;
+  signal?: AbortSignal;
+  onUpdate?: (fax: V1Fax) => void;
+}
+
+export interface CreateWebhookEndpointInput {
+  url: string;
+  events: V1EventType[];
+  description?: string;
+}
+
+export interface WebhookEndpoint {
+  object: 'webhook_endpoint';
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  status: 'enabled' | 'disabled';
+  disabledReason: string | null;
+  disabledAt: string | null;
+  failingSince: string | null;
+  previousSecretExpiresAt: string | null;
+  createdAt: string;
+}
+
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  secret: string;
+}
+
+export interface WebhookDeliveryLogEntry {
+  id: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  at: string;
+}

@@ -1,0 +1,202 @@
+import { sql } from 'kysely';
+import type { Db, WebhookDelivery, WebhookEndpoint } from './schema';
+
+/** How long a rotated-out secret still signs deliveries, so receivers can switch without a gap. */
+export const SECRET_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export interface NewWebhookEndpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  events: string[];
+  description?: string | null;
+  secret: string;
+}
+
+export async function insertWebhookEndpoint(db: Db, e: NewWebhookEndpoint): Promise<WebhookEndpoint> {
+  return db
+    .insertInto('webhook_endpoints')
+    .values({
+      id: e.id,
+      tenant_id: e.tenantId,
+      url: e.url,
+      events: e.events,
+      description: e.description ?? null,
+      secret: e.secret,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** A tenant's endpoint; another tenant's (or a deleted) endpoint is not found. */
+export async function findWebhookEndpoint(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<WebhookEndpoint | undefined> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** For delivery: by id alone (the workflow knows only the id); deleted endpoints included. */
+export async function findWebhookEndpointById(db: Db, id: string): Promise<WebhookEndpoint | undefined> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listWebhookEndpoints(db: Db, tenantId: string): Promise<WebhookEndpoint[]> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** The enabled endpoints of a tenant listening for an event type. */
+export async function listListeningEndpoints(
+  db: Db,
+  tenantId: string,
+  type: string,
+): Promise<WebhookEndpoint[]> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'enabled')
+    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`${type} = any(events)`)
+    .orderBy('id')
+    .execute();
+}
+
+export async function deleteWebhookEndpoint(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_endpoints')
+    .set({ deleted_at: new Date(), status: 'disabled', disabled_reason: 'deleted' })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** New secret now; the current one keeps signing (beside it) for the overlap. */
+export async function rotateWebhookSecret(
+  db: Db,
+  tenantId: string,
+  id: string,
+  newSecret: string,
+  overlapMs = SECRET_ROTATION_OVERLAP_MS,
+): Promise<WebhookEndpoint | undefined> {
+  return db
+    .updateTable('webhook_endpoints')
+    .set({
+      previous_secret: sql<string>`secret`,
+      previous_secret_expires_at: new Date(Date.now() + overlapMs),
+      secret: newSecret,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** The secrets a delivery is signed with now: the current one, and the previous one during its overlap. */
+export function signingSecrets(endpoint: WebhookEndpoint, now = new Date()): string[] {
+  const secrets = [endpoint.secret];
+  if (
+    endpoint.previous_secret &&
+    endpoint.previous_secret_expires_at &&
+    endpoint.previous_secret_expires_at > now
+  ) {
+    secrets.push(endpoint.previous_secret);
+  }
+  return secrets;
+}
+
+export async function recordWebhookDelivery(
+  db: Db,
+  d: {
+    endpointId: string;
+    eventId: string;
+    eventType: string;
+    attempt: number;
+    statusCode: number | null;
+    error: string | null;
+    durationMs: number;
+  },
+): Promise<void> {
+  await db
+    .insertInto('webhook_deliveries')
+    .values({
+      endpoint_id: d.endpointId,
+      event_id: d.eventId,
+      event_type: d.eventType,
+      attempt: d.attempt,
+      status_code: d.statusCode,
+      error: d.error,
+      duration_ms: d.durationMs,
+    })
+    .execute();
+}
+
+/** A success ends the endpoint's failure streak. */
+export async function clearEndpointFailures(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable('webhook_endpoints')
+    .set({ first_failure_at: null })
+    .where('id', '=', id)
+    .where('first_failure_at', 'is not', null)
+    .execute();
+}
+
+/**
+ * Notes a failed delivery. An endpoint that has failed without a single success for longer than
+ * `windowMs` is disabled with the reason; returns whether it is (now) disabled.
+ */
+export async function noteEndpointFailure(
+  db: Db,
+  id: string,
+  windowMs: number,
+  lastError: string,
+): Promise<{ disabled: boolean }> {
+  const row = await db
+    .updateTable('webhook_endpoints')
+    .set({ first_failure_at: sql<Date>`coalesce(first_failure_at, now())` })
+    .where('id', '=', id)
+    .returning(['first_failure_at', 'status'])
+    .executeTakeFirst();
+  if (!row) return { disabled: true };
+  if (row.status === 'disabled') return { disabled: true };
+  const since = row.first_failure_at ?? new Date();
+  if (Date.now() - since.getTime() < windowMs) return { disabled: false };
+  await db
+    .updateTable('webhook_endpoints')
+    .set({
+      status: 'disabled',
+      disabled_at: new Date(),
+      disabled_reason: `Every delivery failed since ${since.toISOString()} (${Math.round(windowMs / 1000)} s window); last error: ${lastError}`,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'enabled')
+    .execute();
+  return { disabled: true };
+}
+
+export async function listWebhookDeliveries(
+  db: Db,
+  endpointId: string,
+  opts: { limit: number; beforeId?: string },
+): Promise<WebhookDelivery[]> {
+  let q = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
+  if (opts.beforeId !== undefined) q = q.where('id', '<', opts.beforeId);
+  return q.orderBy('id', 'desc').limit(opts.limit).execute();
+}

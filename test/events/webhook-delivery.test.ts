@@ -1,0 +1,347 @@
+import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createDeliverWebhook } from '../../src/activities/deliver-webhook';
+import type { V1EventEnvelope, V1Fax } from '../../src/contracts/v1-api';
+import { webhookDeliveryWorkflowId } from '../../src/contracts/webhook-delivery';
+import { insertFaxJob, updateFaxJobStatus, type FaxJobStatusChange } from '../../src/db/fax-jobs';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { createTenant } from '../../src/db/tenants';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../../src/events/dispatcher';
+import {
+  webhookEndpointRoutes,
+  type V1WebhookDelivery,
+  type V1WebhookEndpoint,
+  type V1WebhookEndpointWithSecret,
+} from '../../src/events/webhook-endpoints-routes';
+import { installTemporalRuntime } from '../../src/workers/runtime';
+import { makeActivityDeps, testDatabase } from '../support/database';
+
+/**
+ * Signed event webhooks end to end: the outbox written by real status changes in Postgres, the
+ * dispatcher, WebhookDeliveryWorkflow on the run's Temporal dev server, and a receiver over
+ * loopback that verifies every delivery with standardwebhooks and drops or delays some.
+ */
+
+interface Received {
+  event: V1EventEnvelope;
+  verifiedWith: string[];
+}
+
+/** A receiver that verifies signatures against the given secrets and answers per `behave`. */
+async function startReceiver(
+  secrets: () => string[],
+  behave: (event: V1EventEnvelope, nth: number) => { status: number; delayMs?: number },
+) {
+  const accepted: Received[] = [];
+  const unverified: string[] = [];
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const nth = ++requests;
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = {
+        'webhook-id': String(req.headers['webhook-id']),
+        'webhook-timestamp': String(req.headers['webhook-timestamp']),
+        'webhook-signature': String(req.headers['webhook-signature']),
+      };
+      const verifiedWith = secrets().filter((s) => {
+        try {
+          new Webhook(s).verify(body, headers);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const event = JSON.parse(body) as V1EventEnvelope;
+      if (verifiedWith.length === 0) {
+        unverified.push(event.id);
+        res.writeHead(400).end();
+        return;
+      }
+      const { status, delayMs } = behave(event, nth);
+      setTimeout(() => {
+        if (status >= 200 && status < 300) accepted.push({ event, verifiedWith });
+        res.writeHead(status).end();
+      }, delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    accepted,
+    unverified,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+let database: DatabaseHandle;
+let worker: Worker;
+let running: Promise<void>;
+let client: Client;
+let connection: Connection;
+let taskQueue: string;
+
+beforeAll(async () => {
+  installTemporalRuntime('WARN');
+  database = testDatabase();
+  const { deps } = await makeActivityDeps(database);
+  taskQueue = `events-${randomUUID()}`;
+  worker = await Worker.create({
+    connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
+    taskQueue,
+    workflowBundle: { code: inject('workflowCode') },
+    activities: { deliverWebhook: createDeliverWebhook(deps) },
+  });
+  running = worker.run();
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await connection?.close();
+  await database?.close();
+});
+
+/** The plugin behind a fake auth hook that sets `request.tenant` as the /v1 auth does. */
+async function apiFor(tenantId: string): Promise<FastifyInstance> {
+  const app = Fastify();
+  app.addHook('onRequest', async (request) => {
+    (request as unknown as { tenant: { id: string; apiKeyId: string } }).tenant = {
+      id: tenantId,
+      apiKeyId: 'k1',
+    };
+  });
+  await app.register(webhookEndpointRoutes, { db: database.db });
+  return app;
+}
+
+async function newTenant(): Promise<string> {
+  const id = `t-${randomUUID().slice(0, 8)}`;
+  await createTenant(database.db, { id, name: id });
+  return id;
+}
+
+async function newJob(tenantId: string): Promise<string> {
+  const id = `job-${randomUUID().slice(0, 8)}`;
+  await insertFaxJob(database.db, {
+    id: faxWorkflowId(id, tenantId),
+    job_key: id,
+    workflow_id: faxWorkflowId(id, tenantId),
+    tenant_id: tenantId,
+    credential_key: null,
+    recipient: '+14155550100',
+    documents: JSON.stringify([
+      { sha256: 'a'.repeat(64), size: 10, filename: 'a.pdf', contentType: 'application/pdf' },
+    ]),
+    sha256: 'b'.repeat(64),
+    size_bytes: 10,
+    pages: 1,
+    status: 'Accepted',
+    message_id: null,
+    send_at: null,
+    error_code: null,
+    error_message: null,
+    completed_at: null,
+  });
+  return id;
+}
+
+async function createEndpoint(app: FastifyInstance, url: string, events?: string[]) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/webhook-endpoints',
+    payload: {
+      url,
+      events: events ?? ['fax.queued', 'fax.sent', 'fax.delivered', 'fax.failed', 'fax.rejected'],
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<V1WebhookEndpointWithSecret>();
+}
+
+function dispatcher(policy: Parameters<typeof startWebhookDispatcher>[0]['policy']): WebhookDispatcher {
+  return startWebhookDispatcher({
+    db: database.db,
+    client,
+    taskQueue,
+    logger: pino({ level: 'silent' }),
+    policy: { idleMs: 2_000, ...policy },
+    intervalMs: 100,
+  });
+}
+
+describe('signed event webhooks', () => {
+  it('delivers every event, verified and in order per job, through drops and delays', async () => {
+    const tenant = await newTenant();
+    const app = await apiFor(tenant);
+    let secret = '';
+    const tries = new Map<string, number>();
+    const receiver = await startReceiver(
+      () => [secret],
+      (event) => {
+        const n = (tries.get(event.id) ?? 0) + 1;
+        tries.set(event.id, n);
+        const h = parseInt(event.id.slice(-2), 16);
+        if (n === 1 && h % 3 === 0) return { status: 503 }; // dropped once
+        if (n <= 2 && h % 5 === 1) return { status: 500 }; // dropped twice
+        if (h % 4 === 2) return { status: 200, delayMs: 150 + (h % 7) * 40 }; // slow
+        return { status: 204 };
+      },
+    );
+    const endpoint = await createEndpoint(app, receiver.url);
+    secret = endpoint.secret;
+    expect(secret).toMatch(/^whsec_/);
+
+    // Six jobs, their changes interleaved; repeated statuses raise nothing.
+    const scripts: [FaxJobStatusChange['status'], boolean?][][] = [
+      [['Sending'], ['Queued'], ['Sent'], ['Delivered']],
+      [['Queued'], ['Queued'], ['Sent', true]],
+      [['Queued'], ['WaitingToRedial'], ['Sending'], ['Queued'], ['Failed']],
+      [['Rejected']],
+      [['Queued'], ['Sent'], ['SentUnconfirmed']],
+      [['Scheduled'], ['Queued'], ['Sent'], ['Delivered']],
+    ];
+    const expected: string[][] = [
+      ['fax.queued', 'fax.sent', 'fax.delivered'],
+      ['fax.queued', 'fax.sent', 'fax.delivered'],
+      ['fax.queued', 'fax.queued', 'fax.failed'],
+      ['fax.rejected'],
+      ['fax.queued', 'fax.sent', 'fax.delivered'],
+      ['fax.queued', 'fax.sent', 'fax.delivered'],
+    ];
+    const jobs = await Promise.all(scripts.map(() => newJob(tenant)));
+    const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 400, failureWindowMs: 60_000 });
+    try {
+      for (let step = 0; step < 5; step++) {
+        await Promise.all(
+          scripts.map(async (script, i) => {
+            const change = script[step];
+            if (change)
+              await updateFaxJobStatus(database.db, faxWorkflowId(jobs[i]!, tenant), {
+                status: change[0],
+                final: change[1],
+              });
+          }),
+        );
+      }
+      const total = expected.flat().length;
+      await vi.waitFor(() => expect(receiver.accepted.length).toBeGreaterThanOrEqual(total), {
+        timeout: 45_000,
+        interval: 100,
+      });
+      expect(receiver.unverified).toEqual([]);
+      jobs.forEach((jobId, i) => {
+        const got = receiver.accepted
+          .filter((r) => (r.event.data as V1Fax).id === jobId)
+          .map((r) => r.event.type);
+        expect(got, `job ${i}`).toEqual(expected[i]);
+      });
+      // The envelope carries the job as the change left it.
+      const delivered = receiver.accepted.find((r) => r.event.type === 'fax.delivered')!.event;
+      expect(delivered.tenantId).toBe(tenant);
+      expect((delivered.data as V1Fax).final).toBe(true);
+      expect((delivered.data as V1Fax).documents[0]!.sha256).toBe('a'.repeat(64));
+
+      // Some were dropped and retried; every attempt is in the endpoint's log.
+      const res = await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}/deliveries?limit=100` });
+      const log = res.json<{ data: V1WebhookDelivery[] }>().data;
+      expect(log.length).toBe(receiver.requests());
+      expect(log.some((l) => l.statusCode === 503 && l.attempt === 1)).toBe(true);
+      expect(log.some((l) => l.statusCode === 500 && l.attempt === 2)).toBe(true);
+      expect(log.filter((l) => l.error === null).length).toBe(total);
+      const status = (
+        await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` })
+      ).json<V1WebhookEndpoint>();
+      expect(status).toMatchObject({ status: 'enabled', failingSince: null });
+      expect(JSON.stringify(status)).not.toContain('whsec_');
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+  });
+
+  it('disables an endpoint that fails for the whole window, with the reason', async () => {
+    const tenant = await newTenant();
+    const app = await apiFor(tenant);
+    const receiver = await startReceiver(
+      () => [],
+      () => ({ status: 500 }),
+    );
+    const endpoint = await createEndpoint(app, receiver.url);
+    const job = await newJob(tenant);
+    const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 1_500 });
+    try {
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Queued' });
+      await vi.waitFor(
+        async () => {
+          const res = await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` });
+          expect(res.json<V1WebhookEndpoint>().status).toBe('disabled');
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      const row = (
+        await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` })
+      ).json<V1WebhookEndpoint>();
+      expect(row.disabledReason).toMatch(/Every delivery failed since .* last error: HTTP 400/);
+      const attemptsBefore = receiver.requests();
+      expect(attemptsBefore).toBeGreaterThanOrEqual(3);
+      // Disabled means no more attempts, and no new events for it.
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Failed' });
+      const n = await database.db
+        .selectFrom('webhook_events')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('job_id', '=', job)
+        .executeTakeFirstOrThrow();
+      expect(Number(n.n)).toBe(1);
+      const wf = client.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id, job));
+      await expect(wf.result()).resolves.toMatchObject({ delivered: 0, abandoned: 1 });
+      expect(receiver.requests()).toBe(attemptsBefore);
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+  });
+
+  it('signs with both secrets for a day after rotation', async () => {
+    const tenant = await newTenant();
+    const app = await apiFor(tenant);
+    let secrets: string[] = [];
+    const receiver = await startReceiver(
+      () => secrets,
+      () => ({ status: 200 }),
+    );
+    const endpoint = await createEndpoint(app, receiver.url, ['fax.queued']);
+    const rotated = (
+      await app.inject({ method: 'POST', url: `/v1/webhook-endpoints/${endpoint.id}/rotate-secret` })
+    ).json<V1WebhookEndpointWithSecret>();
+    expect(rotated.secret).not.toBe(endpoint.secret);
+    const overlapH = (Date.parse(rotated.previousSecretExpiresAt!) - Date.now()) / 3_600_000;
+    expect(overlapH).toBeGreaterThan(23.9);
+    expect(overlapH).toBeLessThanOrEqual(24);
+    secrets = [endpoint.secret, rotated.secret];
+    const job = await newJob(tenant);
+    const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 60_000 });
+    try {
+      await updateFaxJobStatus(database.db, faxWorkflowId(job, tenant), { status: 'Queued' });
+      await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
+      // A receiver still on the old secret and one already on the new one both verify it.
+      expect(receiver.accepted[0]!.verifiedWith).toEqual([endpoint.secret, rotated.secret]);
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { createTenant } from '../../src/db/tenants';
+import {
+  webhookEndpointRoutes,
+  type V1WebhookEndpointWithSecret,
+} from '../../src/events/webhook-endpoints-routes';
+import { testDatabase } from '../support/database';
+
+let database: DatabaseHandle;
+let tenantA: string;
+let tenantB: string;
+beforeAll(async () => {
+  database = testDatabase();
+  tenantA = `a-${randomUUID().slice(0, 8)}`;
+  tenantB = `b-${randomUUID().slice(0, 8)}`;
+  await createTenant(database.db, { id: tenantA, name: 'A' });
+  await createTenant(database.db, { id: tenantB, name: 'B' });
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+/** The plugin behind a fake auth hook: `x-test-tenant` names the tenant, none means no auth ran. */
+async function app(): Promise<FastifyInstance> {
+  const a = Fastify();
+  a.addHook('onRequest', async (request) => {
+    const t = request.headers['x-test-tenant'];
+    if (typeof t === 'string') (request as unknown as { tenant: unknown }).tenant = { id: t, apiKeyId: 'k' };
+  });
+  await a.register(webhookEndpointRoutes, { db: database.db, maxEndpointsPerTenant: 3 });
+  return a;
+}
+
+describe('/v1/webhook-endpoints', () => {
+  const good = { url: 'https://hooks.example.com/faxflow', events: ['fax.delivered'] };
+  const cases: [string, unknown, RegExp][] = [
+    ['no url', { events: ['fax.sent'] }, /url/],
+    ['url not a string', { url: 7, events: ['fax.sent'] }, /url/],
+    ['relative url', { url: '/hooks', events: ['fax.sent'] }, /absolute URL/],
+    ['plain http to a remote host', { url: 'http://hooks.example.com/x', events: ['fax.sent'] }, /https/],
+    ['ftp', { url: 'ftp://hooks.example.com/x', events: ['fax.sent'] }, /https/],
+    [
+      'credentials in the url',
+      { url: 'https://u:p@hooks.example.com/x', events: ['fax.sent'] },
+      /credentials/,
+    ],
+    ['url too long', { url: `https://h.example.com/${'x'.repeat(2100)}`, events: ['fax.sent'] }, /2048/],
+    ['no events', { url: good.url }, /events/],
+    ['empty events', { url: good.url, events: [] }, /at least one/],
+    ['unknown event', { url: good.url, events: ['fax.exploded'] }, /events\.0/],
+    ['event twice', { url: good.url, events: ['fax.sent', 'fax.sent'] }, /twice/],
+    ['unknown field', { ...good, secret: 'mine' }, /secret|Unrecognized/i],
+    ['description too long', { ...good, description: 'd'.repeat(201) }, /description/],
+    ['not an object', ['x'], /object|expected/i],
+  ];
+  it.each(cases)(
+    'rejects %s with 400 VALIDATION_FAILED and stores nothing',
+    async (_name, payload, message) => {
+      const a = await app();
+      const before = await a.inject({ url: '/v1/webhook-endpoints', headers: { 'x-test-tenant': tenantB } });
+      const res = await a.inject({
+        method: 'POST',
+        url: '/v1/webhook-endpoints',
+        headers: { 'x-test-tenant': tenantB },
+        payload: payload as object,
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      const body = res.json<{ error: { code: string; message: string } }>();
+      expect(body.error.code).toBe('VALIDATION_FAILED');
+      expect(body.error.message).toMatch(message);
+      const after = await a.inject({ url: '/v1/webhook-endpoints', headers: { 'x-test-tenant': tenantB } });
+      expect(after.json()).toEqual(before.json());
+    },
+  );
+
+  it('shows the secret once, isolates tenants and caps the count', async () => {
+    const a = await app();
+    const h = { 'x-test-tenant': tenantA };
+    const created = await a.inject({
+      method: 'POST',
+      url: '/v1/webhook-endpoints',
+      headers: h,
+      payload: good,
+    });
+    expect(created.statusCode).toBe(201);
+    const ep = created.json<V1WebhookEndpointWithSecret>();
+    expect(ep.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+    const listed = await a.inject({ url: '/v1/webhook-endpoints', headers: h });
+    expect(listed.json().data).toHaveLength(1);
+    expect(listed.body).not.toContain(ep.secret);
+    expect((await a.inject({ url: `/v1/webhook-endpoints/${ep.id}`, headers: h })).body).not.toContain(
+      'whsec_',
+    );
+
+    // Another tenant: 404 on every route, exactly like an id that does not exist.
+    const other = { 'x-test-tenant': tenantB };
+    for (const [method, url] of [
+      ['GET', `/v1/webhook-endpoints/${ep.id}`],
+      ['DELETE', `/v1/webhook-endpoints/${ep.id}`],
+      ['POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`],
+      ['GET', `/v1/webhook-endpoints/${ep.id}/deliveries`],
+      ['GET', `/v1/webhook-endpoints/we_${'0'.repeat(24)}`],
+      ['GET', `/v1/webhook-endpoints/nonsense`],
+    ] as const) {
+      const res = await a.inject({ method, url, headers: other });
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+      expect(res.json().error.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+    }
+    expect((await a.inject({ url: '/v1/webhook-endpoints' })).statusCode).toBe(401);
+
+    for (let i = 0; i < 2; i++) {
+      expect(
+        (await a.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: h, payload: good }))
+          .statusCode,
+      ).toBe(201);
+    }
+    const over = await a.inject({ method: 'POST', url: '/v1/webhook-endpoints', headers: h, payload: good });
+    expect(over.statusCode).toBe(409);
+    expect(over.json().error.code).toBe('WEBHOOK_ENDPOINT_LIMIT');
+
+    expect(
+      (await a.inject({ method: 'DELETE', url: `/v1/webhook-endpoints/${ep.id}`, headers: h })).statusCode,
+    ).toBe(204);
+    expect((await a.inject({ url: `/v1/webhook-endpoints/${ep.id}`, headers: h })).statusCode).toBe(404);
+    expect((await a.inject({ url: '/v1/webhook-endpoints', headers: h })).json().data).toHaveLength(2);
+  });
+});
