@@ -181,6 +181,7 @@ export function connectionClient(pool: RingCentralConnectionPool, connectionId: 
     getSubscription: async (...args) => (await client()).getSubscription(...args),
     renewSubscription: async (...args) => (await client()).renewSubscription(...args),
     deleteSubscription: async (...args) => (await client()).deleteSubscription(...args),
+    listSubscriptions: async () => (await client()).listSubscriptions(),
     // The pool owns the clients; Dependencies.close closes it.
     close: async () => undefined,
   };
