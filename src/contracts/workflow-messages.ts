@@ -8,6 +8,7 @@ import type {
   SubscriptionWorkflowState,
   FaxWorkflowState,
   RescheduleFaxResult,
+  WebhooksDownSignal,
 } from './workflow-types';
 
 /** A RingCentral status for this job's current message, pushed by the webhook reconciler. */
@@ -15,6 +16,12 @@ export const deliveryStatusSignal = defineSignal<[DeliveryStatusSignal]>('delive
 
 /** The job's RingCentral connection works again (notifyConnectionRestored): stop waiting for it. */
 export const connectionRestoredSignal = defineSignal<[ConnectionRestoredSignal]>('connectionRestored');
+
+/**
+ * The job's connection's status webhooks stopped (notifyWebhooksDown): a job waiting for a status
+ * webhook polls at once and keeps polling at the normal rate until a poll finds them healthy again.
+ */
+export const webhooksDownSignal = defineSignal<[WebhooksDownSignal]>('webhooksDown');
 
 /** The whole timeline so far and the next planned action. */
 export const statusQuery = defineQuery<FaxWorkflowState>('status');

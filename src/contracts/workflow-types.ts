@@ -216,6 +216,13 @@ export interface ConnectionRestoredSignal {
   connectionId: string;
 }
 
+/** The connection's status webhooks stopped (its subscription vanished, or faxes went unannounced). */
+export interface WebhooksDownSignal {
+  connectionId: string;
+  /** Why, in one phrase (e.g. "the subscription is Suspended"). */
+  reason: string;
+}
+
 export interface FaxesChangedSignal {
   newMessageIds?: string[];
 }

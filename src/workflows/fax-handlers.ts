@@ -5,6 +5,7 @@ import {
   deliveryStatusSignal,
   rescheduleUpdate,
   statusQuery,
+  webhooksDownSignal,
 } from '../contracts/workflow-messages';
 import type { CancelFaxResult, RescheduleFaxResult } from '../contracts/workflow-types';
 import { isForwardMove } from '../domain/fax-status';
@@ -31,6 +32,14 @@ export function installFaxHandlers(run: FaxRun): void {
   setHandler(connectionRestoredSignal, (signal) => {
     const own = run.input.connectionId;
     if (own === undefined || signal.connectionId === own) run.connectionRestored = true;
+  });
+
+  // No webhook is coming for this connection: stop trusting them and let the status wait poll now.
+  setHandler(webhooksDownSignal, (signal) => {
+    const own = run.input.connectionId;
+    if (own !== undefined && signal.connectionId !== own) return;
+    run.webhooksHealthy = false;
+    run.webhooksDown = true;
   });
 
   setHandler(

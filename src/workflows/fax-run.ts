@@ -53,6 +53,8 @@ export interface FaxRun {
   rescheduled: boolean;
   /** A `connectionRestored` signal arrived since the job began waiting for its connection. */
   connectionRestored: boolean;
+  /** A `webhooksDown` signal arrived and the status wait has not polled since: poll at once. */
+  webhooksDown: boolean;
   cancelling: Promise<CancelFaxResult> | undefined;
   /** Why the input's `sendAt` is unusable (a start from the Temporal UI skips the client's checks). */
   sendAtProblem: string | undefined;
@@ -98,6 +100,7 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     cancelRequested: false,
     rescheduled: false,
     connectionRestored: false,
+    webhooksDown: false,
     cancelling: undefined,
     sendAtProblem: problem,
   };

@@ -88,12 +88,15 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
     const woken =
       wait > 0 &&
       (await condition(
-        () => run.pendingSignal !== undefined || run.cancelRequested || run.rescheduled,
+        () => run.pendingSignal !== undefined || run.cancelRequested || run.rescheduled || run.webhooksDown,
         wait,
         {
           summary: 'wait for a status webhook, then poll',
         },
       ));
+    // Woken by `webhooksDown` (only ever set by that signal, so older histories never see it): the
+    // poll below runs now; its answer says whether webhooks count as healthy again.
+    run.webhooksDown = false;
     if (run.cancelRequested || run.rescheduled) continue;
 
     const message = {

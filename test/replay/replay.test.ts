@@ -52,6 +52,8 @@ describe('workflow replay', () => {
         'sent-unconfirmed.json',
         'early-status-signal-buffered.json',
         'needs-review.json',
+        // Issue 8 #9d: a webhooksDown signal wakes the status wait to poll at once
+        'webhooks-down-polls-at-once.json',
         // Issue 12: a job's event stream to one endpoint, with dropped deliveries retried
         // (test/events/webhook-delivery.test.ts); a broadcast ending with broadcast.completed.
         'webhook-delivery-retried.json',
