@@ -14,6 +14,7 @@ import type { RingCentralClient, Subscription } from '../ringcentral/types';
 import { connectionKey, ringCentralFor } from './connection';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
+import { tellJobsWebhooksDown } from './webhook-health';
 
 export interface EnsureSubscriptionArgs {
   /** The connection the workflow keeps a subscription for (absent: the worker's own credential). */
@@ -101,6 +102,7 @@ export function createEnsureSubscription(deps: ActivityDeps) {
   ): Promise<EnsureSubscriptionResult> {
     const credentialKey = connectionKey(deps, args.credentialKey);
     const taskQueue = Context.current().info.taskQueue;
+    let gone: string | undefined;
     try {
       let reason: string | undefined;
       if (args.subscriptionId) {
@@ -108,7 +110,8 @@ export function createEnsureSubscription(deps: ActivityDeps) {
         const knownAddress = await findSubscriptionAddress(db, args.subscriptionId);
         if (current?.status === 'Active' && knownAddress === args.address) {
           const left = Date.parse(current.expirationTime) - Date.now();
-          const live = left < args.renewBeforeMs ? await ringcentral.renewSubscription(current.id) : current;
+          const live =
+            left < args.renewBeforeMs ? await renew(ringcentral, current.id, credentialKey) : current;
           await updateSubscriptionExpiry(db, live.id, {
             status: live.status,
             expiresAt: new Date(live.expirationTime),
@@ -121,6 +124,9 @@ export function createEnsureSubscription(deps: ActivityDeps) {
           : current.status !== 'Active'
             ? `the subscription is ${current.status}`
             : 'the receiver address changed';
+        // Its open jobs sleep until a webhook that will not come: tell them once the replacement
+        // exists (or its creation failed), so their poll misses nothing in between (issue 8 #9d).
+        gone = reason;
         if (current) await ringcentral.deleteSubscription(current.id);
         await markSubscriptionStatus(
           db,
@@ -159,6 +165,23 @@ export function createEnsureSubscription(deps: ActivityDeps) {
       return { ...result(created, args.subscriptionId ? 'recreated' : 'created'), ...(reason && { reason }) };
     } catch (err) {
       throw toApplicationFailure(err);
+    } finally {
+      if (gone) tellJobsWebhooksDown(deps, credentialKey, gone);
+    }
+  }
+
+  /** A failed renewal (not a rate limit) may mean the subscription is gone: its jobs poll now. */
+  async function renew(
+    ringcentral: RingCentralClient,
+    subscriptionId: string,
+    credentialKey: string,
+  ): Promise<Subscription> {
+    try {
+      return await ringcentral.renewSubscription(subscriptionId);
+    } catch (err) {
+      if (!(err instanceof RingCentralApiError && err.isRateLimited))
+        tellJobsWebhooksDown(deps, credentialKey, 'renewing the subscription failed');
+      throw err;
     }
   }
 }

@@ -2,12 +2,16 @@ import { Context } from '@temporalio/activity';
 import { subscriptionWorkflowId } from '../contracts/workflow-ids';
 import { subscriptionCheckSignal } from '../contracts/workflow-messages';
 import { webhookHealth, SILENT_REASON } from '../db/webhook-health';
+import { notifyWebhooksDown } from '../webhooks/webhooks-down';
 import type { ActivityDeps } from './deps';
 
 const DEFAULT_WINDOW_MS = 10 * 60_000;
 /** At most one "check now" per credential and process this often: the check is a RingCentral GET. */
 const CHECK_REQUEST_EVERY_MS = 60_000;
 const lastCheckRequest = new Map<string, number>();
+/** At most one `webhooksDown` round per connection and process this often: one poll per open job. */
+const TELL_JOBS_EVERY_MS = 5 * 60_000;
+const lastToldJobs = new Map<string, number>();
 
 /**
  * Whether this credential's status webhooks are flowing (see db/webhook-health.ts). When a sent fax
@@ -18,8 +22,36 @@ export async function healthy(deps: ActivityDeps, connection: string = deps.cred
   const h = await webhookHealth(deps.db, connection, {
     withinMs: deps.webhookHealthWindowMs ?? DEFAULT_WINDOW_MS,
   });
-  if (!h.healthy && h.reason === SILENT_REASON) requestSubscriptionCheck(deps, connection);
+  if (!h.healthy && h.reason === SILENT_REASON) {
+    requestSubscriptionCheck(deps, connection);
+    tellJobsWebhooksDown(deps, connection, h.reason);
+  }
   return h.healthy;
+}
+
+/**
+ * Signals `webhooksDown` to every open job of the connection, in the background, from inside an
+ * activity (its worker's Temporal client): those sleeping until a webhook that will not come poll
+ * at once (issue 8 #9d). Throttled per connection; failures are logged, never thrown.
+ */
+export function tellJobsWebhooksDown(deps: ActivityDeps, connection: string, reason: string): void {
+  const now = Date.now();
+  if (now - (lastToldJobs.get(connection) ?? -Infinity) < TELL_JOBS_EVERY_MS) return;
+  lastToldJobs.set(connection, now);
+  try {
+    const client = Context.current().client;
+    notifyWebhooksDown(client, deps.db, connection, reason).then(
+      (told) => deps.logger.warn({ connection, reason, told }, 'webhooks down: told open jobs to poll now'),
+      (err: unknown) => {
+        // Let the next check try again instead of waiting out the throttle.
+        lastToldJobs.delete(connection);
+        deps.logger.warn({ err, connection }, 'telling open jobs that webhooks are down failed');
+      },
+    );
+  } catch (err) {
+    lastToldJobs.delete(connection);
+    deps.logger.debug({ err }, 'no Temporal client to tell open jobs that webhooks are down');
+  }
 }
 
 function requestSubscriptionCheck(deps: ActivityDeps, connection: string): void {

@@ -97,11 +97,11 @@ describe('webhook health', () => {
 });
 
 describe('the health activity', () => {
-  it('asks the subscription keeper to check at once when a sent fax went unannounced (issue 8 #9d)', async () => {
+  it('asks the subscription keeper to check at once and wakes the open jobs when a sent fax went unannounced (issue 8 #9d)', async () => {
     const { deps } = await makeActivityDeps(database);
     const sub = await subscription(deps.credentialKey, 3600);
     await notification(sub, 300, true);
-    await sentFax(deps.credentialKey, 180);
+    const job = await inFlightJob(database.db, deps.credentialKey, 180);
     const signalled: string[] = [];
     const client = {
       withAbortSignal: <R>(_s: AbortSignal, fn: () => Promise<R>) => fn(),
@@ -115,6 +115,11 @@ describe('the health activity', () => {
     } as unknown as Client;
     const result = await new MockActivityEnvironment({}, { client }).run(healthy, deps);
     expect(result).toBe(false);
-    await vi.waitFor(() => expect(signalled).toEqual([`ringcentral-subscription-${deps.credentialKey}`]));
+    // ... and tells the connection's open jobs to poll at once (webhooksDown).
+    await vi.waitFor(() =>
+      expect([...signalled].sort()).toEqual(
+        [`ringcentral-subscription-${deps.credentialKey}`, job.workflowId].sort(),
+      ),
+    );
   });
 });
