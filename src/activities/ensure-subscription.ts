@@ -102,7 +102,7 @@ export function createEnsureSubscription(deps: ActivityDeps) {
   ): Promise<EnsureSubscriptionResult> {
     const credentialKey = connectionKey(deps, args.credentialKey);
     const taskQueue = Context.current().info.taskQueue;
-    let gone: string | undefined;
+    let gone: { reason: string; subscriptionId: string } | undefined;
     try {
       let reason: string | undefined;
       if (args.subscriptionId) {
@@ -126,7 +126,7 @@ export function createEnsureSubscription(deps: ActivityDeps) {
             : 'the receiver address changed';
         // Its open jobs sleep until a webhook that will not come: tell them once the replacement
         // exists (or its creation failed), so their poll misses nothing in between (issue 8 #9d).
-        gone = reason;
+        gone = { reason, subscriptionId: args.subscriptionId };
         if (current) await ringcentral.deleteSubscription(current.id);
         await markSubscriptionStatus(
           db,
@@ -166,7 +166,8 @@ export function createEnsureSubscription(deps: ActivityDeps) {
     } catch (err) {
       throw toApplicationFailure(err);
     } finally {
-      if (gone) tellJobsWebhooksDown(deps, credentialKey, gone);
+      // Once per lost subscription, however often this check is retried.
+      if (gone) tellJobsWebhooksDown(deps, credentialKey, gone.reason, `lost ${gone.subscriptionId}`);
     }
   }
 
@@ -180,7 +181,12 @@ export function createEnsureSubscription(deps: ActivityDeps) {
       return await ringcentral.renewSubscription(subscriptionId);
     } catch (err) {
       if (!(err instanceof RingCentralApiError && err.isRateLimited))
-        tellJobsWebhooksDown(deps, credentialKey, 'renewing the subscription failed');
+        tellJobsWebhooksDown(
+          deps,
+          credentialKey,
+          'renewing the subscription failed',
+          `renew ${subscriptionId}`,
+        );
       throw err;
     }
   }

@@ -9,7 +9,7 @@ const DEFAULT_WINDOW_MS = 10 * 60_000;
 /** At most one "check now" per credential and process this often: the check is a RingCentral GET. */
 const CHECK_REQUEST_EVERY_MS = 60_000;
 const lastCheckRequest = new Map<string, number>();
-/** At most one `webhooksDown` round per connection and process this often: one poll per open job. */
+/** At most one `webhooksDown` round per event and process this often: one poll per open job. */
 const TELL_JOBS_EVERY_MS = 5 * 60_000;
 const lastToldJobs = new Map<string, number>();
 
@@ -32,24 +32,33 @@ export async function healthy(deps: ActivityDeps, connection: string = deps.cred
 /**
  * Signals `webhooksDown` to every open job of the connection, in the background, from inside an
  * activity (its worker's Temporal client): those sleeping until a webhook that will not come poll
- * at once (issue 8 #9d). Throttled per connection; failures are logged, never thrown.
+ * at once (issue 8 #9d). At most one round per `event` (default: the connection) and process every
+ * 5 min, so activity retries and repeated checks of one loss do not make the jobs poll again and
+ * again; failures are logged, never thrown.
  */
-export function tellJobsWebhooksDown(deps: ActivityDeps, connection: string, reason: string): void {
+export function tellJobsWebhooksDown(
+  deps: ActivityDeps,
+  connection: string,
+  reason: string,
+  event: string = connection,
+): void {
   const now = Date.now();
-  if (now - (lastToldJobs.get(connection) ?? -Infinity) < TELL_JOBS_EVERY_MS) return;
-  lastToldJobs.set(connection, now);
+  const key = `${connection}\n${event}`;
+  if (now - (lastToldJobs.get(key) ?? -Infinity) < TELL_JOBS_EVERY_MS) return;
+  if (lastToldJobs.size >= 1_000) lastToldJobs.clear();
+  lastToldJobs.set(key, now);
   try {
     const client = Context.current().client;
     notifyWebhooksDown(client, deps.db, connection, reason).then(
       (told) => deps.logger.warn({ connection, reason, told }, 'webhooks down: told open jobs to poll now'),
       (err: unknown) => {
         // Let the next check try again instead of waiting out the throttle.
-        lastToldJobs.delete(connection);
+        lastToldJobs.delete(key);
         deps.logger.warn({ err, connection }, 'telling open jobs that webhooks are down failed');
       },
     );
   } catch (err) {
-    lastToldJobs.delete(connection);
+    lastToldJobs.delete(key);
     deps.logger.debug({ err }, 'no Temporal client to tell open jobs that webhooks are down');
   }
 }

@@ -3,7 +3,11 @@ import { listFaxEvents } from '../../src/db/fax-events';
 import pino from 'pino';
 import { faxWorkflowId, reconcileWorkflowId } from '../../src/contracts/workflow-ids';
 import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
-import { subscriptionCheckSignal, subscriptionStateQuery } from '../../src/contracts/workflow-messages';
+import {
+  statusQuery,
+  subscriptionCheckSignal,
+  subscriptionStateQuery,
+} from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowResult, SubscriptionWorkflowState } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
@@ -213,5 +217,67 @@ describe('a subscription that vanishes (issue 8 #9d, #6)', () => {
     expect((await faxByWebhook('+12025550179')).result.status).toBe(OUTCOME.success);
     await stack.maybeRecordHistory(stack.subscriptionWorkflowId!, 'subscription-vanished-recreated');
     await stack.maybeRecordHistory(reconcileWorkflowId(credentialKey), 'reconcile-webhooks');
+  });
+
+  it('wakes a fax waiting for a webhook when its subscription is suspended, and polls it at once', async () => {
+    const { subscriptionId: old } = await until('an active subscription', async () => {
+      const s = await subscriptionState();
+      return s.status === 'Active' && s;
+    });
+    // RingCentral suspends the subscription: no notification comes, while our rows still say Active.
+    const res = await fetch(`${stack.simulator.url}/_sim/subscriptions/${old}/suspend`, { method: 'POST' });
+    expect(res.ok).toBe(true);
+    const jobId = uniqueJobId('woken');
+    const tenMin = 600_000;
+    await stack.faxClient.startFax({
+      to: '+12025550180',
+      idempotencyKey: jobId,
+      documents: [{ bytes: await makeSamplePdf(1, jobId), filename: 'a.pdf' }],
+      // Every poll but one the wake asks for is ten minutes away.
+      policy: {
+        ...FAST_POLICY,
+        pollInitialMs: tenMin,
+        pollMaxMs: tenMin,
+        pollWithWebhooksMs: tenMin,
+        sentQuietPeriodMs: tenMin,
+        killAfterMs: 2 * tenMin,
+      },
+    });
+    const handle = stack.client.workflow.getHandle(faxWorkflowId(jobId));
+    const { messageId } = await until('the fax waiting for its status', async () => {
+      const s = await handle.query(statusQuery);
+      return s.messageId !== undefined && s.next?.action === 'check status' && s;
+    });
+    // RingCentral finishes the fax while no notification can announce it: only a poll can tell.
+    const rc = createSdkRingCentralClient({
+      serverUrl: stack.simulator.url,
+      ...stack.simulator.credentials,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await until('the fax finished at RingCentral', async () => {
+        return (await rc.getMessage(messageId!)).messageStatus === OUTCOME.success;
+      });
+    } finally {
+      await rc.close();
+    }
+    expect((await handle.query(statusQuery)).status).toBe('Queued');
+    // The keeper's check (regular, or asked for by webhook health) finds the suspension.
+    const startedWaitingAt = Date.now();
+    await stack.client.workflow.getHandle(stack.subscriptionWorkflowId!).signal(subscriptionCheckSignal);
+    let timer: NodeJS.Timeout | undefined;
+    const notWoken = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the fax was not woken')), 30_000);
+    });
+    const result = (await Promise.race([handle.result(), notWoken]).finally(() =>
+      clearTimeout(timer),
+    )) as FaxWorkflowResult;
+    expect(result.status).toBe(OUTCOME.success);
+    expect(Date.now() - startedWaitingAt).toBeLessThan(30_000);
+    const state = await subscriptionState();
+    expect(state.history.at(-1)).toMatchObject({
+      action: 'recreated',
+      reason: 'the subscription is Suspended',
+    });
   });
 });
