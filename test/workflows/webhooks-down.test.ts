@@ -57,4 +57,24 @@ describe('FaxWorkflow when its webhooks stop (webhooksDown)', () => {
       await maybeRecordHistory(handle, 'webhooks-down-polls-at-once');
     });
   });
+
+  it('polls at once after a send during which webhooks went down, though the send found them healthy', async () => {
+    let tell: (() => Promise<void>) | undefined;
+    const fake = fakeActivities([[{ status: 'Delivered' }]], {
+      webhooksHealthy: true,
+      duringSend: () => tell!(),
+    });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, { connectionId: 'c1' });
+      tell = () =>
+        handle.signal(webhooksDownSignal, { connectionId: 'c1', reason: 'the subscription is gone' });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result.status).toBe('Delivered');
+      expect(fake.polls()).toBe(1);
+      const state = await handle.query(statusQuery);
+      expect(at(state, 'Delivered') - at(state, 'Queued')).toBeLessThan(
+        DEFAULT_POLICY.pollWithWebhooksMs / 10,
+      );
+    });
+  });
 });
