@@ -10,7 +10,6 @@ import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { startApiServer, type ApiServer } from '../../src/api/server';
-import { createFaxClient } from '../../src/client/fax-client';
 import { loadConfig } from '../../src/config/config';
 import { sealSecret } from '../../src/connections/connection-secret';
 import { loadTokenCipher } from '../../src/connections/token-cipher';
@@ -33,7 +32,7 @@ import {
 import { resolveTemporalCli } from '../../src/stack/temporal-binary';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { connectionUpkeep, ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
-import { buildDependencies } from '../../src/workers/dependencies';
+import { buildDependencies, faxClientFor } from '../../src/workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { tempDir } from './database';
@@ -114,7 +113,9 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const logger = createLogger('info', logs);
   // The production composition root, configured as an operator would through the environment.
   const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
+  const taskQueue = `test-${randomUUID()}`;
   const config = loadConfig({
+    TEMPORAL_TASK_QUEUE: taskQueue,
     DATABASE_URL: inject('databaseUrl'),
     FAXFLOW_DATA_DIR: await tempDir(),
     FAXFLOW_ENCRYPTION_KEY: `test:${randomBytes(32).toString('base64')}`,
@@ -188,7 +189,6 @@ export async function startTestStack(opts: TestStackOptions = {}) {
 
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
-  const taskQueue = `test-${randomUUID()}`;
   const workers = await createFaxWorkers({
     connection: nativeConnection,
     namespace: 'default',
@@ -199,7 +199,7 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const running = runWorkers(workers);
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const faxClient = createFaxClient({ client, documents, taskQueue, defaultRegion: 'US' });
+  const faxClient = faxClientFor(config, client, documents);
 
   let api: ApiServer | undefined;
   let apiPort = 0;
