@@ -43,6 +43,8 @@ export interface ProductionShape {
   dir: string;
   databaseUrl: string;
   apiUrl: string;
+  /** An API key of the default tenant, created the way an operator would (`faxflow api-keys create`). */
+  apiKey: string;
   simulatorUrl: string;
   temporalAddress: string;
   temporal: ManagedProcess;
@@ -171,6 +173,12 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
     await waitForHttp(`${simulatorUrl}/_sim/stats`, 60_000);
 
     await run(process.execPath, [FAXFLOW, 'migrate'], { env: baseEnv });
+    const created = await run(
+      process.execPath,
+      [FAXFLOW, 'api-keys', 'create', '--tenant', 'default', '--name', 'chaos', '--json'],
+      { env: baseEnv },
+    );
+    const apiKey = (JSON.parse(created.stdout.trim()) as { key: string }).key;
 
     const api = new ManagedProcess(
       'api',
@@ -211,6 +219,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
       dir,
       databaseUrl,
       apiUrl,
+      apiKey,
       simulatorUrl,
       temporalAddress,
       temporal,

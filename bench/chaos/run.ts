@@ -97,18 +97,18 @@ async function runScenario(
     const queue = [...jobs];
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        for (let job = queue.shift(); job; job = queue.shift()) await submit(shape.apiUrl, job, deadline);
+        for (let job = queue.shift(); job; job = queue.shift()) await submit(shape, job, deadline);
       }),
     );
     const report = await disruption;
-    await awaitFinal(shape.apiUrl, jobs, deadline);
+    await awaitFinal(shape, jobs, deadline);
 
     let resubmitAnswers: Record<string, number> | undefined;
     if (scenario.resubmitAll) {
       resubmitAnswers = {};
       for (const job of jobs) {
         const copy: ChaosJob = { ...job, answers: [], submittedAt: undefined };
-        const status = await submit(shape.apiUrl, copy, deadline);
+        const status = await submit(shape, copy, deadline);
         resubmitAnswers[status] = (resubmitAnswers[status] ?? 0) + 1;
       }
     }

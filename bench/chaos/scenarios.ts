@@ -44,10 +44,15 @@ async function untilFinal(jobs: ChaosJob[], share: number, timeoutMs: number): P
 }
 
 /** GETs `url` and checks the answer is a quick 503 with Retry-After (or a 2xx); anything else is a finding. */
-async function probeOutage(url: string, what: string, failures: string[]): Promise<number> {
+async function probeOutage(
+  url: string,
+  what: string,
+  failures: string[],
+  headers: Record<string, string> = {},
+): Promise<number> {
   const started = Date.now();
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
     await res.arrayBuffer();
     if (res.status === 503 && !res.headers.get('retry-after'))
       failures.push(`${what}: 503 without Retry-After`);
@@ -86,9 +91,10 @@ export const SCENARIOS: Scenario[] = [
       const stopping = shape.restartTemporal(5_000);
       await sleep(2_000);
       const status = await probeOutage(
-        `${shape.apiUrl}/faxes/${jobs[0]!.key}`,
-        'GET /faxes/:id during the outage',
+        `${shape.apiUrl}/v1/faxes/${jobs[0]!.key}`,
+        'GET /v1/faxes/:id during the outage',
         probeFailures,
+        { authorization: `Bearer ${shape.apiKey}` },
       );
       await stopping;
       return { endedAt: Date.now(), notes: [`GET during outage: ${status}`], probeFailures };

@@ -66,7 +66,13 @@ async function onePagePdf(text: string): Promise<Uint8Array> {
  * Submits a job, retrying what an upstream system retries (connection errors, 5xx) with the same
  * key, until it is accepted or `deadline` passes. Returns the HTTP status of the accepting answer.
  */
-export async function submit(apiUrl: string, job: ChaosJob, deadline: number): Promise<number> {
+/** Where the API is and the key it is called with (the HTTP API v1, as an upstream system uses it). */
+export interface ApiTarget {
+  apiUrl: string;
+  apiKey: string;
+}
+
+export async function submit(api: ApiTarget, job: ChaosJob, deadline: number): Promise<number> {
   const body = JSON.stringify({
     to: job.to,
     documents: [{ filename: `${job.key}.pdf`, contentBase64: Buffer.from(job.pdf).toString('base64') }],
@@ -74,9 +80,13 @@ export async function submit(apiUrl: string, job: ChaosJob, deadline: number): P
   let delay = 200;
   for (;;) {
     try {
-      const res = await fetch(`${apiUrl}/faxes`, {
+      const res = await fetch(`${api.apiUrl}/v1/faxes`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': job.key },
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': job.key,
+          authorization: `Bearer ${api.apiKey}`,
+        },
         body,
         signal: AbortSignal.timeout(30_000),
       });
@@ -86,7 +96,9 @@ export async function submit(apiUrl: string, job: ChaosJob, deadline: number): P
         job.submittedAt ??= Date.now();
         return res.status;
       }
-      if (res.status < 500 && res.status !== 429) {
+      // 409 IDEMPOTENCY_KEY_IN_USE (with Retry-After): the key's first request is still running (or
+      // died with the API and its claim has not expired yet); retrying is what upstream does.
+      if (res.status < 500 && res.status !== 429 && res.status !== 409) {
         throw new Error(`submission of ${job.key} refused with ${res.status}`);
       }
     } catch (err) {
@@ -102,20 +114,21 @@ export async function submit(apiUrl: string, job: ChaosJob, deadline: number): P
 const FINAL = new Set(['Rejected', 'Delivered', 'SentUnconfirmed', 'Sent', 'Failed', 'Canceled', 'Expired']);
 
 /** One look at a job through the API; undefined while it cannot be read (an outage). */
-async function statusOf(apiUrl: string, key: string): Promise<string | undefined> {
+async function statusOf(api: ApiTarget, key: string): Promise<string | undefined> {
   try {
-    const res = await fetch(`${apiUrl}/faxes/${encodeURIComponent(key)}`, {
+    const res = await fetch(`${api.apiUrl}/v1/faxes/${encodeURIComponent(key)}`, {
+      headers: { authorization: `Bearer ${api.apiKey}` },
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) {
       await res.arrayBuffer();
       return undefined;
     }
-    const body = (await res.json()) as { state?: { status?: string }; result?: { status?: string } };
-    // `Sent` is a final result only where the account does not report delivery; while the job is
-    // still waiting for Delivered it is only the workflow's current state.
-    if (body.result?.status) return body.result.status;
-    return body.state?.status === 'Sent' ? 'in flight at Sent' : body.state?.status;
+    const body = (await res.json()) as { status?: string; final?: boolean };
+    // `Sent` is final only where the account does not report delivery; while the job is still
+    // waiting for Delivered it is only where the job stands.
+    if (body.final) return body.status;
+    return body.status === 'Sent' ? 'in flight at Sent' : body.status;
   } catch {
     return undefined;
   }
@@ -123,7 +136,7 @@ async function statusOf(apiUrl: string, key: string): Promise<string | undefined
 
 /** Follows every job until it is final or `deadline` passes; `onProgress` sees the count of final jobs. */
 export async function awaitFinal(
-  apiUrl: string,
+  api: ApiTarget,
   jobs: ChaosJob[],
   deadline: number,
   onProgress?: (final: number) => void,
@@ -133,7 +146,7 @@ export async function awaitFinal(
     for (let i = 0; i < open.length; i += 16) {
       await Promise.all(
         open.slice(i, i + 16).map(async (job) => {
-          const status = await statusOf(apiUrl, job.key);
+          const status = await statusOf(api, job.key);
           if (status !== undefined && FINAL.has(status)) {
             job.final = status;
             job.finalAt = Date.now();

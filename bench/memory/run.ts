@@ -126,9 +126,13 @@ async function main(): Promise<void> {
     const keys = Array.from({ length: N }, (_, i) => `mem-${runId}-${i}`);
     await pool(keys, CONCURRENCY, async (key) => {
       for (;;) {
-        const res = await fetch(`${s.apiUrl}/faxes`, {
+        const res = await fetch(`${s.apiUrl}/v1/faxes`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': key,
+            authorization: `Bearer ${s.apiKey}`,
+          },
           body: JSON.stringify({ to: HOLD_AT_SENT, documents: [{ filename: 'm.pdf', contentBase64: pdf }] }),
         }).catch(() => undefined);
         if (res && res.status < 300) return;

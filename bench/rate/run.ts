@@ -47,8 +47,8 @@ async function main(): Promise<void> {
     const jobs = await makeJobs(N, { runId: `rate-${Date.now()}`, sharedNumbers: false });
     const deadline = Date.now() + 30 * 60_000;
     const t0 = Date.now();
-    await Promise.all(jobs.map((job) => submit(shape.apiUrl, job, deadline)));
-    await awaitFinal(shape.apiUrl, jobs, deadline);
+    await Promise.all(jobs.map((job) => submit(shape, job, deadline)));
+    await awaitFinal(shape, jobs, deadline);
     const wallMs = Date.now() - t0;
     const verdict = await judge(shape.simulatorUrl, jobs);
     const stats = (await (await fetch(`${shape.simulatorUrl}/_sim/stats`)).json()) as {

@@ -2,7 +2,7 @@
  * `npm run bench:submission [-- --n 200 --concurrency 8]`
  *
  * How fast upstream systems can hand faxes over: submissions per second and latency (p50/p99) through
- * the HTTP API (`POST /faxes`, JSON with the document in base64, an Idempotency-Key per job) and
+ * the HTTP API (`POST /v1/faxes`, JSON with the document in base64, an Idempotency-Key per job) and
  * through the TypeScript client (`createFaxClient`, documents stored then the workflow started), with
  * 1-page and 20-page PDFs, against the production shape (separate Temporal, simulator, API and
  * worker processes; the worker keeps sending meanwhile, as it would). Writes
@@ -97,17 +97,21 @@ async function main(): Promise<void> {
       const base64 = Buffer.from(pdf).toString('base64');
       log(`HTTP API, ${pages} page(s), ${(pdf.length / 1024).toFixed(0)} KB`);
       const http = await measure(async (i) => {
-        const res = await fetch(`${s.apiUrl}/faxes`, {
+        const res = await fetch(`${s.apiUrl}/v1/faxes`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `sub-${runId}-h${pages}-${i}` },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': `sub-${runId}-h${pages}-${i}`,
+            authorization: `Bearer ${s.apiKey}`,
+          },
           body: JSON.stringify({
             to: `+1202555${String(1000 + i).padStart(4, '0')}`,
             documents: [{ filename: 'b.pdf', contentBase64: base64 }],
           }),
         });
-        if (res.status !== 202) throw new Error(`POST /faxes answered ${res.status}: ${await res.text()}`);
+        if (res.status !== 202) throw new Error(`POST /v1/faxes answered ${res.status}: ${await res.text()}`);
       });
-      results.push(summary('HTTP API POST /faxes', pages, http));
+      results.push(summary('HTTP API POST /v1/faxes', pages, http));
       log(`TypeScript client, ${pages} page(s)`);
       const ts = await measure(async (i) => {
         await faxClient.startFax({

@@ -45,11 +45,14 @@ export function createDeliverWebhook({ db, logger }: ActivityDeps) {
       };
     }
     const event = await findWebhookEvent(db, args.eventId);
-    if (!event?.body) return { outcome: 'stopped', reason: 'event not found' };
+    if (!event) return { outcome: 'stopped', reason: 'event not found' };
+    // Sealed by the dispatcher before it signals; never seen unsealed, but retrying is the safe answer.
+    if (event.body === null) throw new Error(`Event ${event.event_id} has no body yet.`);
 
+    const body = event.body;
     const timestamp = new Date();
     const signature = signingSecrets(endpoint, timestamp)
-      .map((secret) => new Webhook(secret).sign(event.event_id, timestamp, event.body!))
+      .map((secret) => new Webhook(secret).sign(event.event_id, timestamp, body))
       .join(' ');
     const started = performance.now();
     let statusCode: number | null = null;
@@ -64,7 +67,7 @@ export function createDeliverWebhook({ db, logger }: ActivityDeps) {
           'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
           'webhook-signature': signature,
         },
-        body: event.body,
+        body,
         redirect: 'manual',
         signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
       });

@@ -37,4 +37,6 @@ export interface ActivityDeps {
   ensureConnectionUpkeep?: (connectionId: string, client: Client, taskQueue: string) => Promise<void>;
   /** Send lease timings (see send-lease.ts); tests shorten them. */
   sendLease?: Partial<SendLeaseTimings>;
+  /** Document uploads at once in this process (each holds its documents in memory). Default 4. */
+  maxConcurrentUploads?: number;
 }

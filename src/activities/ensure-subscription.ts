@@ -6,10 +6,11 @@ import {
   findSubscriptionAddress,
   insertPendingSubscription,
   markSubscriptionStatus,
+  ownedSubscriptionIds,
   updateSubscriptionExpiry,
 } from '../db/subscriptions';
 import { RingCentralApiError } from '../ringcentral/errors';
-import type { Subscription } from '../ringcentral/types';
+import type { RingCentralClient, Subscription } from '../ringcentral/types';
 import { connectionKey, ringCentralFor } from './connection';
 import type { ActivityDeps } from './deps';
 import { toApplicationFailure } from './failures';
@@ -32,6 +33,8 @@ export interface EnsureSubscriptionResult {
   expiresAt: string;
   action: 'created' | 'recreated' | 'renewed' | 'unchanged';
   reason?: string;
+  /** Subscriptions to our receiver that no row of ours stood for, deleted at RingCentral. */
+  orphansDeleted?: number;
 }
 
 /**
@@ -41,12 +44,62 @@ export interface EnsureSubscriptionResult {
  * subscription and is stored (in a pending row) before RingCentral is asked to create it, so no
  * notification can arrive that we cannot authenticate, and a crash leaves no unknown subscription.
  * The row also records this worker's task queue: the API routes the credential's reconciler there.
+ * Every check also deletes the orphans: subscriptions to our address that no row of ours stands for.
  */
 export function createEnsureSubscription(deps: ActivityDeps) {
-  const { db } = deps;
+  const { db, logger } = deps;
   return async function ensureSubscription(args: EnsureSubscriptionArgs): Promise<EnsureSubscriptionResult> {
-    const credentialKey = connectionKey(deps, args.credentialKey);
     const ringcentral = await ringCentralFor(deps, args.credentialKey);
+    const kept = await keep(args, ringcentral);
+    const orphansDeleted = await deleteOrphans(ringcentral, args.address, kept.subscriptionId);
+    return { ...kept, ...(orphansDeleted > 0 && { orphansDeleted }) };
+  };
+
+  /**
+   * Deletes the subscriptions RingCentral holds for our receiver's address that no row of ours
+   * stands for: left by a crash between the create call and storing its id (the pending row keeps
+   * only the token), or by a replaced subscription whose delete failed. Each takes one of the
+   * subscriptions RingCentral allows per app and user (SUB-505 past about 30) and posts
+   * notifications the receiver refuses. Subscriptions to other addresses are not ours to judge.
+   * Best effort: a failure here is logged and the next check tries again.
+   */
+  async function deleteOrphans(
+    ringcentral: RingCentralClient,
+    address: string,
+    liveId: string,
+  ): Promise<number> {
+    let deleted = 0;
+    try {
+      const mine = (await ringcentral.listSubscriptions()).filter(
+        (s) => s.address === address && s.id !== liveId,
+      );
+      const owned = await ownedSubscriptionIds(
+        db,
+        mine.map((s) => s.id),
+      );
+      for (const orphan of mine.filter((s) => !owned.has(s.id))) {
+        try {
+          await ringcentral.deleteSubscription(orphan.id);
+          deleted++;
+          logger.warn(
+            { subscriptionId: orphan.id },
+            'deleted an orphan RingCentral subscription to our receiver',
+          );
+        } catch (err) {
+          if (!(err instanceof RingCentralApiError && err.status === 404)) throw err;
+        }
+      }
+    } catch (err) {
+      logger.warn({ err }, 'looking for orphan RingCentral subscriptions failed; the next check tries again');
+    }
+    return deleted;
+  }
+
+  async function keep(
+    args: EnsureSubscriptionArgs,
+    ringcentral: RingCentralClient,
+  ): Promise<EnsureSubscriptionResult> {
+    const credentialKey = connectionKey(deps, args.credentialKey);
     const taskQueue = Context.current().info.taskQueue;
     try {
       let reason: string | undefined;
@@ -107,7 +160,7 @@ export function createEnsureSubscription(deps: ActivityDeps) {
     } catch (err) {
       throw toApplicationFailure(err);
     }
-  };
+  }
 }
 
 function result(s: Subscription, action: EnsureSubscriptionResult['action']): EnsureSubscriptionResult {

@@ -11,6 +11,7 @@ import { createRecordJobStatus } from './record-job-status';
 import { createSendFax } from './send-fax';
 import { withLiveness } from './liveness';
 import { createDeliverWebhook } from './deliver-webhook';
+import { createRecordBroadcastCompleted } from './record-broadcast-completed';
 
 /**
  * All activities, bound to their dependencies. Workflows import only the *type* of this object;
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     reconcileFaxStatuses: createReconcileFaxStatuses(deps),
     /** Signed event webhooks to upstream (src/events). */
     deliverWebhook: createDeliverWebhook(deps),
+    recordBroadcastCompleted: createRecordBroadcastCompleted(deps),
     checkConnection: createCheckConnection(deps),
   });
 }

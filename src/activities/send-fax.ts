@@ -10,7 +10,7 @@ import {
   updateFaxAttempt,
 } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
-import { updateFaxJobStatus } from '../db/fax-jobs';
+import { findFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
 import type { FaxMessage, RingCentralClient } from '../ringcentral/types';
@@ -21,6 +21,7 @@ import { jobRowId } from './job-row';
 import { jittered, provesNotSent, toApplicationFailure } from './failures';
 import { judgeCandidates, type AdoptionEvidence } from './send-adoption';
 import { DEFAULT_SEND_LEASE, keepSendLease } from './send-lease';
+import { DEFAULT_MAX_CONCURRENT_UPLOADS, UploadSlots } from './send-slots';
 import { healthy } from './webhook-health';
 
 export interface SendFaxArgs extends FaxSendOptions, ConnectionArgs {
@@ -31,6 +32,11 @@ export interface SendFaxArgs extends FaxSendOptions, ConnectionArgs {
   recipientName?: string;
   documents: DocumentRef[];
   sendTime?: string;
+  /**
+   * The first run of the sending workflow (continued runs share it). The job row must have been
+   * registered by that run; absent in tasks scheduled before the workflow passed it.
+   */
+  workflowRunId?: string;
 }
 
 export interface SendFaxResult {
@@ -58,12 +64,16 @@ export interface SendFaxResult {
 export function createSendFax(deps: ActivityDeps) {
   const { db, documents, logger } = deps;
   const timings = { ...DEFAULT_SEND_LEASE, ...deps.sendLease };
+  // Bounds the memory of concurrent sends (issue 8 #7): a send waiting for its Heavy slot or
+  // uploading holds its whole document set.
+  const uploadSlots = new UploadSlots(deps.maxConcurrentUploads ?? DEFAULT_MAX_CONCURRENT_UPLOADS);
   return async function sendFax(input: SendFaxArgs): Promise<SendFaxResult> {
     const args = { ...input, jobId: jobRowId(input.jobId) };
     const ctx = Context.current();
     const token = randomUUID();
     const log = { jobId: args.jobId, attemptNo: args.attemptNo };
     const connection = connectionKey(deps, args.connectionId);
+    await assertOwnJob(args, ctx.info.workflowExecution?.workflowId);
     const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
     if (attempt.message_id) return recorded(attempt.message_id, connection);
     // Before the lease: a connection that needs reconnecting fails here, with nothing sent or held.
@@ -104,36 +114,74 @@ export function createSendFax(deps: ActivityDeps) {
           return await record(args, token, adopted, true, connection);
         }
       }
-      const content = await Promise.all(
-        args.documents.map(async (d) => ({
-          filename: d.filename,
-          contentType: d.contentType,
-          content: await documents.get(d.sha256),
-        })),
-      );
-      let message: FaxMessage;
+      const signal = AbortSignal.any([ctx.cancellationSignal, keeper.signal]);
+      let releaseSlot: () => void;
       try {
-        message = await ringcentral.sendFax(
-          {
-            to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
-            documents: content,
-            ...faxSendOptions(args),
-            ...(args.sendTime && { sendTime: args.sendTime }),
-          },
-          {
-            signal: AbortSignal.any([ctx.cancellationSignal, keeper.signal]),
-            heartbeat: () => ctx.heartbeat(),
-          },
-        );
+        releaseSlot = await uploadSlots.acquire(signal);
       } catch (err) {
         keeper.stop();
         throw await sendFailed(args, err);
+      }
+      let message: FaxMessage;
+      try {
+        const content = await Promise.all(
+          args.documents.map(async (d) => ({
+            filename: d.filename,
+            contentType: d.contentType,
+            content: await documents.get(d.sha256),
+          })),
+        );
+        try {
+          message = await ringcentral.sendFax(
+            {
+              to: [{ phoneNumber: args.recipient, ...(args.recipientName && { name: args.recipientName }) }],
+              documents: content,
+              ...faxSendOptions(args),
+              ...(args.sendTime && { sendTime: args.sendTime }),
+            },
+            { signal, heartbeat: () => ctx.heartbeat() },
+          );
+        } catch (err) {
+          keeper.stop();
+          throw await sendFailed(args, err);
+        }
+      } finally {
+        releaseSlot();
       }
       return await record(args, token, message, false, connection);
     } finally {
       await keeper.end();
     }
   };
+
+  /**
+   * The job row, its attempts and their message ids must be this workflow's: a job id that comes
+   * back in another execution (a workflow id reused after a terminated run, a legacy broadcast child
+   * named like a single fax) would otherwise take over the other run's attempt and report its fax as
+   * its own, sending nothing (issue 8 #9). prepareFaxJob refuses a finished row of another run; this
+   * also covers one still open.
+   */
+  async function assertOwnJob(args: SendFaxArgs, workflowId: string | undefined): Promise<void> {
+    if (args.workflowRunId === undefined) return;
+    const row = await findFaxJob(db, args.jobId);
+    const owner =
+      row === undefined
+        ? 'no job row'
+        : workflowId !== undefined && row.workflow_id !== workflowId
+          ? `workflow ${row.workflow_id}`
+          : row.workflow_run_id !== null && row.workflow_run_id !== args.workflowRunId
+            ? `run ${row.workflow_run_id} of ${row.workflow_id}`
+            : undefined;
+    if (owner === undefined) return;
+    throw ApplicationFailure.create({
+      type: 'JobOwnedByAnotherRun',
+      message:
+        row === undefined
+          ? `Job ${args.jobId} has no row; it was never registered, so nothing is sent.`
+          : `Job ${args.jobId} belongs to ${owner}, not to this run (${args.workflowRunId}); nothing is sent. Submit the fax again with another idempotency key.`,
+      nonRetryable: true,
+    });
+  }
 
   async function recorded(messageId: string, connection: string): Promise<SendFaxResult> {
     // A previous execution sent and recorded it, then died before reporting back to Temporal.

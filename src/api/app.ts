@@ -39,9 +39,9 @@ export interface ApiOptions {
   /** `POST /faxes` body limit in bytes (default 70 MiB). */
   faxBodyLimit?: number;
   /**
-   * The legacy `POST /faxes` and `GET /faxes/:jobId`: `optional` (default, for existing clients) checks
-   * a key when one is sent and otherwise runs as the default tenant; `required` refuses requests
-   * without a key, like every `/v1` route.
+   * The legacy `POST /faxes` and `GET /faxes/:jobId`: `required` (default) refuses requests without a
+   * key, like every `/v1` route, so no client reads another's job by guessing its id; `optional`
+   * (tests of the legacy routes) checks a key when one is sent and otherwise runs as the default tenant.
    */
   legacyAuth?: 'required' | 'optional';
 }
@@ -91,7 +91,7 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'] } }, async () => ({ ok: true }));
   // Legacy routes (kept for existing clients; new clients use /v1).
   await app.register(async (legacy) => {
-    await legacy.register(apiKeyAuth, { db: deps.db, mode: opts.legacyAuth ?? 'optional' });
+    await legacy.register(apiKeyAuth, { db: deps.db, mode: opts.legacyAuth ?? 'required' });
     await legacy.register(faxRoutes, {
       faxClient: deps.faxClient,
       ...(opts.faxBodyLimit !== undefined && { bodyLimit: opts.faxBodyLimit }),

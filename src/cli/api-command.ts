@@ -33,7 +33,10 @@ export async function runApi(out: (line: string) => void): Promise<number> {
     await migrateToLatest(database.db);
     connection = await Connection.connect({ address: config.temporalAddress });
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    const faxClient = faxClientFor(config, client);
+    const faxClient = faxClientFor(config, client, undefined, {
+      db: database.db,
+      defaultConnectionId: credentialKey(config.ringcentral),
+    });
     const api = await startApi({ config, client, db: database.db, faxClient, logger });
     try {
       const address = `${config.publicUrl ?? api.url}/webhooks/ringcentral`;

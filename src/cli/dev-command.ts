@@ -1,4 +1,6 @@
 import { loadConfig } from '../config/config';
+import { createApiKey } from '../db/api-keys';
+import { DEFAULT_TENANT_ID } from '../db/tenants';
 import { createLogger } from '../logger';
 import { startStack } from '../stack/embedded-stack';
 import { installTemporalRuntime, untilInterrupted } from '../workers/runtime';
@@ -18,7 +20,16 @@ export async function runDev(out: (line: string) => void): Promise<number> {
     out(
       `Temporal frontend: ${stack.temporalAddress} (other shells: TEMPORAL_ADDRESS=${stack.temporalAddress} faxflow send ...)`,
     );
-    if (stack.apiUrl) out(`HTTP API: ${stack.apiUrl} (POST /faxes, GET /faxes/:jobId)`);
+    if (stack.apiUrl) {
+      // A key of the default tenant for this session, so the API can be tried at once (every route
+      // needs one); production keys come from `faxflow api-keys create --tenant T`.
+      const created = await createApiKey(stack.deps.database.db, {
+        tenantId: DEFAULT_TENANT_ID,
+        name: 'faxflow dev',
+      });
+      out(`HTTP API: ${stack.apiUrl} (POST /v1/faxes, GET /v1/faxes/:id, docs at ${stack.apiUrl}/docs)`);
+      out(`API key for this session (tenant default): ${created.key}`);
+    }
     if (stack.simulatorUrl)
       out(
         `RingCentral simulator: ${stack.simulatorUrl} (faxes it accepted: ${stack.simulatorUrl}/_sim/faxes)`,

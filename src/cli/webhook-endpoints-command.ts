@@ -12,6 +12,8 @@ Usage:
   faxflow webhook-endpoints delete ID
   faxflow webhook-endpoints rotate ID [--json]
                                   new secret; the old one keeps signing for 24 h
+  faxflow webhook-endpoints enable ID [--json]
+                                  turn an endpoint disabled after a day of failures back on
 
 Event types: ${V1_EVENT_TYPES.join(', ')} (default: all).
 
@@ -21,7 +23,7 @@ export async function runWebhookEndpointsCommand(argv: string[], io: CliIo): Pro
   const [sub, ...args] = argv;
   if (sub === undefined) {
     throw new UsageError(
-      `faxflow webhook-endpoints needs a command: list, create, delete or rotate (faxflow webhook-endpoints --help).`,
+      `faxflow webhook-endpoints needs a command: list, create, delete, rotate or enable (faxflow webhook-endpoints --help).`,
     );
   }
   if (sub === 'help' || sub === '--help' || sub === '-h' || args.includes('--help') || args.includes('-h')) {
@@ -129,9 +131,19 @@ export async function runWebhookEndpointsCommand(argv: string[], io: CliIo): Pro
         return EXIT.ok;
       });
     }
+    case 'enable': {
+      const { values, positionals } = parse({});
+      const id = oneId(positionals);
+      const client = clientFromEnv(io.env);
+      return withApiErrors(io.err, async () => {
+        const e = await client.enableWebhookEndpoint(id);
+        io.out(values.json ? JSON.stringify(e) : `Enabled ${e.id} -> ${e.url}`);
+        return EXIT.ok;
+      });
+    }
     default:
       throw new UsageError(
-        `Unknown webhook-endpoints command "${sub}"; the commands are list, create, delete and rotate.`,
+        `Unknown webhook-endpoints command "${sub}"; the commands are list, create, delete, rotate and enable.`,
       );
   }
 }

@@ -70,6 +70,21 @@ export async function findSubscriptionAddress(db: Db, id: string): Promise<strin
   return row?.address;
 }
 
+/**
+ * Of these RingCentral subscription ids, the ones a row of ours still stands for (any credential's:
+ * fleets may share the database); not those we deleted or replaced after a blacklisting.
+ */
+export async function ownedSubscriptionIds(db: Db, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('ringcentral_subscriptions')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', 'not in', ['Deleted', 'Blacklisted'])
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
 /** The subscription a notification names, if we created it and have not deleted it. */
 export async function findSubscription(db: Db, id: string) {
   return db

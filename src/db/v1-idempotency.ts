@@ -1,4 +1,13 @@
+import { sql } from 'kysely';
 import type { Db } from './schema';
+
+/**
+ * How long a claim without an answer belongs to its request. A request works for a few seconds
+ * (its Temporal calls have a 5 s deadline); a claim older than this was left by a process that died
+ * between claiming and answering, and the next request with the same key and content takes it over
+ * (starting a workflow is idempotent by its id, so doing the work again is safe).
+ */
+export const IDEMPOTENCY_CLAIM_LEASE_MS = 15_000;
 
 /**
  * `Idempotency-Key` records of the HTTP API v1, per tenant, kept in Postgres so that a retried
@@ -25,6 +34,13 @@ export async function claimIdempotencyKey(
     .returning('key')
     .executeTakeFirst();
   if (inserted) return { state: 'claimed' };
+  const takenOver = await sql<{ key: string }>`
+    update idempotency_keys set created_at = now()
+    where tenant_id = ${tenantId} and key = ${key} and fingerprint = ${fingerprint}
+      and status_code is null
+      and created_at < now() - make_interval(secs => ${IDEMPOTENCY_CLAIM_LEASE_MS / 1000})
+    returning key`.execute(db);
+  if (takenOver.rows.length > 0) return { state: 'claimed' };
   return (await readIdempotencyKey(db, tenantId, key)) ?? { state: 'in-progress', fingerprint };
 }
 

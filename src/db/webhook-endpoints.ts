@@ -200,3 +200,19 @@ export async function listWebhookDeliveries(
   if (opts.beforeId !== undefined) q = q.where('id', '<', opts.beforeId);
   return q.orderBy('id', 'desc').limit(opts.limit).execute();
 }
+
+/** Turns a disabled endpoint back on with a clean failure streak (events raised meanwhile are not replayed). */
+export async function enableWebhookEndpoint(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<WebhookEndpoint | undefined> {
+  return db
+    .updateTable('webhook_endpoints')
+    .set({ status: 'enabled', disabled_reason: null, disabled_at: null, first_failure_at: null })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}

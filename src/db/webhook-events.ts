@@ -44,15 +44,7 @@ export function newEventId(): string {
 export async function insertJobEvents(db: Db, job: FaxJob, types: string[]): Promise<void> {
   const tenantId = job.tenant_id ?? 'default';
   for (const type of types) {
-    const listening = await db
-      .selectFrom('webhook_endpoints')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('status', '=', 'enabled')
-      .where('deleted_at', 'is', null)
-      .where(sql<boolean>`${type} = any(events)`)
-      .executeTakeFirst();
-    if (!listening) continue;
+    if (!(await hasListeningEndpoint(db, tenantId, type))) continue;
     const { last_sequence } = await db
       .insertInto('webhook_job_sequences')
       .values({ job_id: job.id, last_sequence: 1 })
@@ -77,12 +69,25 @@ export async function insertJobEvents(db: Db, job: FaxJob, types: string[]): Pro
   }
 }
 
+async function hasListeningEndpoint(db: Db, tenantId: string, type: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_endpoints')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'enabled')
+    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`${type} = any(events)`)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** A broadcast's completion: one event per broadcast however often it is recorded. */
 export async function insertBroadcastCompletedEvent(
   db: Db,
   broadcast: { tenantId: string; broadcastId: string; payload: Record<string, unknown> },
 ): Promise<void> {
-  const key = `broadcast:${broadcast.broadcastId}`;
+  if (!(await hasListeningEndpoint(db, broadcast.tenantId, 'broadcast.completed'))) return;
+  const key = `broadcast:${broadcast.tenantId}:${broadcast.broadcastId}`;
   await db
     .insertInto('webhook_job_sequences')
     .values({ job_id: key, last_sequence: 1 })

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { V1EventEnvelope, V1EventType } from '../contracts/v1-api';
+import type { V1Broadcast, V1EventEnvelope, V1EventType } from '../contracts/v1-api';
 import {
   DEFAULT_WEBHOOK_RETRY_POLICY,
   webhookDeliveryWorkflowId,
@@ -22,11 +22,11 @@ import { toV1Fax, type JobSnapshot } from './fax-view';
  *    of a job's status, writes a `webhook_events` row in the same transaction when the change maps
  *    to an event and the tenant has an endpoint listening (db/webhook-events.ts). The row holds the
  *    job as written and a per-job sequence.
- * 2. Dispatching (this file, in every worker process): one leader at a time (a transaction-scoped
- *    advisory lock) reads undispatched rows in id order, seals each event's body once (the envelope
- *    with the job as `GET /v1/faxes/:id` shows it), signals-with-start one `WebhookDeliveryWorkflow`
- *    per (endpoint, job) under a deterministic id, and marks the row dispatched in the same
- *    transaction. A crash before the commit re-signals the same rows; the workflow drops repeats.
+ * 2. Dispatching (this file, in every worker process): one leader at a time (a session advisory
+ *    lock) reads undispatched rows in id order, seals each event's body once (the envelope with the
+ *    job as `GET /v1/faxes/:id` shows it, committed before anyone is signalled), signals-with-start
+ *    one `WebhookDeliveryWorkflow` per (endpoint, job) under a deterministic id, then marks the row
+ *    dispatched. A crash in between re-signals the same row; the workflow drops repeats.
  * 3. Delivering (workflows/webhook-delivery-workflow.ts, activities/deliver-webhook.ts): one event
  *    after the other per job and endpoint, retried over hours, every attempt logged; the endpoint is
  *    disabled after a day without success.
@@ -58,29 +58,35 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions): WebhookD
   let stopped = false;
   let running: Promise<number> | undefined;
 
+  // One connection for the whole pass, holding a session advisory lock: one leader at a time across
+  // every worker, released when the pass ends (or the connection drops with a dead process). Each
+  // step commits on its own, so an event's sealed body is visible before any workflow is signalled.
   const dispatchOnce = async (): Promise<number> =>
-    opts.db.transaction().execute(async (trx) => {
+    opts.db.connection().execute(async (conn) => {
       const { rows } = await sql<{
         locked: boolean;
-      }>`select pg_try_advisory_xact_lock(${DISPATCH_LOCK_KEY}) as locked`.execute(trx);
+      }>`select pg_try_advisory_lock(${DISPATCH_LOCK_KEY}) as locked`.execute(conn);
       if (!rows[0]?.locked) return 0;
-      const events = await listUndispatchedEvents(trx, batchSize);
-      for (const event of events) {
-        const body = event.body ?? (await renderBody(trx, event));
-        if (event.body === null) await sealEventBody(trx, event.id, body);
-        for (const endpoint of await listListeningEndpoints(trx, event.tenant_id, event.type)) {
-          const input: WebhookDeliveryInput = { endpointId: endpoint.id, streamKey: event.job_id, policy };
-          await opts.client.workflow.signalWithStart('WebhookDeliveryWorkflow', {
-            workflowId: webhookDeliveryWorkflowId(endpoint.id, event.job_id),
-            taskQueue: opts.taskQueue,
-            args: [input],
-            signal: webhookEventSignal,
-            signalArgs: [{ eventId: event.event_id, type: event.type, sequence: event.sequence }],
-          });
+      try {
+        const events = await listUndispatchedEvents(conn, batchSize);
+        for (const event of events) {
+          if (event.body === null) await sealEventBody(conn, event.id, await renderBody(conn, event));
+          for (const endpoint of await listListeningEndpoints(conn, event.tenant_id, event.type)) {
+            const input: WebhookDeliveryInput = { endpointId: endpoint.id, streamKey: event.job_id, policy };
+            await opts.client.workflow.signalWithStart('WebhookDeliveryWorkflow', {
+              workflowId: webhookDeliveryWorkflowId(endpoint.id, event.job_id),
+              taskQueue: opts.taskQueue,
+              args: [input],
+              signal: webhookEventSignal,
+              signalArgs: [{ eventId: event.event_id, type: event.type, sequence: event.sequence }],
+            });
+          }
+          await markEventDispatched(conn, event.id);
         }
-        await markEventDispatched(trx, event.id);
+        return events.length;
+      } finally {
+        await sql`select pg_advisory_unlock(${DISPATCH_LOCK_KEY})`.execute(conn);
       }
-      return events.length;
     });
 
   const loop = async () => {
@@ -113,7 +119,7 @@ async function renderBody(db: Db, event: WebhookEventRow): Promise<string> {
     const job = event.payload as unknown as JobSnapshot;
     data = toV1Fax(job, await listJobAttempts(db, event.job_id, event.created_at));
   } else {
-    data = event.payload as unknown as V1EventEnvelope['data'];
+    data = await renderBroadcast(db, event);
   }
   const envelope: V1EventEnvelope = {
     id: event.event_id,
@@ -123,4 +129,37 @@ async function renderBody(db: Db, event: WebhookEventRow): Promise<string> {
     data,
   };
   return JSON.stringify(envelope);
+}
+
+/** `broadcast.completed`: every recipient's fax as it ended, and the counts by status. */
+async function renderBroadcast(db: Db, event: WebhookEventRow): Promise<V1Broadcast> {
+  const { broadcastId, jobIds } = event.payload as { broadcastId: string; jobIds: string[] };
+  // The broadcast names its recipients' jobs by their keys within the tenant.
+  const jobs = jobIds.length
+    ? await db
+        .selectFrom('fax_jobs')
+        .selectAll()
+        .where('tenant_id', '=', event.tenant_id)
+        .where('job_key', 'in', jobIds)
+        .execute()
+    : [];
+  const byKey = new Map(jobs.map((j) => [j.job_key, j]));
+  const faxes = [];
+  for (const key of jobIds) {
+    const job = byKey.get(key);
+    if (job) faxes.push(toV1Fax(job, await listJobAttempts(db, job.id)));
+  }
+  const counts: V1Broadcast['counts'] = {};
+  for (const f of faxes) {
+    if (f.status !== 'WaitingForConnection') counts[f.status] = (counts[f.status] ?? 0) + 1;
+  }
+  return {
+    object: 'broadcast',
+    id: broadcastId,
+    tenantId: event.tenant_id,
+    total: jobIds.length,
+    counts,
+    completed: true,
+    faxes,
+  };
 }

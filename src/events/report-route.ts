@@ -23,7 +23,7 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?:~[1-9][0-9]{0,3})?$/;
  */
 export const reportRoute: FastifyPluginAsync<ReportRouteOptions> = async (app: FastifyInstance, opts) => {
   app.get(
-    '/v1/faxes/:id/report.pdf',
+    '/faxes/:id/report.pdf',
     {
       schema: {
         tags: ['faxes'],
@@ -58,7 +58,7 @@ export const reportRoute: FastifyPluginAsync<ReportRouteOptions> = async (app: F
         .header('content-type', 'application/pdf')
         .header(
           'content-disposition',
-          `attachment; filename="fax-${job.job_key.replace(/[^A-Za-z0-9._-]/g, '_')}-report.pdf"`,
+          `attachment; filename="fax-${fax.id.replace(/[^A-Za-z0-9._-]/g, '_')}-report.pdf"`,
         )
         .header('cache-control', fax.final ? 'private, max-age=3600' : 'no-store')
         .send(Buffer.from(pdf));

@@ -6,6 +6,7 @@ import { V1_EVENT_TYPES, type V1Page } from '../contracts/v1-api';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../db/schema';
 import {
   deleteWebhookEndpoint,
+  enableWebhookEndpoint,
   findWebhookEndpoint,
   insertWebhookEndpoint,
   listWebhookDeliveries,
@@ -188,7 +189,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   };
 
   app.post(
-    '/v1/webhook-endpoints',
+    '/webhook-endpoints',
     {
       schema: doc('Register an endpoint for signed event webhooks', { body: endpointJsonSchema }),
       // The schema documents the body (OpenAPI); zod validates it untouched (Fastify's ajv would
@@ -226,7 +227,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   );
 
   app.get(
-    '/v1/webhook-endpoints',
+    '/webhook-endpoints',
     { schema: doc("List the tenant's webhook endpoints") },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -239,7 +240,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
     },
   );
 
-  app.get('/v1/webhook-endpoints/:id', { schema: doc('One webhook endpoint') }, async (request, reply) => {
+  app.get('/webhook-endpoints/:id', { schema: doc('One webhook endpoint') }, async (request, reply) => {
     const tenantId = requireTenant(request, reply);
     if (tenantId === undefined) return reply;
     const id = parseId(request.params);
@@ -249,7 +250,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   });
 
   app.delete(
-    '/v1/webhook-endpoints/:id',
+    '/webhook-endpoints/:id',
     { schema: doc('Delete a webhook endpoint (pending deliveries stop)') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -263,7 +264,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   );
 
   app.post(
-    '/v1/webhook-endpoints/:id/rotate-secret',
+    '/webhook-endpoints/:id/rotate-secret',
     { schema: doc('New signing secret; the old one keeps signing for 24 h') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);
@@ -277,8 +278,21 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
     },
   );
 
+  app.post(
+    '/webhook-endpoints/:id/enable',
+    { schema: doc('Turn a disabled endpoint back on (events raised while it was off are not sent)') },
+    async (request, reply) => {
+      const tenantId = requireTenant(request, reply);
+      if (tenantId === undefined) return reply;
+      const id = parseId(request.params);
+      const row = id && (await enableWebhookEndpoint(db, tenantId, id));
+      if (!row) return notFound(reply, (request.params as { id: string }).id);
+      return toV1WebhookEndpoint(row);
+    },
+  );
+
   app.get(
-    '/v1/webhook-endpoints/:id/deliveries',
+    '/webhook-endpoints/:id/deliveries',
     { schema: doc('Delivery attempts to this endpoint, newest first') },
     async (request, reply) => {
       const tenantId = requireTenant(request, reply);

@@ -44,6 +44,7 @@ export function withCallMetrics(client: RingCentralClient): RingCentralClient {
     getSubscription: metered('getSubscription'),
     renewSubscription: metered('renewSubscription'),
     deleteSubscription: metered('deleteSubscription'),
+    listSubscriptions: metered('listSubscriptions'),
     close: () => client.close(),
   };
 }

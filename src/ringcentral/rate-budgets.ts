@@ -29,6 +29,7 @@ export const RATE_GROUP_OF: Record<GatedCall, RateGroup> = {
   getSubscription: 'Light',
   renewSubscription: 'Light',
   deleteSubscription: 'Medium',
+  listSubscriptions: 'Light',
 };
 
 export type AdmitFn = (
@@ -101,6 +102,7 @@ export function withRateBudgets(
     getSubscription: gated('getSubscription'),
     renewSubscription: gated('renewSubscription'),
     deleteSubscription: gated('deleteSubscription'),
+    listSubscriptions: gated('listSubscriptions'),
     close: () => client.close(),
   };
 }

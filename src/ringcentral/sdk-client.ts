@@ -349,6 +349,12 @@ export function createSdkRingCentralClient(opts: SdkClientOptions): RingCentralC
         throw err;
       }
     },
+    async listSubscriptions() {
+      return call(
+        (signal, auth) => platform.get('/restapi/v1.0/subscription', undefined, sendOptions(signal, auth)),
+        async (r) => ((await r.json()) as { records?: unknown[] }).records?.map(toSubscription) ?? [],
+      );
+    },
     async renewSubscription(id) {
       return call(
         (signal, auth) =>
@@ -407,8 +413,19 @@ export function buildFaxForm(request: SendFaxRequest): FormData {
 }
 
 function toSubscription(raw: unknown): Subscription {
-  const r = raw as { id: string; status: string; expirationTime: string };
-  return { id: String(r.id), status: r.status, expirationTime: r.expirationTime };
+  const r = raw as {
+    id: string;
+    status: string;
+    expirationTime: string;
+    deliveryMode?: { address?: unknown };
+  };
+  const address = r.deliveryMode?.address;
+  return {
+    id: String(r.id),
+    status: r.status,
+    expirationTime: r.expirationTime,
+    ...(typeof address === 'string' && { address }),
+  };
 }
 
 interface ListResponse {

@@ -19,6 +19,8 @@ export interface RingCentralClient {
   getSubscription(id: string): Promise<Subscription | undefined>;
   renewSubscription(id: string): Promise<Subscription>;
   deleteSubscription(id: string): Promise<void>;
+  /** Every subscription this app holds for this user (`GET /restapi/v1.0/subscription`, not paged). */
+  listSubscriptions(): Promise<Subscription[]>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,8 @@ export interface Subscription {
   /** Active, Suspended, Blacklisted. */
   status: string;
   expirationTime: string;
+  /** Where RingCentral posts its notifications (`deliveryMode.address`), when it says. */
+  address?: string;
 }
 
 export interface FaxDocument {

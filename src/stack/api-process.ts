@@ -10,6 +10,8 @@ import { createNotificationProcessor } from '../webhooks/notification-processor'
 import { temporalWorkflowControl } from '../api/v1/workflow-control';
 import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
 import { connectionRegistryFromConfig } from '../connections/registry';
+import { v1EventRoutes } from '../events/v1-routes';
+import { createLocalDocumentStore } from '../storage/local-document-store';
 import { notifyConnectionRestored } from '../webhooks/connection-restored';
 
 /** How long an HTTP request may wait for Temporal before it answers 503 (the SDK retries for ~20 s). */
@@ -54,16 +56,19 @@ export async function startApi(deps: {
   const port = deps.port ?? deps.config.apiPort;
   // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
   const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  // A reconnect wakes the connection's jobs that wait with status WaitingForConnection at once
+  // (they would otherwise notice at their next periodic check, within 5 minutes).
+  const wakeWaitingJobs = async (connectionId: string): Promise<void> => {
+    await notifyConnectionRestored(deps.client, deps.db, connectionId).then(
+      (told) => deps.logger.info({ connectionId, told }, 'told the connection’s open jobs it is back'),
+      (err: unknown) =>
+        deps.logger.warn({ err, connectionId }, 'could not tell the connection’s jobs it is back'),
+    );
+  };
   const connect = connectDepsFromConfig(deps.config, {
     registry,
     localUrl: `http://${deps.config.apiHost}:${port}`,
-    onConnected:
-      deps.onConnected ??
-      (async (connectionId, reconnected) => {
-        if (!reconnected) return;
-        const told = await notifyConnectionRestored(deps.client, deps.db, connectionId);
-        deps.logger.info({ connectionId, told }, 'connection restored: waiting jobs told');
-      }),
+    onConnected: deps.onConnected ?? wakeWaitingJobs,
   });
   const onNotification = createNotificationProcessor({
     db: deps.db,
@@ -89,6 +94,13 @@ export async function startApi(deps: {
           documentsRoot: path.join(deps.config.dataDir, 'documents'),
           defaultRegion: deps.config.defaultRegion,
           premiumRateTenants: deps.config.premiumRateTenants,
+          // Webhook endpoints and report.pdf (src/events), behind the same key and rate limit.
+          extraRoutes: [
+            v1EventRoutes({
+              db: deps.db,
+              documents: createLocalDocumentStore(path.join(deps.config.dataDir, 'documents')),
+            }),
+          ],
         },
         readiness: {
           temporal: () =>

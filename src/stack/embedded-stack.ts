@@ -14,6 +14,7 @@ import {
   type RingCentralTarget,
 } from '../workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../workers/fax-workers';
+import { startWebhookDispatcher } from '../events/dispatcher';
 import { FAX_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import type { SimulatorOptions } from '../simulator';
 import { connectionUpkeep, ensureSubscriptionWorkflow } from '../webhooks/subscription-keeper';
@@ -162,8 +163,19 @@ export async function startStack(config: Config, logger: Logger, opts: StackOpti
       await running;
     });
     progress(`Workers polling task queue ${config.taskQueue}`);
+    // Outbox → delivery workflows for upstream event webhooks (src/events/dispatcher.ts).
+    const dispatcher = startWebhookDispatcher({
+      db: deps.database.db,
+      client,
+      taskQueue: config.taskQueue,
+      logger,
+    });
+    closers.push(() => dispatcher.stop());
 
-    const faxClient = faxClientFor(config, client, deps.documents);
+    const faxClient = faxClientFor(config, client, deps.documents, {
+      db: deps.database.db,
+      defaultConnectionId: deps.credentialKey,
+    });
 
     let apiUrl: string | undefined;
     if (opts.api !== false) {

@@ -6,6 +6,8 @@ import { createConnectionRegistry, ensureEnvironmentConnection } from '../connec
 import { loadTokenCipher } from '../connections/token-cipher';
 import { ConnectionTokenStore } from '../connections/token-store';
 import { credentialKey } from '../ringcentral/credential-key';
+import { resolveJobConnection } from '../db/job-connections';
+import type { Db } from '../db/schema';
 import type { ConnectionRegistry, RingCentralConnectionPool } from '../ringcentral/connections';
 import type { RateGroup } from '../ringcentral/rate-budgets';
 import type { Config } from '../config/config';
@@ -30,9 +32,12 @@ export const RATE_WINDOW_MS = 61_000;
 
 /**
  * How far ahead an activity may hold a reserved slot and wait for it, well inside its
- * start-to-close timeout (sends: 3 min; reads: 1 min). Beyond that it retries later.
+ * start-to-close timeout (sends: 3 min; reads: 1 min). Beyond that it retries later (Temporal's
+ * retry with the budget's `nextRetryDelay`). Sends wait only briefly: a waiting send holds one of
+ * the worker's few send slots, so a long wait for one tenant's exhausted budget would delay every
+ * other tenant's sends behind it.
  */
-const MAX_SLOT_WAIT_MS: Record<RateGroup, number> = { Heavy: 60_000, Medium: 20_000, Light: 20_000 };
+const MAX_SLOT_WAIT_MS: Record<RateGroup, number> = { Heavy: 5_000, Medium: 20_000, Light: 20_000 };
 
 export interface Dependencies {
   /** Names this RingCentral credential (budgets, subscription, reconciler) without containing it. */
@@ -58,10 +63,24 @@ export function faxClientFor(
   config: Config,
   client: Client,
   documents = documentStoreFor(config),
+  /**
+   * Where tenants' connections are: a job is sent by its tenant's connection (the requested one, or
+   * the tenant's only active one); `default` falls back to the environment's credential. Without
+   * it, only the default tenant can submit (others are refused: NO_CONNECTION).
+   */
+  connections?: { db: Db; defaultConnectionId?: string },
 ): FaxClient {
   return createFaxClient({
     client,
     documents,
+    ...(connections && {
+      resolveConnection: (tenantId: string, requested?: string) =>
+        resolveJobConnection(connections.db, tenantId, requested, {
+          ...(connections.defaultConnectionId !== undefined && {
+            defaultConnectionId: connections.defaultConnectionId,
+          }),
+        }),
+    }),
     taskQueue: config.taskQueue,
     defaultRegion: config.defaultRegion,
     premiumRateTenants: config.premiumRateTenants,
@@ -169,6 +188,7 @@ export function connectionClient(pool: RingCentralConnectionPool, connectionId: 
     getSubscription: async (...args) => (await client()).getSubscription(...args),
     renewSubscription: async (...args) => (await client()).renewSubscription(...args),
     deleteSubscription: async (...args) => (await client()).deleteSubscription(...args),
+    listSubscriptions: async () => (await client()).listSubscriptions(),
     // The pool owns the clients; Dependencies.close closes it.
     close: async () => undefined,
   };

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { isSuccessStatus, type FaxJobStatus } from '../domain/fax-status';
 import { FaxWorkflow } from './fax-workflow';
+import { bookkeeping } from './fax-activities';
 import {
   broadcastJobId,
   faxWorkflowId,
@@ -26,6 +27,7 @@ import type {
 } from '../contracts/workflow-types';
 
 const BROADCAST_CHILD_TILDE = 'broadcast-child-ids-tilde';
+const BROADCAST_COMPLETED_EVENT = 'broadcast-completed-event';
 
 /**
  * From this patch on, children's workflow ids are scoped by tenant (`fax-<tenant>-<key>~<n>`) and
@@ -104,6 +106,14 @@ export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<Fa
   );
 
   const final = results as FaxWorkflowResult[];
+  // Upstream webhooks hear `broadcast.completed` (broadcasts started before this patch end without it).
+  if (patched(BROADCAST_COMPLETED_EVENT)) {
+    await bookkeeping.recordBroadcastCompleted({
+      broadcastId,
+      tenantId: input.tenantId ?? null,
+      jobIds: final.map((r) => r.jobId),
+    });
+  }
   const succeeded = final.filter((r) => isSuccessStatus(r.status)).length;
   return { ...state(), succeeded, failed: final.length - succeeded, results: final };
 }

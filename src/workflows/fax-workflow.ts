@@ -182,6 +182,8 @@ async function sendAttempt(
           // Our own cover page replaces RingCentral's account default.
           ...(input.coverPage && { coverIndex: 0 }),
           ...(sendTime && { sendTime }),
+          // The send refuses a job row that another run registered (issue 8 #9).
+          workflowRunId: workflowInfo().firstExecutionRunId,
         },
       ],
     ),

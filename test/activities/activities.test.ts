@@ -386,3 +386,42 @@ describe('readFaxStatus and recordFaxObservation', () => {
     ]);
   });
 });
+
+describe('job rows keyed by workflow id', () => {
+  it('finds the row of a task a run from before tenants scheduled with the bare key', async () => {
+    const { activities, pdf } = await setup();
+    const key = uniqueJobId('legacy');
+    const legacyWorkflowId = `fax-${key}`;
+    const inLegacyRun = { workflowExecution: { workflowId: legacyWorkflowId, runId: 'run-1' } };
+    await runActivity(
+      activities.prepareFaxJob,
+      {
+        jobId: key,
+        workflowId: legacyWorkflowId,
+        submittedAt: new Date().toISOString(),
+        to: '+12025550123',
+        documents: [pdf],
+      },
+      inLegacyRun,
+    );
+    // Scheduled before the upgrade: `jobId` is the key, the row is the workflow's id.
+    await runActivity(activities.recordJobStatus, { jobId: key, status: 'Scheduled' }, inLegacyRun);
+    expect(await findFaxJob(database.db, legacyWorkflowId)).toMatchObject({
+      job_key: key,
+      status: 'Scheduled',
+    });
+    expect(await findFaxJob(database.db, key)).toBeUndefined();
+  });
+
+  it("refuses a job whose tenant's key another workflow already holds", async () => {
+    const { activities, pdf } = await setup();
+    const key = uniqueJobId('taken');
+    const args = { jobId: key, submittedAt: new Date().toISOString(), to: '+12025550123', documents: [pdf] };
+    expect(await runActivity(activities.prepareFaxJob, { ...args, workflowId: `fax-${key}` })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await runActivity(activities.prepareFaxJob, { ...args, workflowId: `fax-default-${key}` }),
+    ).toMatchObject({ ok: false, code: 'INVALID_REQUEST', message: expect.stringContaining('already used') });
+  });
+});

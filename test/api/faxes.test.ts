@@ -227,7 +227,7 @@ describe('POST /faxes', () => {
     const small = await makeApp(database.db);
     const limited = await buildApp(
       { db: database.db, faxClient: small.faxClient, onNotification: new NotificationRecorder().handler },
-      { faxBodyLimit: 1024 },
+      { faxBodyLimit: 1024, legacyAuth: 'optional' },
     );
     try {
       const res = await limited.inject({
@@ -335,11 +335,10 @@ describe('with the real fax client (Temporal dev server, no worker)', () => {
       taskQueue,
       defaultRegion: 'US',
     });
-    realApp = await buildApp({
-      db: database.db,
-      faxClient: faxes,
-      onNotification: new NotificationRecorder().handler,
-    });
+    realApp = await buildApp(
+      { db: database.db, faxClient: faxes, onNotification: new NotificationRecorder().handler },
+      { legacyAuth: 'optional' },
+    );
   });
   afterAll(async () => {
     await realApp.close();

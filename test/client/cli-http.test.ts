@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import Fastify, { type FastifyInstance } from 'fastify';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
@@ -6,7 +8,10 @@ import { runFaxCommand, type CliIo } from '../../src/cli/fax-command';
 import { statusLine } from '../../src/cli/fax-http';
 import { runWebhookEndpointsCommand } from '../../src/cli/webhook-endpoints-command';
 import type { V1Fax } from '../../src/contracts/v1-api';
-import { tempDir } from '../support/database';
+import type { DatabaseHandle } from '../../src/db/connection';
+import { createTenant } from '../../src/db/tenants';
+import { webhookEndpointRoutes } from '../../src/events/webhook-endpoints-routes';
+import { tempDir, testDatabase } from '../support/database';
 import { API_KEY, startFakeV1, type FakeV1 } from './fake-v1-server';
 
 let fake: FakeV1;
@@ -189,6 +194,72 @@ describe('faxflow fax (over the HTTP API)', () => {
     expect(statusLine(fax, Date.parse('2030-01-01T09:56:40Z'))).toBe(
       'inv-1: WaitingToRedial · attempt 2 (message m2) · next redial at 10:00:00Z (in 3m 20s)',
     );
+  });
+});
+
+describe('faxflow webhook-endpoints (against the real routes plugin)', () => {
+  let database: DatabaseHandle;
+  let app: FastifyInstance;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    database = testDatabase();
+    const tenant = `c-${randomUUID().slice(0, 8)}`;
+    await createTenant(database.db, { id: tenant, name: 'CLI' });
+    app = Fastify();
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.headers.authorization !== `Bearer ${API_KEY}`) {
+        return reply
+          .code(401)
+          .send({ error: { code: 'UNAUTHENTICATED', message: 'A valid API key is required.' } });
+      }
+      (request as unknown as { tenant: unknown }).tenant = { id: tenant, apiKeyId: 'k' };
+    });
+    await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
+    env = { FAXFLOW_API_URL: await app.listen({ host: '127.0.0.1', port: 0 }), FAXFLOW_API_KEY: API_KEY };
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+  });
+
+  it('create shows the secret once; list, rotate, enable, delete', async () => {
+    let t = io(env);
+    expect(
+      await runWebhookEndpointsCommand(
+        ['create', '--url', 'https://ehr.example.com/hook', '--events', 'fax.delivered,fax.failed'],
+        t.cli,
+      ),
+    ).toBe(0);
+    expect(t.out[0]).toMatch(
+      /^Created (we_[0-9a-f]{24}) -> https:\/\/ehr\.example\.com\/hook \(fax\.delivered, fax\.failed\)$/,
+    );
+    expect(t.out[1]).toMatch(/^Signing secret \(shown once, keep it\): whsec_/);
+    const id = /we_[0-9a-f]{24}/.exec(t.out[0]!)![0];
+
+    t = io(env);
+    expect(await runWebhookEndpointsCommand(['list'], t.cli)).toBe(0);
+    expect(t.out[0]).toMatch(
+      new RegExp(
+        `^ID\\s+URL\\s+STATUS\\s+EVENTS\\n${id}\\s+https://ehr.example.com/hook\\s+enabled\\s+fax.delivered,fax.failed$`,
+      ),
+    );
+    expect(t.out.join('')).not.toContain('whsec_');
+
+    t = io(env);
+    expect(await runWebhookEndpointsCommand(['rotate', id, '--json'], t.cli)).toBe(0);
+    expect(JSON.parse(t.out[0]!)).toMatchObject({ id, secret: expect.stringMatching(/^whsec_/) });
+    t = io(env);
+    expect(await runWebhookEndpointsCommand(['enable', id], t.cli)).toBe(0);
+    t = io(env);
+    expect(await runWebhookEndpointsCommand(['delete', id], t.cli)).toBe(0);
+    t = io(env);
+    expect(await runWebhookEndpointsCommand(['delete', id], t.cli)).toBe(6);
+    expect(t.err[0]).toContain('[WEBHOOK_ENDPOINT_NOT_FOUND]');
+    t = io(env);
+    expect(await runWebhookEndpointsCommand(['create', '--url', 'http://ehr.example.com/hook'], t.cli)).toBe(
+      6,
+    );
+    expect(t.err[0]).toMatch(/https.*\[VALIDATION_FAILED\]/);
   });
 });
 

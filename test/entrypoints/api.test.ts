@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
 import { credentialKey } from '../../src/ringcentral/credential-key';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { subscriptionWorkflowId } from '../../src/contracts/workflow-ids';
+import { reconcileWorkflowId, subscriptionWorkflowId } from '../../src/contracts/workflow-ids';
 import { issueConnectLink } from '../../src/db/connect-links';
 import { DEFAULT_TENANT_ID } from '../../src/db/tenants';
 import { tempDir, testDatabase } from '../support/database';
@@ -18,11 +18,15 @@ beforeAll(async () => {
 });
 afterEach(stopAll);
 afterAll(async () => {
-  // The API keeps a SubscriptionWorkflow for its credential; no worker serves this test's queue.
-  await new Client({ connection }).workflow
-    .getHandle(subscriptionWorkflowId(credentialKey({ serverUrl: simulator.url, ...simulator.credentials })))
-    .terminate('test over')
-    .catch(() => undefined);
+  // The API keeps a SubscriptionWorkflow and a ReconcileWorkflow for its credential; no worker
+  // serves this test's queue.
+  const key = credentialKey({ serverUrl: simulator.url, ...simulator.credentials });
+  for (const id of [subscriptionWorkflowId(key), reconcileWorkflowId(key)]) {
+    await new Client({ connection }).workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
+  }
   await connection?.close();
   await simulator?.close();
 });

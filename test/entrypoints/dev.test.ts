@@ -40,6 +40,11 @@ it('faxflow dev reuses the provisioned Temporal CLI, serves the API, and stops o
     expect(dev.output()).not.toContain('Installing the Temporal CLI');
     const [, apiUrl] = dev.output().match(/HTTP API: (http:\/\/\S+)/)!;
     expect((await fetch(`${apiUrl}/health`)).status).toBe(200);
+    // The session's key is a real one: v1 answers with it (an empty list) and refuses without it.
+    const [, key] = dev.output().match(/API key for this session \(tenant default\): (fxf_\S+)/)!;
+    const listed = await fetch(`${apiUrl}/v1/faxes`, { headers: { authorization: `Bearer ${key}` } });
+    expect(listed.status).toBe(200);
+    expect((await fetch(`${apiUrl}/v1/faxes`)).status).toBe(401);
 
     expect(await dev.stop('SIGINT')).toBe(0);
     expect(dev.output()).toContain('SIGINT: stopping.');

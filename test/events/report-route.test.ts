@@ -47,7 +47,7 @@ beforeAll(async () => {
     const t = request.headers['x-test-tenant'];
     if (typeof t === 'string') (request as unknown as { tenant: unknown }).tenant = { id: t, apiKeyId: 'k' };
   });
-  await app.register(reportRoute, { db: database.db, documents });
+  await app.register(reportRoute, { db: database.db, documents, prefix: '/v1' });
 });
 afterAll(async () => {
   await database?.close();

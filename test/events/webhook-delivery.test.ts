@@ -1,5 +1,8 @@
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -9,7 +12,8 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createDeliverWebhook } from '../../src/activities/deliver-webhook';
-import type { V1EventEnvelope, V1Fax } from '../../src/contracts/v1-api';
+import { createRecordBroadcastCompleted } from '../../src/activities/record-broadcast-completed';
+import type { V1Broadcast, V1EventEnvelope, V1Fax } from '../../src/contracts/v1-api';
 import { webhookDeliveryWorkflowId } from '../../src/contracts/webhook-delivery';
 import { insertFaxJob, updateFaxJobStatus, type FaxJobStatusChange } from '../../src/db/fax-jobs';
 import type { DatabaseHandle } from '../../src/db/connection';
@@ -23,6 +27,7 @@ import {
 } from '../../src/events/webhook-endpoints-routes';
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { makeActivityDeps, testDatabase } from '../support/database';
+import { HISTORIES_DIR } from '../support/test-stack';
 
 /**
  * Signed event webhooks end to end: the outbox written by real status changes in Postgres, the
@@ -86,6 +91,7 @@ async function startReceiver(
 }
 
 let database: DatabaseHandle;
+let activityDeps: Awaited<ReturnType<typeof makeActivityDeps>>['deps'];
 let worker: Worker;
 let running: Promise<void>;
 let client: Client;
@@ -96,6 +102,7 @@ beforeAll(async () => {
   installTemporalRuntime('WARN');
   database = testDatabase();
   const { deps } = await makeActivityDeps(database);
+  activityDeps = deps;
   taskQueue = `events-${randomUUID()}`;
   worker = await Worker.create({
     connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
@@ -124,7 +131,7 @@ async function apiFor(tenantId: string): Promise<FastifyInstance> {
       apiKeyId: 'k1',
     };
   });
-  await app.register(webhookEndpointRoutes, { db: database.db });
+  await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
   return app;
 }
 
@@ -134,8 +141,7 @@ async function newTenant(): Promise<string> {
   return id;
 }
 
-async function newJob(tenantId: string): Promise<string> {
-  const id = `job-${randomUUID().slice(0, 8)}`;
+async function newJob(tenantId: string, id = `job-${randomUUID().slice(0, 8)}`): Promise<string> {
   await insertFaxJob(database.db, {
     id: faxWorkflowId(id, tenantId),
     job_key: id,
@@ -177,7 +183,7 @@ function dispatcher(policy: Parameters<typeof startWebhookDispatcher>[0]['policy
     db: database.db,
     client,
     taskQueue,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.DEBUG_EVENTS ? 'debug' : 'silent' }),
     policy: { idleMs: 2_000, ...policy },
     intervalMs: 100,
   });
@@ -262,6 +268,17 @@ describe('signed event webhooks', () => {
       expect(log.some((l) => l.statusCode === 503 && l.attempt === 1)).toBe(true);
       expect(log.some((l) => l.statusCode === 500 && l.attempt === 2)).toBe(true);
       expect(log.filter((l) => l.error === null).length).toBe(total);
+      // The history of a job's stream with retries (three events, drops among them) for test/replay.
+      if (process.env.FAXFLOW_RECORD_HISTORIES === '1') {
+        const handle = client.workflow.getHandle(
+          webhookDeliveryWorkflowId(endpoint.id, faxWorkflowId(jobs[0]!, tenant)),
+        );
+        await handle.result();
+        await writeFile(
+          path.join(HISTORIES_DIR, 'webhook-delivery-retried.json'),
+          historyToJSON(await handle.fetchHistory()),
+        );
+      }
       const status = (
         await app.inject({ url: `/v1/webhook-endpoints/${endpoint.id}` })
       ).json<V1WebhookEndpoint>();
@@ -303,12 +320,31 @@ describe('signed event webhooks', () => {
       const n = await database.db
         .selectFrom('webhook_events')
         .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('job_id', '=', job)
+        .where('job_id', '=', faxWorkflowId(job, tenant))
         .executeTakeFirstOrThrow();
       expect(Number(n.n)).toBe(1);
-      const wf = client.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id, job));
+      const wf = client.workflow.getHandle(
+        webhookDeliveryWorkflowId(endpoint.id, faxWorkflowId(job, tenant)),
+      );
       await expect(wf.result()).resolves.toMatchObject({ delivered: 0, abandoned: 1 });
       expect(receiver.requests()).toBe(attemptsBefore);
+
+      // The owner turns it back on: a clean streak, and new events flow again.
+      const enabled = await app.inject({
+        method: 'POST',
+        url: `/v1/webhook-endpoints/${endpoint.id}/enable`,
+      });
+      expect(enabled.json<V1WebhookEndpoint>()).toMatchObject({
+        status: 'enabled',
+        disabledReason: null,
+        failingSince: null,
+      });
+      const next = await newJob(tenant);
+      await updateFaxJobStatus(database.db, faxWorkflowId(next, tenant), { status: 'Queued' });
+      await vi.waitFor(() => expect(receiver.requests()).toBeGreaterThan(attemptsBefore), {
+        timeout: 20_000,
+        interval: 100,
+      });
     } finally {
       await d.stop();
       await receiver.close();
@@ -339,6 +375,47 @@ describe('signed event webhooks', () => {
       await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
       // A receiver still on the old secret and one already on the new one both verify it.
       expect(receiver.accepted[0]!.verifiedWith).toEqual([endpoint.secret, rotated.secret]);
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+  });
+
+  it('raises broadcast.completed once, with every recipient and the counts', async () => {
+    const tenant = await newTenant();
+    const app = await apiFor(tenant);
+    let secret = '';
+    const receiver = await startReceiver(
+      () => [secret],
+      () => ({ status: 200 }),
+    );
+    secret = (await createEndpoint(app, receiver.url, ['broadcast.completed'])).secret;
+    const broadcastId = `bc-${randomUUID().slice(0, 8)}`;
+    const jobIds = [await newJob(tenant, `${broadcastId}~1`), await newJob(tenant, `${broadcastId}~2`)];
+    await updateFaxJobStatus(database.db, faxWorkflowId(jobIds[0]!, tenant), { status: 'Delivered' });
+    await updateFaxJobStatus(database.db, faxWorkflowId(jobIds[1]!, tenant), { status: 'Failed' });
+    const record = createRecordBroadcastCompleted(activityDeps);
+    const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 300, failureWindowMs: 60_000 });
+    try {
+      // The workflow's activity may run twice (a retry): still one event.
+      await record({ broadcastId, tenantId: tenant, jobIds });
+      await record({ broadcastId, tenantId: tenant, jobIds });
+      await vi.waitFor(() => expect(receiver.accepted).toHaveLength(1), { timeout: 20_000, interval: 100 });
+      const event = receiver.accepted[0]!.event;
+      expect(event.type).toBe('broadcast.completed');
+      const data = event.data as V1Broadcast;
+      expect(data).toMatchObject({
+        object: 'broadcast',
+        id: broadcastId,
+        tenantId: tenant,
+        total: 2,
+        completed: true,
+      });
+      expect(data.counts).toEqual({ Delivered: 1, Failed: 1 });
+      expect(data.faxes.map((f) => [f.id, f.broadcastId])).toEqual(jobIds.map((id) => [id, broadcastId]));
+      // The fax-level changes raised nothing: this endpoint listens to broadcast.completed only.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.accepted).toHaveLength(1);
     } finally {
       await d.stop();
       await receiver.close();

@@ -30,7 +30,7 @@ async function app(): Promise<FastifyInstance> {
     const t = request.headers['x-test-tenant'];
     if (typeof t === 'string') (request as unknown as { tenant: unknown }).tenant = { id: t, apiKeyId: 'k' };
   });
-  await a.register(webhookEndpointRoutes, { db: database.db, maxEndpointsPerTenant: 3 });
+  await a.register(webhookEndpointRoutes, { db: database.db, maxEndpointsPerTenant: 3, prefix: '/v1' });
   return a;
 }
 

@@ -101,8 +101,10 @@ describe('webhooks under loss, duplication and reordering', () => {
       .execute();
     const bySource = Object.fromEntries(sources.map((s) => [s.source, Number(s.n)]));
     expect((bySource.webhook ?? 0) + (bySource.poll ?? 0)).toBe(190);
-    // Both paths did their part: webhooks where they arrived, polling where they were lost.
+    // Webhooks did their part. How many faxes polling settles depends on timing: a reconcile
+    // triggered by any of a fax's four notifications lists the account and learns the others' final
+    // statuses too, so with a prompt reconciler polling may settle none. That polling alone brings a
+    // fax home when no notification arrives is shown by the polling-only tests (fax-workflow).
     expect(bySource.webhook ?? 0).toBeGreaterThan(0);
-    expect(bySource.poll ?? 0).toBeGreaterThan(0);
   });
 });

@@ -52,6 +52,10 @@ describe('workflow replay', () => {
         'sent-unconfirmed.json',
         'early-status-signal-buffered.json',
         'needs-review.json',
+        // Issue 12: a job's event stream to one endpoint, with dropped deliveries retried
+        // (test/events/webhook-delivery.test.ts); a broadcast ending with broadcast.completed.
+        'webhook-delivery-retried.json',
+        'broadcast-completed-event.json',
       ]),
     );
   });

@@ -79,5 +79,9 @@ export class FakeRingCentral implements RingCentralClient {
 
   async deleteSubscription(): Promise<void> {}
 
+  async listSubscriptions(): Promise<never[]> {
+    return [];
+  }
+
   async close(): Promise<void> {}
 }

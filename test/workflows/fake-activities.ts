@@ -60,6 +60,7 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
   const recorded: { status: string; errorCode?: string }[] = [];
   const canceledMessages: string[] = [];
   const observations: { status: string; source: string }[] = [];
+  const broadcastsCompleted: { broadcastId: string; tenantId: string | null; jobIds: string[] }[] = [];
   const scripts = new Map<string, Step[]>();
   let polls = 0;
   const connectionChecks: string[] = [];
@@ -133,6 +134,9 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
     async deliverWebhook() {
       throw new Error('not used by FaxWorkflow');
     },
+    async recordBroadcastCompleted(args) {
+      broadcastsCompleted.push(args);
+    },
     async cancelScheduledFax(args) {
       const answer = hooks.cancelScheduled ? await hooks.cancelScheduled() : ({ canceled: true } as const);
       if (answer.canceled) canceledMessages.push(args.messageId);
@@ -145,6 +149,7 @@ export function fakeActivities(outcomes: Step[][], account: FakeAccount & FakeHo
     recorded,
     canceledMessages,
     observations,
+    broadcastsCompleted,
     connectionChecks,
     polls: () => polls,
   };

@@ -393,6 +393,12 @@ describe('FaxWorkflow timers (time-skipping)', () => {
       ]);
       const child = await env.client.workflow.getHandle(faxWorkflowId(`${broadcastId}~1`)).describe();
       expect(child.status.name).toBe('COMPLETED');
+      // Its last step raises broadcast.completed for upstream webhooks (patch broadcast-completed-event).
+      expect(fake.broadcastsCompleted).toEqual([
+        { broadcastId, tenantId: null, jobIds: [`${broadcastId}~1`, `${broadcastId}~2`] },
+      ]);
+      // broadcast-tilde-children.json is the same path from before that patch.
+      await maybeRecordHistory(handle, 'broadcast-completed-event');
     });
   });
 

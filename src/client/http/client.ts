@@ -182,6 +182,11 @@ export class FaxflowClient {
     return this.json<WebhookEndpointWithSecret>('POST', `/v1/webhook-endpoints/${enc(id)}/rotate-secret`, {});
   }
 
+  /** Turns an endpoint disabled after a day of failures back on. */
+  async enableWebhookEndpoint(id: string): Promise<WebhookEndpoint> {
+    return this.json<WebhookEndpoint>('POST', `/v1/webhook-endpoints/${enc(id)}/enable`, {});
+  }
+
   async listWebhookDeliveries(id: string, opts: { limit?: number; cursor?: string } = {}) {
     const q = new URLSearchParams();
     if (opts.limit !== undefined) q.set('limit', String(opts.limit));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { V1Broadcast, V1Fax, V1FaxEvent, V1Page } from '../../../src/contracts/v1-api';
@@ -210,6 +211,28 @@ describe('POST /v1/faxes', () => {
 });
 
 describe('Idempotency-Key', () => {
+  it('takes over a key whose first request died mid-way (its claim outlived the lease): no 409 forever', async () => {
+    const body = {
+      to: '+12025550123',
+      documents: [{ filename: 'a.pdf', contentBase64: pdf.toString('base64') }],
+    };
+    expect((await postJson(body, { 'idempotency-key': 'idem-crash' })).statusCode).toBe(202);
+    // What a process killed between claiming the key and storing the answer leaves behind.
+    await sql`update idempotency_keys
+      set status_code = null, response = null, completed_at = null, created_at = now() - interval '10 minutes'
+      where key = 'idem-crash'`.execute(database.db);
+    const started = Date.now();
+    const retried = await postJson(body, { 'idempotency-key': 'idem-crash' });
+    expect(retried.statusCode, retried.body).toBeLessThan(300);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const row = await database.db
+      .selectFrom('idempotency_keys')
+      .select(['status_code'])
+      .where('key', '=', 'idem-crash')
+      .executeTakeFirstOrThrow();
+    expect(row.status_code).not.toBeNull();
+  });
+
   it('same key and request: the original answer, 200 and Idempotent-Replayed; a different request: 422', async () => {
     const body = {
       to: '+12025550123',

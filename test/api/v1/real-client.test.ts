@@ -31,6 +31,8 @@ beforeAll(async () => {
     documents: createLocalDocumentStore(documentsRoot),
     taskQueue: `v1-real-${randomUUID()}`,
     defaultRegion: 'US',
+    // Every tenant of this test has connected one RingCentral user (no worker sends anything here).
+    resolveConnection: async () => 'conn-real',
   });
   app = await buildApp({
     db: database.db,
