@@ -93,7 +93,13 @@ export async function buildDependencies(
   config: Config,
   target: RingCentralTarget,
   logger: Logger,
-  opts: { rateWindowMs?: number } = {},
+  opts: {
+    rateWindowMs?: number;
+    /** How far ahead a call may wait for its budget's slot, by group (default MAX_SLOT_WAIT_MS). */
+    maxSlotWaitMs?: Partial<Record<RateGroup, number>>;
+    /** The RingCentral adapter's upper bound for one HTTP exchange (default: the adapter's). */
+    requestTimeoutMs?: number;
+  } = {},
 ): Promise<Dependencies> {
   const database = await openDatabase(config, logIdleErrors(logger));
   try {
@@ -132,7 +138,8 @@ export async function buildDependencies(
       db: database.db,
       tokens,
       budget,
-      maxSlotWaitMs: MAX_SLOT_WAIT_MS,
+      maxSlotWaitMs: { ...MAX_SLOT_WAIT_MS, ...opts.maxSlotWaitMs },
+      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
       logger,
     });
   } catch (err) {

@@ -172,7 +172,11 @@ describe('tenants on their own RingCentral connections', () => {
   }, 60_000);
 
   it('holds a tenant whose connection needs reconnecting, and carries on once it is back; others are unaffected', async () => {
-    stack.connections.unavailable.set('conn-initech', 'RingCentral refused the refresh token (OAU-211)');
+    await stack.setConnectionStatus(
+      'conn-initech',
+      'needs-reconnect',
+      'RingCentral refused the refresh token (OAU-211)',
+    );
     const waiting = await Promise.all([submit('initech', '+12025559200'), submit('initech', '+12025559201')]);
     for (const w of waiting) await waitForStatus(w.workflowId, 'WaitingForConnection');
     for (const w of waiting) {
@@ -199,7 +203,7 @@ describe('tenants on their own RingCentral connections', () => {
     expect(await stack.simFaxes('+12025559200')).toHaveLength(0);
 
     // The tenant reconnects: the connect callback tells the waiting jobs.
-    stack.connections.unavailable.delete('conn-initech');
+    await stack.setConnectionStatus('conn-initech', 'active');
     expect(await notifyConnectionRestored(stack.client, stack.db, 'conn-initech')).toBeGreaterThanOrEqual(2);
     const results = await Promise.all(waiting.map((w) => resultOf(w.workflowId)));
     expect(results.map((r) => r.status)).toEqual([OUTCOME.success, OUTCOME.success]);

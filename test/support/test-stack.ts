@@ -1,19 +1,27 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { resolveTemporalCli } from '../../src/stack/temporal-binary';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
-import { createFaxClient } from '../../src/client/fax-client';
-import { admit } from '../../src/db/rate-limiter';
-import { withRateBudgets, type RateGroup } from '../../src/ringcentral/rate-budgets';
-import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
+import { startApiServer, type ApiServer } from '../../src/api/server';
+import { loadConfig } from '../../src/config/config';
+import { sealSecret } from '../../src/connections/connection-secret';
+import { loadTokenCipher } from '../../src/connections/token-cipher';
+import {
+  reconcileWorkflowId,
+  subscriptionWorkflowId as subscriptionWorkflowIdOf,
+} from '../../src/contracts/workflow-ids';
+import { insertConnection, setConnectionStatus } from '../../src/db/ringcentral-connections';
+import { DEFAULT_TENANT_ID } from '../../src/db/tenants';
+import type { DeliveryReportsMode } from '../../src/domain/fax-status';
+import { createLogger } from '../../src/logger';
+import type { RateGroup } from '../../src/ringcentral/rate-budgets';
 import {
   startSimulator,
   type SimFax,
@@ -21,23 +29,22 @@ import {
   type SimulatorOptions,
   type StatusModel,
 } from '../../src/simulator';
-import type { DeliveryReportsMode } from '../../src/domain/fax-status';
-import { createLocalDocumentStore } from '../../src/storage/local-document-store';
-import { startApiServer, type ApiServer } from '../../src/api/server';
+import { resolveTemporalCli } from '../../src/stack/temporal-binary';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { connectionUpkeep, ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
+import { buildDependencies, faxClientFor } from '../../src/workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
-import {
-  reconcileWorkflowId,
-  subscriptionWorkflowId as subscriptionWorkflowIdOf,
-} from '../../src/contracts/workflow-ids';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { tempDir, testDatabase } from './database';
-import {
-  ConnectionUnavailableError,
-  type RingCentralConnectionPool,
-} from '../../src/ringcentral/connections';
-import type { RingCentralClient } from '../../src/ringcentral/types';
+import { tempDir } from './database';
+
+/** Every log line written to it, as text (the stack's logs, for tests that grep them). */
+class LogCapture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString('utf8');
+    cb();
+  }
+}
 
 /**
  * The simulator's status model for this run of the integration suite: `.ci/run` runs the suite
@@ -71,12 +78,13 @@ export interface TestStackOptions {
   /**
    * RingCentral connections besides the stack's own credential (whose id is the stack's budget key):
    * each logs in as the simulator user with this JWT (add it to `simulator.extraUsers`) and has its
-   * own rate budgets. Activities reach them through a pool the test can make refuse a connection.
+   * own rate budgets. They are stored in Postgres, encrypted, as `faxflow connections add-jwt` would
+   * (tenant `default`), and reached through the production connection pool.
    */
   connections?: { id: string; jwt: string }[];
   /**
-   * How long those connections' calls may wait for a slot of their budget while holding a worker
-   * slot (default as in production: 60 s for Heavy, 20 s otherwise).
+   * How long calls may wait for a slot of their budget while holding a worker slot (every
+   * connection; default as in production: 60 s for Heavy, 20 s otherwise).
    */
   connectionBudgetMaxWaitMs?: number;
   /** Run the webhook receiver and keep a RingCentral subscription pointed at it. */
@@ -90,7 +98,9 @@ export interface TestStackOptions {
 
 /**
  * The real pipeline for integration tests: the run's Temporal dev server and PostgreSQL database,
- * the RingCentral simulator over HTTP, the SDK adapter, and workers on a task queue of their own.
+ * the RingCentral simulator over HTTP, and workers on a task queue of their own, whose activities
+ * come from the production composition root (`buildDependencies`: the encrypted token store, the
+ * connection pool, production budget buckets and slot waits), configured through the environment.
  */
 export async function startTestStack(opts: TestStackOptions = {}) {
   installTemporalRuntime('WARN');
@@ -99,54 +109,77 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     timeScale: 0.002,
     ...opts.simulator,
   });
-  const database = testDatabase();
-  const budgetKey = `test-${randomUUID()}`;
+  const logs = new LogCapture();
+  const logger = createLogger('info', logs);
+  // The production composition root, configured as an operator would through the environment.
   const budgets = { Heavy: 1000, Medium: 1000, Light: 1000, ...opts.budgets };
-  const ringcentral = withRateBudgets(
-    createSdkRingCentralClient({
-      serverUrl: simulator.url,
-      ...simulator.credentials,
-      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
-    }),
-    (group) =>
-      admit(
-        database.db,
-        `${budgetKey}:${group}`,
-        { limit: budgets[group], windowMs: opts.budgetWindowMs ?? 61_000 },
-        { maxWaitMs: group === 'Heavy' ? 60_000 : 20_000 },
-      ),
-  );
-  const budgetedClient = (jwt: string, bucket: string) =>
-    withRateBudgets(
-      createSdkRingCentralClient({
-        serverUrl: simulator.url,
-        ...simulator.credentials,
-        jwt,
-        ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
-      }),
-      (group) =>
-        admit(
-          database.db,
-          `ringcentral:${bucket}:${group}`,
-          { limit: budgets[group], windowMs: opts.budgetWindowMs ?? 61_000 },
-          { maxWaitMs: opts.connectionBudgetMaxWaitMs ?? (group === 'Heavy' ? 60_000 : 20_000) },
-        ),
-    );
-  const pool = new TestConnectionPool(budgetKey, ringcentral);
-  for (const c of opts.connections ?? []) pool.clients.set(c.id, budgetedClient(c.jwt, c.id));
-  const documents = createLocalDocumentStore(await tempDir());
-  const deps: ActivityDeps = {
-    db: database.db,
-    ringcentral,
-    connections: pool,
-    documents,
-    logger: pino({ level: 'silent' }),
-    defaultRegion: 'US',
-    credentialKey: budgetKey,
+  const taskQueue = `test-${randomUUID()}`;
+  const config = loadConfig({
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    DATABASE_URL: inject('databaseUrl'),
+    FAXFLOW_DATA_DIR: await tempDir(),
+    FAXFLOW_ENCRYPTION_KEY: `test:${randomBytes(32).toString('base64')}`,
+    RINGCENTRAL_SERVER_URL: simulator.url,
+    RINGCENTRAL_CLIENT_ID: simulator.credentials.clientId,
+    RINGCENTRAL_CLIENT_SECRET: simulator.credentials.clientSecret,
+    RINGCENTRAL_JWT: simulator.credentials.jwt,
     // A fresh credential has seen no delivery report yet, so `auto` would take the first Sent of a
     // delivery-reports account as final; an operator who knows the account says `yes` (tested apart
     // in test/integration/status-models.test.ts).
-    deliveryReports: opts.deliveryReports ?? (STATUS_MODEL === 'delivery-reports' ? 'yes' : 'auto'),
+    RINGCENTRAL_DELIVERY_REPORTS:
+      opts.deliveryReports ?? (STATUS_MODEL === 'delivery-reports' ? 'yes' : 'auto'),
+    RINGCENTRAL_HEAVY_PER_MINUTE: String(budgets.Heavy),
+    RINGCENTRAL_MEDIUM_PER_MINUTE: String(budgets.Medium),
+    RINGCENTRAL_LIGHT_PER_MINUTE: String(budgets.Light),
+    LOG_LEVEL: 'info',
+  });
+  const built = await buildDependencies(
+    config,
+    { serverUrl: simulator.url, ...simulator.credentials },
+    logger,
+    {
+      ...(opts.budgetWindowMs !== undefined && { rateWindowMs: opts.budgetWindowMs }),
+      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+      ...(opts.connectionBudgetMaxWaitMs !== undefined && {
+        maxSlotWaitMs: {
+          Heavy: opts.connectionBudgetMaxWaitMs,
+          Medium: opts.connectionBudgetMaxWaitMs,
+          Light: opts.connectionBudgetMaxWaitMs,
+        },
+      }),
+    },
+  );
+  const database = built.database;
+  const budgetKey = built.credentialKey;
+  // The other connections: JWT connections stored (encrypted) as `faxflow connections add-jwt`
+  // would, under the ids the test names. Ids are reused by other files of the run's database:
+  // start each from a clean row and clean budgets.
+  const cipher = await loadTokenCipher(config);
+  for (const c of opts.connections ?? []) {
+    await database.db.deleteFrom('ringcentral_connections').where('id', '=', c.id).execute();
+    await database.db
+      .deleteFrom('rate_limit_events')
+      .where('bucket', 'like', `ringcentral:${c.id}:%`)
+      .execute();
+    const sealed = sealSecret(cipher, c.id, { jwt: c.jwt });
+    await insertConnection(database.db, {
+      id: c.id,
+      tenantId: DEFAULT_TENANT_ID,
+      kind: 'jwt',
+      serverUrl: simulator.url,
+      clientId: simulator.credentials.clientId,
+      accountId: null,
+      extensionId: null,
+      label: `test connection ${c.id}`,
+      ciphertext: sealed.ciphertext,
+      keyId: sealed.keyId,
+      accessTokenExpiresAt: null,
+      connectedAt: null,
+    });
+  }
+  const documents = built.documents;
+  const deps: ActivityDeps = {
+    ...built.activityDeps,
     ...(opts.sendLease && { sendLease: opts.sendLease }),
   };
   // Set below once the receiver's address is known: each connection's keeper starts with its first job.
@@ -156,7 +189,6 @@ export async function startTestStack(opts: TestStackOptions = {}) {
 
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
-  const taskQueue = `test-${randomUUID()}`;
   const workers = await createFaxWorkers({
     connection: nativeConnection,
     namespace: 'default',
@@ -167,14 +199,14 @@ export async function startTestStack(opts: TestStackOptions = {}) {
   const running = runWorkers(workers);
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const faxClient = createFaxClient({ client, documents, taskQueue, defaultRegion: 'US' });
+  const faxClient = faxClientFor(config, client, documents);
 
   let api: ApiServer | undefined;
   let apiPort = 0;
   const apiDeps = {
     db: database.db,
     faxClient,
-    logger: pino({ level: 'silent' }),
+    logger,
     onNotification: createNotificationProcessor({
       db: database.db,
       client,
@@ -226,8 +258,23 @@ export async function startTestStack(opts: TestStackOptions = {}) {
     taskQueue,
     /** The stack's own credential's connection id (the default tenant's connection). */
     defaultConnectionId: budgetKey,
-    /** The activities' connection pool: `unavailable` makes a connection need reconnecting. */
-    connections: pool,
+    /** The activities' connection pool (the production one). */
+    connections: built.connections,
+    /** The composition root's parts (registry, config) for tests that wire more of production. */
+    built,
+    config,
+    /** Every log line the stack's processes wrote (redacted as in production). */
+    logs: () => logs.text,
+    /** The stack's logger (writes to `logs`), for processes a test starts beside it. */
+    logger,
+    /** Marks a connection as RingCentral's refusal would (`needs-reconnect`), or active again. */
+    async setConnectionStatus(
+      id: string,
+      status: 'active' | 'needs-reconnect',
+      reason: string | null = null,
+    ) {
+      await setConnectionStatus(database.db, id, status, reason);
+    },
     subscriptionWorkflowId,
     /** The webhook receiver: stop it to make deliveries fail, start it again on the same port. */
     api: {
@@ -292,40 +339,13 @@ export async function startTestStack(opts: TestStackOptions = {}) {
       await running;
       await nativeConnection.close();
       await connection.close();
-      await pool.close();
-      await database.close();
+      await built.close();
       await simulator.close();
     },
   };
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
-
-/**
- * The workers' connection pool in integration tests: a client per connection, and a switch that
- * makes one need reconnecting (what the real pool does when RingCentral refuses its refresh token).
- */
-export class TestConnectionPool implements RingCentralConnectionPool {
-  readonly clients = new Map<string, RingCentralClient>();
-  /** Connection id → why it needs reconnecting. */
-  readonly unavailable = new Map<string, string>();
-
-  constructor(defaultId: string, defaultClient: RingCentralClient) {
-    this.clients.set(defaultId, defaultClient);
-  }
-
-  async forConnection(id: string): Promise<RingCentralClient> {
-    const reason = this.unavailable.get(id);
-    if (reason !== undefined) throw new ConnectionUnavailableError(id, 'needs-reconnect', reason);
-    const client = this.clients.get(id);
-    if (!client) throw new ConnectionUnavailableError(id, 'missing', 'no such connection');
-    return client;
-  }
-
-  async close(): Promise<void> {
-    for (const c of this.clients.values()) await c.close();
-  }
-}
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.url));
 
