@@ -32,6 +32,7 @@ import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-optio
 // Types only: the client never loads workflow code, but start() checks the arguments against it.
 import type { FaxBroadcastWorkflow } from '../workflows/broadcast-workflow';
 import type { FaxWorkflow } from '../workflows/fax-workflow';
+import { stableJson } from '../domain/stable-json';
 
 /**
  * An idempotency key that was already used for a different request: answering with the first job
@@ -67,17 +68,6 @@ export function requestFingerprint(input: object): string {
     ...rest
   } = input as { policy?: unknown; tenantId?: unknown; connectionId?: unknown };
   return createHash('sha256').update(stableJson(rest)).digest('hex');
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export type DocumentInput =

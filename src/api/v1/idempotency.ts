@@ -9,21 +9,11 @@ import {
 import type { Db } from '../../db/schema';
 import { JOB_ID_PATTERN } from '../../domain/job-id';
 import { ApiError, quote, singleHeader } from '../errors';
+import { stableJson } from '../../domain/stable-json';
 
 /** How long a duplicate waits for the first request with its key to finish before answering 409. */
 const WAIT_FOR_FIRST_MS = 10_000;
 const POLL_MS = 50;
-
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** SHA-256 of what a request asks for (route and normalised content), whatever its encoding. */
 export function fingerprintOf(route: string, content: unknown): string {
