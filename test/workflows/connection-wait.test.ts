@@ -2,16 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTestServer } from '../../src/stack/temporal-binary';
-import { installTemporalRuntime } from '../../src/workers/runtime';
-import { FAX_SEARCH_ATTRIBUTES, FaxStatusKey } from '../../src/contracts/search-attributes';
+import { FaxStatusKey } from '../../src/contracts/search-attributes';
 import { cancelUpdate, connectionRestoredSignal, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { HISTORIES_DIR } from '../support/test-stack';
-import { startFaxWorkflow, withFakeWorkers } from './fake-workers';
+import { startFaxWorkflow, withFakeWorkers, startTimeSkippingEnv } from './fake-workers';
 import { fakeActivities } from './fake-activities';
 
 /**
@@ -20,15 +17,7 @@ import { fakeActivities } from './fake-activities';
  */
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  installTemporalRuntime('WARN');
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: resolveTestServer(process.env.TEMPORAL_TEST_SERVER_PATH) },
-  });
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(FAX_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
-  });
+  env = await startTimeSkippingEnv();
 });
 afterAll(async () => {
   await env?.teardown();

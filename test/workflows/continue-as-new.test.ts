@@ -1,27 +1,15 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendFaxArgs } from '../../src/activities/send-fax';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { cancelUpdate, deliveryStatusSignal, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowResult } from '../../src/contracts/workflow-types';
-import { resolveTestServer } from '../../src/stack/temporal-binary';
-import { installTemporalRuntime } from '../../src/workers/runtime';
 import { fakeActivities, gate } from './fake-activities';
-import { DOC, startFaxWorkflow, withFakeWorkers } from './fake-workers';
+import { DOC, startFaxWorkflow, withFakeWorkers, startTimeSkippingEnv } from './fake-workers';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  installTemporalRuntime('WARN');
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: resolveTestServer(process.env.TEMPORAL_TEST_SERVER_PATH) },
-  });
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(FAX_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
-  });
+  env = await startTimeSkippingEnv();
 });
 afterAll(async () => {
   await env?.teardown();

@@ -3,7 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
+import { resolveTestServer } from '../../src/stack/temporal-binary';
+import { installTemporalRuntime } from '../../src/workers/runtime';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { sendTaskQueue } from '../../src/contracts/task-queues';
@@ -53,4 +57,21 @@ export function startFaxWorkflow(
 export async function maybeRecordHistory(handle: WorkflowHandle, name: string): Promise<void> {
   if (process.env.FAXFLOW_RECORD_HISTORIES !== '1') return;
   await writeFile(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+}
+
+/**
+ * The Java time-skipping test server with FaxWorkflow's search attributes registered (the test
+ * server knows no custom attributes until told; the workflow upserts these).
+ */
+export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  installTemporalRuntime('WARN');
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: resolveTestServer(process.env.TEMPORAL_TEST_SERVER_PATH) },
+  });
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(FAX_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
+  });
+  return env;
 }

@@ -1,16 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTestServer } from '../../src/stack/temporal-binary';
-import { installTemporalRuntime } from '../../src/workers/runtime';
-import { ConnectionIdKey, FAX_SEARCH_ATTRIBUTES, TenantIdKey } from '../../src/contracts/search-attributes';
+import { ConnectionIdKey, TenantIdKey } from '../../src/contracts/search-attributes';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxWorkflowInput, FaxWorkflowResult } from '../../src/contracts/workflow-types';
-import { DOC, maybeRecordHistory, startFaxWorkflow, withFakeWorkers } from './fake-workers';
+import {
+  DOC,
+  maybeRecordHistory,
+  startFaxWorkflow,
+  withFakeWorkers,
+  startTimeSkippingEnv,
+} from './fake-workers';
 import { fakeActivities, gate } from './fake-activities';
 
 /**
@@ -20,16 +23,7 @@ import { fakeActivities, gate } from './fake-activities';
  */
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  installTemporalRuntime('WARN');
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: resolveTestServer(process.env.TEMPORAL_TEST_SERVER_PATH) },
-  });
-  // The test server knows no custom search attributes until told; the workflow upserts these.
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(FAX_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
-  });
+  env = await startTimeSkippingEnv();
 });
 afterAll(async () => {
   await env?.teardown();

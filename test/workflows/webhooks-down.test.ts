@@ -1,26 +1,14 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTestServer } from '../../src/stack/temporal-binary';
-import { installTemporalRuntime } from '../../src/workers/runtime';
-import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { statusQuery, webhooksDownSignal } from '../../src/contracts/workflow-messages';
 import { DEFAULT_POLICY, type FaxWorkflowResult } from '../../src/contracts/workflow-types';
-import { maybeRecordHistory, startFaxWorkflow, withFakeWorkers } from './fake-workers';
+import { maybeRecordHistory, startFaxWorkflow, withFakeWorkers, startTimeSkippingEnv } from './fake-workers';
 import { fakeActivities } from './fake-activities';
 
 /** Issue 8 #9d: a job told its connection's webhooks stopped polls at once, not 10 min later. */
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  installTemporalRuntime('WARN');
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: resolveTestServer(process.env.TEMPORAL_TEST_SERVER_PATH) },
-  });
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(FAX_SEARCH_ATTRIBUTES.map((k) => [k.name, keyword])),
-  });
+  env = await startTimeSkippingEnv();
 });
 afterAll(async () => {
   await env?.teardown();
