@@ -1,4 +1,4 @@
-import type { Db, FaxAttempt, FaxJob } from './schema';
+import type { ApiFaxSubmission, Db, FaxAttempt, FaxJob } from './schema';
 
 /**
  * The reads events and reports need, always filtered by tenant: another tenant's job is not
@@ -25,4 +25,18 @@ export async function listJobAttempts(db: Db, jobId: string, startedBy?: Date): 
   let q = db.selectFrom('fax_attempts').selectAll().where('job_id', '=', jobId);
   if (startedBy) q = q.where('started_at', '<=', startedBy);
   return q.orderBy('attempt_no').execute();
+}
+
+/** What the API recorded when it accepted the job (metadata, recipient name, broadcast), if it came through v1. */
+export async function findJobSubmission(
+  db: Db,
+  tenantId: string,
+  jobKey: string,
+): Promise<Pick<ApiFaxSubmission, 'metadata' | 'recipient_name' | 'broadcast_id'> | undefined> {
+  return db
+    .selectFrom('api_fax_submissions')
+    .select(['metadata', 'recipient_name', 'broadcast_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('job_id', '=', jobKey)
+    .executeTakeFirst();
 }

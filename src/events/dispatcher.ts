@@ -9,7 +9,7 @@ import {
   type WebhookDeliveryInput,
   type WebhookRetryPolicy,
 } from '../contracts/webhook-delivery';
-import { listJobAttempts } from '../db/event-job-reads';
+import { findJobSubmission, listJobAttempts } from '../db/event-job-reads';
 import type { Database, Db, WebhookEventRow } from '../db/schema';
 import { listListeningEndpoints } from '../db/webhook-endpoints';
 import { listUndispatchedEvents, markEventDispatched, sealEventBody } from '../db/webhook-events';
@@ -117,7 +117,8 @@ async function renderBody(db: Db, event: WebhookEventRow): Promise<string> {
   let data: V1EventEnvelope['data'];
   if (event.type.startsWith('fax.')) {
     const job = event.payload as unknown as JobSnapshot;
-    data = toV1Fax(job, await listJobAttempts(db, event.job_id, event.created_at));
+    const submission = await findJobSubmission(db, event.tenant_id, job.job_key ?? job.id);
+    data = toV1Fax(job, await listJobAttempts(db, event.job_id, event.created_at), submission);
   } else {
     data = await renderBroadcast(db, event);
   }
@@ -147,7 +148,14 @@ async function renderBroadcast(db: Db, event: WebhookEventRow): Promise<V1Broadc
   const faxes = [];
   for (const key of jobIds) {
     const job = byKey.get(key);
-    if (job) faxes.push(toV1Fax(job, await listJobAttempts(db, job.id)));
+    if (job)
+      faxes.push(
+        toV1Fax(
+          job,
+          await listJobAttempts(db, job.id),
+          await findJobSubmission(db, event.tenant_id, job.job_key),
+        ),
+      );
   }
   const counts: V1Broadcast['counts'] = {};
   for (const f of faxes) {

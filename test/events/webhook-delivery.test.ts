@@ -1,4 +1,5 @@
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { insertSubmissions } from '../../src/db/v1-faxes';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -229,6 +230,18 @@ describe('signed event webhooks', () => {
       ['fax.queued', 'fax.sent', 'fax.delivered'],
     ];
     const jobs = await Promise.all(scripts.map(() => newJob(tenant)));
+    // The first job came through the v1 API: its events carry its metadata and recipient name as GET does.
+    await insertSubmissions(database.db, [
+      {
+        tenantId: tenant,
+        jobId: jobs[0]!,
+        workflowId: faxWorkflowId(jobs[0]!, tenant),
+        recipient: '+14155550100',
+        recipientName: 'Dr. Example',
+        documents: [],
+        metadata: { claim: 'C-17' },
+      },
+    ]);
     const d = dispatcher({ initialDelayMs: 100, maxDelayMs: 400, failureWindowMs: 60_000 });
     try {
       for (let step = 0; step < 5; step++) {
@@ -255,6 +268,13 @@ describe('signed event webhooks', () => {
           .map((r) => r.event.type);
         expect(got, `job ${i}`).toEqual(expected[i]);
       });
+      const first = receiver.accepted.filter((r) => (r.event.data as V1Fax).id === jobs[0]);
+      for (const r of first) {
+        expect((r.event.data as V1Fax).metadata).toEqual({ claim: 'C-17' });
+        expect((r.event.data as V1Fax).recipientName).toBe('Dr. Example');
+      }
+      const queued = first.find((r) => r.event.type === 'fax.queued')!.event.data as V1Fax;
+      expect(queued.nextAction).toEqual({ kind: 'poll', at: null });
       // The envelope carries the job as the change left it.
       const delivered = receiver.accepted.find((r) => r.event.type === 'fax.delivered')!.event;
       expect(delivered.tenantId).toBe(tenant);
