@@ -74,7 +74,11 @@ export function toV1Attempt(a: FaxAttempt): V1FaxAttempt {
   };
 }
 
-function nextActionByStatus(status: FaxJobStatus, sendAt: string | null): V1Fax['nextAction'] {
+/** What comes next for a job that is not final, by its status alone (no live workflow state). */
+export function nextActionByStatus(
+  status: FaxJobStatus | 'WaitingForConnection',
+  sendAt: string | null,
+): V1Fax['nextAction'] {
   switch (status) {
     case 'Accepted':
     case 'Scheduled':

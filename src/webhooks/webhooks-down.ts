@@ -1,10 +1,7 @@
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { webhooksDownSignal } from '../contracts/workflow-messages';
-import { listOpenJobWorkflowsOfConnection } from '../db/fax-jobs';
 import type { Db } from '../db/schema';
-
-/** Signals in flight at once. */
-const CONCURRENCY = 16;
+import { signalOpenJobs } from './signal-open-jobs';
 
 /**
  * Tells every unfinished job of a connection that its status webhooks stopped (the subscription
@@ -19,21 +16,5 @@ export async function notifyWebhooksDown(
   connectionId: string,
   reason: string,
 ): Promise<number> {
-  const workflowIds = await listOpenJobWorkflowsOfConnection(db, connectionId);
-  let told = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < workflowIds.length) {
-      const workflowId = workflowIds[next++]!;
-      try {
-        await client.workflow.getHandle(workflowId).signal(webhooksDownSignal, { connectionId, reason });
-        told++;
-      } catch (err) {
-        // Finished meanwhile (its row is closed by the reconciler's sweep if it never recorded it).
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, workflowIds.length) }, worker));
-  return told;
+  return signalOpenJobs(client, db, connectionId, webhooksDownSignal, { connectionId, reason });
 }

@@ -3,6 +3,7 @@ import type { FaxWorkflowState } from '../../contracts/workflow-types';
 import { isFinalStatus, type FaxJobStatus } from '../../domain/fax-status';
 import type { Db, FaxAttempt, FaxEvent } from '../../db/schema';
 import { findV1Job, listV1Attempts, type V1JobRecord } from '../../db/v1-faxes';
+import { nextActionByStatus } from '../../events/fax-view';
 import type { DocumentRef } from '../../storage/document-store';
 
 export function faxLinks(id: string): V1Fax['links'] {
@@ -30,17 +31,7 @@ function nextActionOf(
           : 'poll';
     return { kind, at: live.next.at };
   }
-  switch (status) {
-    case 'Accepted':
-    case 'Scheduled':
-      return { kind: 'send', at: sendAt };
-    case 'WaitingToRedial':
-      return { kind: 'redial', at: null };
-    case 'WaitingForConnection':
-      return { kind: 'wait-for-connection', at: null };
-    default:
-      return { kind: 'poll', at: null };
-  }
+  return nextActionByStatus(status, sendAt);
 }
 
 /**
