@@ -101,3 +101,36 @@ export interface V1EventEnvelope {
   tenantId: string;
   data: V1Fax | V1Broadcast;
 }
+
+/** What the webhook-endpoint routes answer (the secret only on creation and rotation). */
+export interface V1WebhookEndpoint {
+  object: 'webhook_endpoint';
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  status: 'enabled' | 'disabled';
+  disabledReason: string | null;
+  disabledAt: string | null;
+  /** While set, every delivery since has failed; the endpoint is disabled a day after. */
+  failingSince: string | null;
+  /** The previous secret still signs deliveries (beside the new one) until then. */
+  previousSecretExpiresAt: string | null;
+  createdAt: string;
+}
+
+export interface V1WebhookEndpointWithSecret extends V1WebhookEndpoint {
+  /** `whsec_...`: shown here once; keep it to verify deliveries. */
+  secret: string;
+}
+
+export interface V1WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  at: string;
+}

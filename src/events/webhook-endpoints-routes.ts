@@ -15,39 +15,9 @@ import {
   SECRET_ROTATION_OVERLAP_MS,
 } from '../db/webhook-endpoints';
 import { requireTenant, sendV1Error } from './tenant-of';
+import type { V1WebhookDelivery, V1WebhookEndpoint, V1WebhookEndpointWithSecret } from '../contracts/v1-api';
 
-/** What the webhook-endpoint routes answer (the secret only on creation and rotation). */
-export interface V1WebhookEndpoint {
-  object: 'webhook_endpoint';
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  status: 'enabled' | 'disabled';
-  disabledReason: string | null;
-  disabledAt: string | null;
-  /** While set, every delivery since has failed; the endpoint is disabled a day after. */
-  failingSince: string | null;
-  /** The previous secret still signs deliveries (beside the new one) until then. */
-  previousSecretExpiresAt: string | null;
-  createdAt: string;
-}
-
-export interface V1WebhookEndpointWithSecret extends V1WebhookEndpoint {
-  /** `whsec_...`: shown here once; keep it to verify deliveries. */
-  secret: string;
-}
-
-export interface V1WebhookDelivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  attempt: number;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-  at: string;
-}
+export type { V1WebhookDelivery, V1WebhookEndpoint, V1WebhookEndpointWithSecret } from '../contracts/v1-api';
 
 export interface WebhookEndpointRoutesOptions {
   db: Kysely<Database>;

@@ -1,4 +1,10 @@
-import type { V1EventType, V1Fax } from '../../contracts/v1-api';
+import type {
+  V1EventType,
+  V1Fax,
+  V1WebhookDelivery,
+  V1WebhookEndpoint,
+  V1WebhookEndpointWithSecret,
+} from '../../contracts/v1-api';
 import type { FaxFile } from './multipart';
 
 export interface SendFaxInput {
@@ -46,31 +52,7 @@ export interface CreateWebhookEndpointInput {
   description?: string;
 }
 
-export interface WebhookEndpoint {
-  object: 'webhook_endpoint';
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  status: 'enabled' | 'disabled';
-  disabledReason: string | null;
-  disabledAt: string | null;
-  failingSince: string | null;
-  previousSecretExpiresAt: string | null;
-  createdAt: string;
-}
-
-export interface WebhookEndpointWithSecret extends WebhookEndpoint {
-  secret: string;
-}
-
-export interface WebhookDeliveryLogEntry {
-  id: string;
-  eventId: string;
-  eventType: string;
-  attempt: number;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-  at: string;
-}
+/** The shapes the webhook-endpoint routes answer, under the client's names. */
+export type WebhookEndpoint = V1WebhookEndpoint;
+export type WebhookEndpointWithSecret = V1WebhookEndpointWithSecret;
+export type WebhookDeliveryLogEntry = V1WebhookDelivery;
