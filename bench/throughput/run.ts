@@ -18,9 +18,10 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DEFAULT_POLICY } from '../../src/contracts/workflow-types';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { makeSamplePdf } from '../../src/pdf/sample-document';
-import { startBase, startPipeline, waitFor, type BenchBase, type Pipeline } from '../support/bench-stack';
+import { startBase, startPipeline, type BenchBase, type Pipeline } from '../support/bench-stack';
 import { countWorkflows, fmt, printTable, sumCounts } from '../support/measure';
 import type { BaselineActivities, BaselineWorkflow } from './baseline-workflow';
+import { cpuSince, readCpu, type CpuReading } from './process-cpu';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.resolve(HERE, '../results');
@@ -52,36 +53,52 @@ interface FaxRun {
   wallMs: number;
   actionsPerFax: { activities: number; timers: number; signals: number; upserts: number; total: number };
   ringcentralCallsPerFax: number;
+  /** CPU milliseconds per fax, from submission to the last completion, by party. */
+  cpuMsPerItem: CpuReading;
 }
+
+const perItem = (c: CpuReading): CpuReading => ({
+  self: Math.round((c.self * 1000) / N),
+  temporal: Math.round((c.temporal * 1000) / N),
+  postgres: Math.round((c.postgres * 1000) / N),
+});
 
 async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise<FaxRun> {
   const pdf = await makeSamplePdf(1, 'faxflow throughput');
   const ids = Array.from({ length: N }, (_, i) => `tp-${run}-${Date.now()}-${i}`);
   const before = await pipe.simStats();
-  const t0 = Date.now();
-  await pool(ids, CONCURRENCY, async (id) => {
-    await pipe.faxClient.startFax({
-      to: `+1202555${String(1000 + (ids.indexOf(id) % 9000)).padStart(4, '0')}`,
-      documents: [{ bytes: pdf, filename: 'tp.pdf' }],
-      idempotencyKey: id,
-      policy: { ...DEFAULT_POLICY, pollInitialMs: 1_000, pollMaxMs: 5_000, pollWithWebhooksMs: 60_000 },
-    });
-  });
   const db = base.database.handle.db;
-  await waitFor(`${N} completed faxes`, 30 * 60_000, async () => {
-    const row = await db
-      .selectFrom('fax_jobs')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(
-        'id',
-        'in',
-        ids.map((id) => faxWorkflowId(id)),
-      )
-      .where('completed_at', 'is not', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.n) >= N;
-  });
+  const cpu0 = await readCpu(db);
+  const t0 = Date.now();
+  await pool(
+    ids.map((id, i) => ({ id, i })),
+    CONCURRENCY,
+    async ({ id, i }) => {
+      await pipe.faxClient.startFax({
+        to: `+1202555${String(1000 + (i % 9000)).padStart(4, '0')}`,
+        documents: [{ bytes: pdf, filename: 'tp.pdf' }],
+        idempotencyKey: id,
+        policy: { ...DEFAULT_POLICY, pollInitialMs: 1_000, pollMaxMs: 5_000, pollWithWebhooksMs: 60_000 },
+      });
+    },
+  );
+  // Completion is awaited as the baseline's is (the workflow's result): a FaxWorkflow returns only
+  // after its outcome is recorded in Postgres, which is checked below, off the clock.
+  for (const id of ids) await base.client.workflow.getHandle(faxWorkflowId(id)).result();
   const wallMs = Date.now() - t0;
+  const cpu = cpuSince(cpu0, await readCpu(db));
+  const recorded = await db
+    .selectFrom('fax_jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(
+      'id',
+      'in',
+      ids.map((id) => faxWorkflowId(id)),
+    )
+    .where('completed_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  if (Number(recorded.n) !== N)
+    throw new Error(`${N} faxes finished but ${recorded.n} are recorded as completed`);
   const after = await pipe.simStats();
   const calls =
     Object.values(after.callsByEndpoint).reduce((a, b) => a + b, 0) -
@@ -106,11 +123,14 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
       total: per(counts.start + counts.activities + counts.timers + counts.signals + counts.upserts),
     },
     ringcentralCallsPerFax: calls / N,
+    cpuMsPerItem: perItem(cpu),
   };
 }
 
 async function baselineRun(base: BenchBase, shape: { activities: number; signals: number }, run: number) {
   const ids = Array.from({ length: N }, (_, i) => `baseline-${run}-${Date.now()}-${i}`);
+  const db = base.database.handle.db;
+  const cpu0 = await readCpu(db);
   const t0 = Date.now();
   await pool(ids, CONCURRENCY, async (id) => {
     await base.client.workflow.start<typeof BaselineWorkflow>('BaselineWorkflow', {
@@ -121,7 +141,8 @@ async function baselineRun(base: BenchBase, shape: { activities: number; signals
   });
   for (const id of ids) await base.client.workflow.getHandle(id).result();
   const wallMs = Date.now() - t0;
-  return { perSecond: N / (wallMs / 1000), wallMs };
+  const cpu = cpuSince(cpu0, await readCpu(db));
+  return { perSecond: N / (wallMs / 1000), wallMs, cpuMsPerItem: perItem(cpu) };
 }
 
 const BASELINE_QUEUE = `baseline-${process.pid}`;
@@ -183,7 +204,7 @@ async function main(): Promise<void> {
   const session = new Session();
   session.connect();
   const faxRuns: FaxRun[] = [];
-  const baseRuns: { perSecond: number; wallMs: number }[] = [];
+  const baseRuns: { perSecond: number; wallMs: number; cpuMsPerItem: CpuReading }[] = [];
   let hottest: ReturnType<typeof topFive> = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
@@ -196,6 +217,7 @@ async function main(): Promise<void> {
       if (run === 1) {
         const { profile } = await session.post('Profiler.stop');
         hottest = topFive(profile as Parameters<typeof topFive>[0]);
+        if (process.env.TP_PROFILE_OUT) await writeFile(process.env.TP_PROFILE_OUT, JSON.stringify(profile));
       }
       faxRuns.push(r);
       const shape = {
@@ -251,6 +273,18 @@ async function main(): Promise<void> {
         fmt(result.ringcentralCallsPerFax),
       ],
     ],
+  );
+  const cpuMedian = (runs: { cpuMsPerItem: CpuReading }[], k: keyof Omit<CpuReading, 'backends'>) =>
+    median(runs.map((r) => r.cpuMsPerItem[k]));
+  printTable(
+    'CPU ms per item (median), by party: this process (workers, client, webhook receiver, simulator), the Temporal server, PostgreSQL',
+    ['', 'this process', 'Temporal server', 'PostgreSQL', 'total'],
+    [faxRuns, baseRuns].map((runs, i) => {
+      const self = cpuMedian(runs, 'self');
+      const temporal = cpuMedian(runs, 'temporal');
+      const postgres = cpuMedian(runs, 'postgres');
+      return [i === 0 ? 'faxflow' : 'baseline', self, temporal, postgres, self + temporal + postgres];
+    }),
   );
   printTable(
     'where the time goes (this process: workers, client, API; run 1)',
