@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DocumentRef } from '../storage/document-store';
 import type { Db, FaxJob, NewFaxJob } from './schema';
 import { isFinalStatus, type FaxJobStatus } from '../domain/fax-status';
@@ -61,16 +62,21 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
   // The webhook outbox row is written in the same transaction as the change (events/README in
   // src/events/dispatcher.ts): callers passing the pool get a transaction of their own here.
   if (!db.isTransaction) return db.transaction().execute((trx) => updateFaxJobStatus(trx, id, change));
-  const before = await db
-    .selectFrom('fax_jobs')
-    .select(['status', 'completed_at'])
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!before || before.completed_at !== null) return false;
   const now = new Date();
+  // One round trip: the row is locked and read as it was (`before`), updated unless already final,
+  // and returned with the event types its tenant's enabled endpoints listen for. Under READ
+  // COMMITTED, FOR UPDATE waits for a concurrent writer and then sees its committed row, so
+  // `before_status` is the status this change really replaces.
   const updated = await db
     .updateTable('fax_jobs')
+    .from(
+      db
+        .selectFrom('fax_jobs as b')
+        .select('b.status as before_status')
+        .where('b.id', '=', id)
+        .forUpdate()
+        .as('before'),
+    )
     .set({
       status: change.status,
       updated_at: now,
@@ -81,26 +87,35 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
       ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
       ...((change.final || isFinalStatus(change.status)) && { completed_at: now }),
     })
-    .where('id', '=', id)
-    .where('completed_at', 'is', null)
-    .returningAll()
+    .where('fax_jobs.id', '=', id)
+    .where('fax_jobs.completed_at', 'is', null)
+    .returningAll('fax_jobs')
+    .returning([
+      'before.before_status',
+      sql<string[]>`(select coalesce(array_agg(distinct e), '{}') from webhook_endpoints w, unnest(w.events) e
+        where w.tenant_id = coalesce(fax_jobs.tenant_id, 'default') and w.status = 'enabled' and w.deleted_at is null)`.as(
+        'listening_events',
+      ),
+    ])
     .executeTakeFirst();
   if (!updated) return false;
+  const { before_status, listening_events, ...job } = updated;
+  const listening = new Set(listening_events);
   await insertJobEvents(
     db,
-    updated,
+    job,
     eventsForTransition(
-      { status: before.status, completed: false },
-      { status: updated.status, completed: updated.completed_at !== null },
-    ),
+      { status: before_status, completed: false },
+      { status: job.status, completed: job.completed_at !== null },
+    ).filter((type) => listening.has(type)),
   );
   // Every final status goes through here once per job. Counted at the write: a transaction rolled
   // back afterwards and retried counts twice (rare: the surrounding event insert failing).
   if (isFinalStatus(change.status)) {
     observeFinalFaxJob({
       status: change.status,
-      tenantId: updated.tenant_id,
-      submittedAt: updated.created_at,
+      tenantId: job.tenant_id,
+      submittedAt: job.created_at,
       completedAt: now,
     });
   }

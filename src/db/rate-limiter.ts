@@ -33,40 +33,17 @@ export async function admit(
   opts: { maxWaitMs?: number } = {},
 ): Promise<Admission> {
   const maxWaitMs = opts.maxWaitMs ?? 0;
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${bucket}))`.execute(trx);
-    const { rows } = await sql<{
-      now: number;
-    }>`select extract(epoch from clock_timestamp()) * 1000 as now`.execute(trx);
-    const now = Number(rows[0]!.now);
-    await trx
-      .deleteFrom('rate_limit_events')
-      .where('bucket', '=', bucket)
-      .where('at', '<=', sql<Date>`to_timestamp(${(now - budget.windowMs) / 1000})`)
-      .execute();
-    // The last `limit` slots given out (reservations may lie in the future), newest first.
-    const recent = await trx
-      .selectFrom('rate_limit_events')
-      .select(sql<number>`extract(epoch from at) * 1000`.as('atMs'))
-      .where('bucket', '=', bucket)
-      .orderBy('at', 'desc')
-      .limit(budget.limit)
-      .execute();
-    const times = recent.map((r) => Number(r.atMs));
-    // Fewer than `limit` slots in the live horizon: no window can be full, so now is fine. Otherwise
-    // the new slot goes after the newest one and a full window after the `limit`-th newest.
-    const at =
-      times.length < budget.limit
-        ? now
-        : Math.max(now, times[0]!, times[times.length - 1]! + budget.windowMs);
-    const waitMs = Math.max(0, Math.ceil(at - now));
-    if (waitMs > maxWaitMs) return { admitted: false, retryInMs: Math.max(1, waitMs - maxWaitMs) };
-    await trx
-      .insertInto('rate_limit_events')
-      .values({ bucket, at: sql<Date>`to_timestamp(${at / 1000})` as unknown as Date })
-      .execute();
-    return { admitted: true, waitMs };
-  });
+  // One round trip: migration 2026-11-27T1400_admit_function holds the steps (lock the bucket,
+  // read the database's clock, prune, read the last `limit` slots, reserve the next one).
+  const { rows } = await sql<{
+    admitted: boolean;
+    wait_ms: string | null;
+    retry_in_ms: string | null;
+  }>`select * from faxflow_admit(${bucket}, ${budget.limit}, ${budget.windowMs}, ${maxWaitMs})`.execute(db);
+  const row = rows[0]!;
+  return row.admitted
+    ? { admitted: true, waitMs: Number(row.wait_ms) }
+    : { admitted: false, retryInMs: Number(row.retry_in_ms) };
 }
 
 /** Retry-After counts whole seconds: penalties closer than this are the same penalty. */

@@ -36,15 +36,14 @@ export function newEventId(): string {
 
 /**
  * Writes outbox rows for a job's status change; `db` must be the transaction that changed the
- * status (the transactional outbox: the event exists exactly when the change committed). Only
- * tenants with an enabled endpoint listening for the type get a row, so the outbox does not grow
- * for tenants that never registered one. The per-job sequence comes from an upsert, which
+ * status (the transactional outbox: the event exists exactly when the change committed). `types`
+ * holds only the types an enabled endpoint of the tenant listens for (`updateFaxJobStatus` reads
+ * them in its update statement), so the outbox does not grow for tenants that never registered one. The per-job sequence comes from an upsert, which
  * serialises concurrent writers of one job.
  */
 export async function insertJobEvents(db: Db, job: FaxJob, types: string[]): Promise<void> {
   const tenantId = job.tenant_id ?? 'default';
   for (const type of types) {
-    if (!(await hasListeningEndpoint(db, tenantId, type))) continue;
     const { last_sequence } = await db
       .insertInto('webhook_job_sequences')
       .values({ job_id: job.id, last_sequence: 1 })

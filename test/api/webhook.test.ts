@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { markSubscriptionStatus } from '../../src/db/subscriptions';
+import { DEFAULT_SUBSCRIPTION_CACHE_MS } from '../../src/api/plugins/ringcentral-webhook';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createLogger } from '../../src/logger';
 import { testDatabase } from '../support/database';
@@ -221,6 +223,32 @@ describe('refused notifications write nothing and call nothing', () => {
     );
     expect(res.statusCode).toBe(404);
     await expectNothingWritten(deleted.id);
+  });
+
+  it('trusts a subscription it found for a few seconds: its deletion is honoured once that lapses', async () => {
+    const send = () =>
+      post({ ...JSON_CT, 'verification-token': sub.token }, JSON.stringify(notificationFor(sub.id)));
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      expect((await send()).statusCode).toBe(200);
+      await markSubscriptionStatus(database.db, sub.id, 'Deleted');
+      // Within the window the remembered row answers (no read per notification)...
+      expect((await send()).statusCode).toBe(200);
+      // ...but a wrong token is still refused from the remembered row.
+      const forged = await post(
+        { ...JSON_CT, 'verification-token': 'not-the-token' },
+        JSON.stringify(notificationFor(sub.id)),
+      );
+      expect(forged.statusCode).toBe(401);
+      vi.setSystemTime(Date.now() + DEFAULT_SUBSCRIPTION_CACHE_MS + 1);
+      const res = await send();
+      expect(res.statusCode).toBe(404);
+      expectErrorShape(res.body, 'UNKNOWN_SUBSCRIPTION');
+    } finally {
+      vi.useRealTimers();
+    }
+    await settle();
+    expect(await rowsFor(database.db, sub.id)).toHaveLength(2);
   });
 
   it('body too large → 413', async () => {

@@ -17,7 +17,17 @@ export interface RingCentralWebhookOptions {
   path?: string;
   /** Largest accepted body in bytes; default 64 KiB (RingCentral's notifications are a few hundred bytes). */
   bodyLimit?: number;
+  /**
+   * How long a subscription found in Postgres is trusted without reading it again (default 5 s;
+   * 0: read it for every notification). A busy subscription notifies several times per fax.
+   */
+  subscriptionCacheMs?: number;
 }
+
+/** See RingCentralWebhookOptions.subscriptionCacheMs. */
+export const DEFAULT_SUBSCRIPTION_CACHE_MS = 5_000;
+/** Subscriptions remembered at most (a process serves a few per connection). */
+const SUBSCRIPTION_CACHE_MAX = 1_000;
 
 export const DEFAULT_WEBHOOK_PATH = '/webhooks/ringcentral';
 export const DEFAULT_WEBHOOK_BODY_LIMIT = 64 * 1024;
@@ -85,6 +95,22 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
   const path = opts.path ?? DEFAULT_WEBHOOK_PATH;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_WEBHOOK_BODY_LIMIT;
   const { db, onNotification } = opts;
+  const cacheMs = opts.subscriptionCacheMs ?? DEFAULT_SUBSCRIPTION_CACHE_MS;
+  type Subscription = NonNullable<Awaited<ReturnType<typeof findSubscription>>>;
+  // Only subscriptions that exist are remembered, and only briefly: one deleted a moment ago may
+  // still be accepted for `cacheMs` (its token is still checked), which costs nothing, since what
+  // it reports is about our own faxes; an unknown one is looked up every time (pending adoption).
+  const known = new Map<string, { subscription: Subscription; until: number }>();
+  const lookUp = async (id: string): Promise<Subscription | undefined> => {
+    const hit = known.get(id);
+    if (hit && hit.until > Date.now()) return hit.subscription;
+    const subscription = await findSubscription(db, id);
+    if (subscription && cacheMs > 0) {
+      if (known.size >= SUBSCRIPTION_CACHE_MAX) known.clear();
+      known.set(id, { subscription, until: Date.now() + cacheMs });
+    } else known.delete(id);
+    return subscription;
+  };
 
   // Take the bytes whatever the Content-Type says: the handshake may come with an empty JSON body, and
   // we want to answer 415/400 ourselves, after the size check that the parser does.
@@ -161,7 +187,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
     }
     let subscription: Awaited<ReturnType<typeof findSubscription>>;
     try {
-      subscription = await findSubscription(db, notification.subscriptionId);
+      subscription = await lookUp(notification.subscriptionId);
       // RingCentral may notify before its create call has answered us: the token, stored first in a
       // pending row, proves the subscription is ours. A crash after the create leaves such a row too.
       if (!subscription) {
