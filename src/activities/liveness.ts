@@ -28,11 +28,30 @@ export function withLiveness<A extends unknown[], R>(
   };
 }
 
-/** One heartbeat now, between long synchronous steps that would starve the interval's timer. */
-export function beat(): void {
+/**
+ * An activity this young needs no heartbeat yet: every heartbeat timeout is longer, and the first
+ * heartbeat of an attempt is not throttled (it is a request to the Temporal server), so beating
+ * in a step that ends within milliseconds would cost a server round trip per fax for nothing.
+ */
+export const BEAT_AFTER_MS = 1_000;
+
+/** When `beat` first saw each running activity. */
+const firstSeen = new WeakMap<Context, number>();
+
+/**
+ * One heartbeat now, between long synchronous steps that would starve the interval's timer; none
+ * in an activity's first BEAT_AFTER_MS.
+ */
+export function beat(now = Date.now()): boolean {
+  let ctx: Context;
   try {
-    Context.current().heartbeat();
+    ctx = Context.current();
   } catch {
-    // not inside an activity (a unit test calling the function directly)
+    return false; // not inside an activity (a unit test calling the function directly)
   }
+  const first = firstSeen.get(ctx);
+  if (first === undefined) firstSeen.set(ctx, now);
+  if (now - (first ?? now) < BEAT_AFTER_MS) return false;
+  ctx.heartbeat();
+  return true;
 }

@@ -316,7 +316,8 @@ export function createFaxClient({
       client.workflow.start<typeof FaxWorkflow>('FaxWorkflow', {
         ...once,
         workflowId: ids.workflowId,
-        args: [input],
+        // Not part of the request (nor of its fingerprint): how the run may upsert, see the field.
+        args: [{ ...input, mergedUpserts: true }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [

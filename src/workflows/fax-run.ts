@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FaxStatusKey } from '../contracts/search-attributes';
 import {
@@ -58,6 +59,8 @@ export interface FaxRun {
   cancelling: Promise<CancelFaxResult> | undefined;
   /** Why the input's `sendAt` is unusable (a start from the Temporal UI skips the client's checks). */
   sendAtProblem: string | undefined;
+  /** Search attributes that go out with the next status change (input.mergedUpserts). */
+  pendingAttributes: SearchAttributeUpdatePair[] | undefined;
 }
 
 /** A fresh run, or the continuation of one that continued as new (`input.resume`). */
@@ -103,7 +106,18 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     webhooksDown: false,
     cancelling: undefined,
     sendAtProblem: problem,
+    pendingAttributes: input.mergedUpserts ? [] : undefined,
   };
+}
+
+/**
+ * A search attribute that changes with the status: with `input.mergedUpserts` it goes out in the
+ * same upsert as the next `setStatus`, which every caller reaches in the same workflow task;
+ * otherwise at once, as runs started without the flag always did.
+ */
+export function searchAttributeSoon(run: FaxRun, pair: SearchAttributeUpdatePair): void {
+  if (run.pendingAttributes) run.pendingAttributes.push(pair);
+  else upsertSearchAttributes([pair]);
 }
 
 /**
@@ -151,7 +165,7 @@ export function setStatus(run: FaxRun, status: FaxJobStatus, extra: Partial<FaxT
     ...(state.messageId && { messageId: state.messageId }),
     ...extra,
   });
-  upsertSearchAttributes([{ key: FaxStatusKey, value: status }]);
+  upsertSearchAttributes([{ key: FaxStatusKey, value: status }, ...(run.pendingAttributes?.splice(0) ?? [])]);
 }
 
 /** Whether RingCentral still holds our message for its send time (schedule: 'ringcentral'). */

@@ -12,7 +12,16 @@ import type { FaxWorkflowInput, FaxWorkflowResult } from '../contracts/workflow-
 import { bookkeeping, sendActivityOptions, validation } from './fax-activities';
 import { finish, finishAfterError, finishCanceled, settle } from './fax-finish';
 import { installFaxHandlers } from './fax-handlers';
-import { formatMs, jobRef, nowIso, setStatus, startRun, workflowStartIso, type FaxRun } from './fax-run';
+import {
+  formatMs,
+  jobRef,
+  nowIso,
+  searchAttributeSoon,
+  setStatus,
+  startRun,
+  workflowStartIso,
+  type FaxRun,
+} from './fax-run';
 import { takeEarlySignal, waitForFinalStatus, type WaitOutcome } from './fax-status-wait';
 import { connectionUnavailable, waitForConnection } from './fax-connection-wait';
 
@@ -80,7 +89,9 @@ async function validate(run: FaxRun): Promise<FaxWorkflowResult | undefined> {
   if (!prepared.ok) return rejected(run, prepared.code, prepared.message);
   state.recipient = prepared.recipient;
   run.documents = prepared.documents;
-  upsertSearchAttributes([{ key: FaxRecipientKey, value: prepared.recipient }]);
+  // The client's start already set FaxRecipient to the normalised number (input.mergedUpserts).
+  if (!input.mergedUpserts || prepared.recipient !== input.to)
+    searchAttributeSoon(run, { key: FaxRecipientKey, value: prepared.recipient });
   return undefined;
 }
 
@@ -193,7 +204,7 @@ async function sendAttempt(
   run.webhooksHealthy = sent.webhooksHealthy === true;
   run.pendingSignal = takeEarlySignal(run, sent.messageId);
   run.phase = 'in-flight';
-  upsertSearchAttributes([{ key: FaxMessageIdKey, value: sent.messageId }]);
+  searchAttributeSoon(run, { key: FaxMessageIdKey, value: sent.messageId });
   setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
 }
 

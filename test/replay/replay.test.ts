@@ -58,6 +58,9 @@ describe('workflow replay', () => {
         // (test/events/webhook-delivery.test.ts); a broadcast ending with broadcast.completed.
         'webhook-delivery-retried.json',
         'broadcast-completed-event.json',
+        // Issue 13 throughput: input.mergedUpserts (FaxMessageId with the Queued status, no FaxRecipient upsert).
+        'signal-delivered-merged-upserts.json',
+        'signal-delivered-merged-upserts-sent-final.json',
       ]),
     );
   });
