@@ -21,9 +21,10 @@ import { makeSamplePdf } from '../../src/pdf/sample-document';
 import { startBase, startPipeline, waitFor, type BenchBase, type Pipeline } from '../support/bench-stack';
 import { countWorkflows, fmt, printTable, sumCounts } from '../support/measure';
 import type { BaselineActivities, BaselineWorkflow } from './baseline-workflow';
+import { benchResultsDir } from '../support/results';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.resolve(HERE, '../results');
+const RESULTS = benchResultsDir();
 
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } },
