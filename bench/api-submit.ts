@@ -6,7 +6,7 @@
  * start, submission row). Prints throughput and latency percentiles; writes bench/results/api-submit.json.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { makeSamplePdf } from '../src/pdf/sample-document';
 import { FAX_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { resolveTemporalCli } from '../src/stack/temporal-binary';
 import { installTemporalRuntime } from '../src/workers/runtime';
+import { benchResultsDir } from './support/results';
 import { createScratchDatabase } from './support/scratch-db';
 import { percentile } from './support/measure';
 import { mb, startApiProcess } from './api-support';
@@ -99,8 +100,9 @@ try {
   console.log(
     `| ${row.n} | ${row.concurrency} | ${row.perSecond} | ${row.p50Ms} ms | ${row.p99Ms} ms | ${row.maxMs} ms | ${row.apiRssGrowthMb} MB |`,
   );
+  await mkdir(benchResultsDir(), { recursive: true });
   await writeFile(
-    path.join('bench', 'results', 'api-submit.json'),
+    path.join(benchResultsDir(), 'api-submit.json'),
     `${JSON.stringify({ machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`, at: new Date().toISOString(), ...row }, null, 2)}\n`,
   );
 } finally {

@@ -5,12 +5,13 @@
  * time; writes bench/results/api-upload.json. Figures are medians over the runs.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../src/db/api-keys';
+import { benchResultsDir } from './support/results';
 import { createScratchDatabase } from './support/scratch-db';
 import { mb, startApiProcess } from './api-support';
 
@@ -135,8 +136,9 @@ try {
   console.log('| encoding | RSS growth (peak) | RSS retained after GC | time |');
   console.log('| --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.mode} | ${r.growthMb} MB | ${r.retainedMb} MB | ${r.ms} ms |`);
+  await mkdir(benchResultsDir(), { recursive: true });
   await writeFile(
-    path.join('bench', 'results', 'api-upload.json'),
+    path.join(benchResultsDir(), 'api-upload.json'),
     `${JSON.stringify({ sizeMb, runs, machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`, at: new Date().toISOString(), rows }, null, 2)}\n`,
   );
 } finally {

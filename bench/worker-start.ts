@@ -26,6 +26,7 @@ import { defaultToolsDir, explainMissingBinary, provideTemporalBinary } from '..
 import { TEMPORAL_CLI } from '../src/stack/temporal-versions';
 import { installTemporalRuntime } from '../src/workers/runtime';
 import { printTable } from './support/measure';
+import { benchResultsDir } from './support/results';
 import { createScratchDatabase } from './support/scratch-db';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -129,8 +130,8 @@ async function main(): Promise<void> {
       node: process.version,
       loadAverage1m: os.loadavg()[0],
     };
-    await mkdir(path.join(ROOT, 'bench', 'results'), { recursive: true });
-    const out = path.join(ROOT, 'bench', 'results', 'worker-start.json');
+    await mkdir(benchResultsDir(), { recursive: true });
+    const out = path.join(benchResultsDir(), 'worker-start.json');
     await writeFile(
       out,
       `${JSON.stringify({ date: new Date().toISOString(), runs, machine, results: rows }, null, 2)}\n`,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:memory [-- --n 5000 --cache 1000 --concurrency 32]`
+ * `npm run bench:memory [-- --n 5000 --cache 1000 --concurrency 32 --settle 30]`
  *
  * N faxes in flight at once, each waiting on its delivery status (the simulator's account reports
  * delivery, and the recipient's number makes it stay at Sent), in the production shape: Temporal,
@@ -12,7 +12,6 @@
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -23,8 +22,9 @@ import { statusQuery } from '../../src/contracts/workflow-messages';
 import type { Database } from '../../src/db/schema';
 import { startProductionShape, type ProductionShape } from '../chaos/production-shape';
 import { printTable } from '../support/measure';
+import { benchResultsDir } from '../support/results';
 
-const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
+const RESULTS = benchResultsDir();
 const HOLD_AT_SENT = '+15550000005';
 
 const { values } = parseArgs({
@@ -33,12 +33,16 @@ const { values } = parseArgs({
     cache: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '32' },
     sample: { type: 'string', default: '200' },
+    // Seconds to let the processes settle at Sent before the steady RSS is read (bench:smoke: 1).
+    settle: { type: 'string', default: '30' },
   },
 });
 const N = Number(values.n);
 const CACHE = Number(values.cache);
 const CONCURRENCY = Number(values.concurrency);
 const SAMPLE = Math.min(N, Number(values.sample));
+const SETTLE_S = Number(values.settle);
+if (!(SETTLE_S >= 0)) throw new Error('--settle must be a number of seconds, 0 or more');
 const log = (line: string) => console.error(`[memory] ${line}`);
 
 async function rssMb(pid: number | undefined): Promise<{ rss: number; hwm: number }> {
@@ -156,8 +160,8 @@ async function main(): Promise<void> {
       if (atSent < N) await new Promise((r) => setTimeout(r, 2_000));
     }
     const inFlightMs = Date.now() - t0;
-    log(`${N} in flight at Sent after ${(inFlightMs / 1000).toFixed(0)} s; settling 30 s`);
-    await new Promise((r) => setTimeout(r, 30_000));
+    log(`${N} in flight at Sent after ${(inFlightMs / 1000).toFixed(0)} s; settling ${SETTLE_S} s`);
+    await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
     const steady = { api: await rssMb(s.api.pid), worker: await rssMb(s.workers[0]?.pid) };
 
     const connection = await Connection.connect({ address: s.temporalAddress });

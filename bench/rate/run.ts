@@ -10,13 +10,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startProductionShape } from '../chaos/production-shape';
 import { awaitFinal, judge, makeJobs, submit } from '../chaos/workload';
 import { printTable, fmt } from '../support/measure';
+import { benchResultsDir } from '../support/results';
 
-const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
+const RESULTS = benchResultsDir();
 const HEAVY_PER_MINUTE = 10;
 
 const { values } = parseArgs({

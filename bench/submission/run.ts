@@ -11,7 +11,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config/config';
@@ -19,8 +18,9 @@ import { makeSamplePdf } from '../../src/pdf/sample-document';
 import { faxClientFor } from '../../src/workers/dependencies';
 import { startProductionShape, type ProductionShape } from '../chaos/production-shape';
 import { printTable } from '../support/measure';
+import { benchResultsDir } from '../support/results';
 
-const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
+const RESULTS = benchResultsDir();
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } },
 });

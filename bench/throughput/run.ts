@@ -22,9 +22,10 @@ import { startBase, startPipeline, type BenchBase, type Pipeline } from '../supp
 import { countWorkflows, fmt, printTable, sumCounts } from '../support/measure';
 import type { BaselineActivities, BaselineWorkflow } from './baseline-workflow';
 import { cpuSince, readCpu, type CpuReading } from './process-cpu';
+import { benchResultsDir } from '../support/results';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.resolve(HERE, '../results');
+const RESULTS = benchResultsDir();
 
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } },

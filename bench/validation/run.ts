@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 import { printTable } from '../support/measure';
+import { benchResultsDir } from '../support/results';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS = path.resolve(HERE, '../results');
+const RESULTS = benchResultsDir();
 
 const { values } = parseArgs({
   options: {

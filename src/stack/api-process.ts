@@ -52,6 +52,8 @@ export async function startApi(deps: {
    * connection's jobs waiting with `WaitingForConnection` are signalled and continue at once.
    */
   onConnected?: ConnectRingCentralDeps['onConnected'];
+  /** The webhook receiver's reconciler batching (tests shorten it; production keeps the default 1 s). */
+  notifications?: { coalesceMs?: number };
 }): Promise<ApiServer> {
   const port = deps.port ?? deps.config.apiPort;
   // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
@@ -74,6 +76,7 @@ export async function startApi(deps: {
     db: deps.db,
     client: deps.client,
     taskQueue: deps.config.taskQueue,
+    ...(deps.notifications?.coalesceMs !== undefined && { coalesceMs: deps.notifications.coalesceMs }),
   });
   try {
     return await startApiServer(

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
-import { startApiServer, type ApiServer } from '../../src/api/server';
+import type { ApiServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config/config';
 import { sealSecret } from '../../src/connections/connection-secret';
 import { loadTokenCipher } from '../../src/connections/token-cipher';
@@ -29,8 +29,8 @@ import {
   type SimulatorOptions,
   type StatusModel,
 } from '../../src/simulator';
+import { startApi as startProductionApi } from '../../src/stack/api-process';
 import { resolveTemporalCli } from '../../src/stack/temporal-binary';
-import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { connectionUpkeep, ensureSubscriptionWorkflow } from '../../src/webhooks/subscription-keeper';
 import { buildDependencies, faxClientFor } from '../../src/workers/dependencies';
 import { createFaxWorkers, runWorkers } from '../../src/workers/fax-workers';
@@ -203,19 +203,20 @@ export async function startTestStack(opts: TestStackOptions = {}) {
 
   let api: ApiServer | undefined;
   let apiPort = 0;
-  const apiDeps = {
-    db: database.db,
-    faxClient,
-    logger,
-    onNotification: createNotificationProcessor({
-      db: database.db,
-      client,
-      taskQueue,
-      ...(opts.webhooks?.coalesceMs !== undefined && { coalesceMs: opts.webhooks.coalesceMs }),
-    }),
-  };
+  // The production API process's wiring (`startApi`, as `faxflow api` runs it): the webhook receiver
+  // feeding the reconciler, the v1 routes, the connect flow, each Temporal call under its deadline.
   const startApi = async (): Promise<ApiServer> => {
-    api = await startApiServer(apiDeps, { host: '127.0.0.1', port: apiPort });
+    api = await startProductionApi({
+      config,
+      client,
+      db: database.db,
+      faxClient,
+      logger,
+      port: apiPort,
+      ...(opts.webhooks?.coalesceMs !== undefined && {
+        notifications: { coalesceMs: opts.webhooks.coalesceMs },
+      }),
+    });
     apiPort = Number(new URL(api.url).port);
     return api;
   };
