@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { findFaxJob, insertFaxJob, recordValidatedFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
+import { recordValidation, registerFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
 import { insertFaxEvent } from '../db/fax-events';
 import { DocumentNotFoundError, type DocumentRef } from '../storage/document-store';
 import { sendAtProblem } from '../domain/send-time';
@@ -43,7 +43,7 @@ export function createPrepareFaxJob(deps: ActivityDeps) {
       .digest('hex');
     // prepareFaxJob runs in a job's first run only (a continued run resumes past it).
     const runId = Context.current().info.workflowExecution?.runId ?? null;
-    await insertFaxJob(db, {
+    const row = await registerFaxJob(db, {
       id: jobId,
       job_key: input.jobId,
       workflow_id: args.workflowId,
@@ -62,7 +62,6 @@ export function createPrepareFaxJob(deps: ActivityDeps) {
       error_message: null,
       completed_at: null,
     });
-    const row = await findFaxJob(db, args.jobId);
     if (!row) {
       // Another workflow holds this tenant's key (a job from before tenants, under its old id).
       return {
@@ -92,21 +91,13 @@ export function createPrepareFaxJob(deps: ActivityDeps) {
 
     try {
       const { readAsNationalIn, ...result } = await validate(args);
-      await db.transaction().execute(async (trx) => {
-        await recordValidatedFaxJob(trx, args.jobId, result);
-        await insertFaxEvent(trx, {
-          jobId: args.jobId,
-          status: 'Validated',
-          source: 'validation',
-          detail: {
-            pages: result.pages,
-            totalBytes: result.totalBytes,
-            // A number given without a country code was read in the default region: say so.
-            ...(readAsNationalIn && {
-              number: { given: args.to, e164: result.recipient, readAsNationalIn },
-            }),
-          },
-        });
+      await recordValidation(db, args.jobId, result, {
+        pages: result.pages,
+        totalBytes: result.totalBytes,
+        // A number given without a country code was read in the default region: say so.
+        ...(readAsNationalIn && {
+          number: { given: args.to, e164: result.recipient, readAsNationalIn },
+        }),
       });
       return result;
     } catch (err) {
