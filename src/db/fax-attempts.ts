@@ -167,13 +167,13 @@ export async function acquireSendLease(db: Kysely<Database>, req: SendLeaseReque
     if (other) {
       const ends = (other.lease_until?.getTime() ?? now) + req.settleMs - now;
       // Its lease still held: that send is under way and mostly resolves within seconds (recorded,
-      // or refused and NotSent), long before its lease and settle delay would run out; look again
-      // after as long as it has been going (at least a second), so a queue of faxes to one number
-      // follows its sends closely, and a long upload costs only a few looks. A lease that ended
-      // unresolved (a cut-off send) still makes us wait until its upload may be listed.
+      // or refused and NotSent), long before its lease and settle delay would run out. Look again
+      // after half as long as it has been going (at least a second): a queue of faxes to one number
+      // follows its sends closely, and a long upload costs only a few looks (a dozen for 2 min). A
+      // lease that ended unresolved (a cut-off send) still makes us wait until its upload may be listed.
       const live = other.lease_until !== null && other.lease_until.getTime() > now;
       const ms = live
-        ? Math.min(ends, Math.max(SAME_NUMBER_RECHECK_MS, now - other.started_at.getTime()))
+        ? Math.min(ends, Math.max(SAME_NUMBER_RECHECK_MS, (now - other.started_at.getTime()) / 2))
         : Math.max(2_000, ends);
       return {
         kind: 'wait',
