@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema';
 
 export interface RateBudget {
@@ -8,10 +8,18 @@ export interface RateBudget {
 }
 
 /**
- * `admitted`: the call has a slot `waitMs` from now (0: at once), already counted in the budget.
- * Otherwise no slot is free within the caller's patience; ask again in `retryInMs`.
+ * `admitted`: the call has a slot `waitMs` from now (0: at once), already counted in the budget;
+ * `slotId` names it for `dispatchSlot` and `endSlot`. Otherwise no slot is free within the caller's
+ * patience; ask again in `retryInMs`.
  */
-export type Admission = { admitted: true; waitMs: number } | { admitted: false; retryInMs: number };
+export type Admission =
+  { admitted: true; waitMs: number; slotId: string } | { admitted: false; retryInMs: number };
+
+/**
+ * A request that left and never ended (its worker died) is taken as counted this long after it
+ * left: well past the RingCentral adapter's request timeout.
+ */
+export const IN_FLIGHT_MAX_MS = 3 * 60_000;
 
 /**
  * A sliding-window budget shared by every worker through Postgres. RingCentral counts calls per
@@ -22,6 +30,13 @@ export type Admission = { admitted: true; waitMs: number } | { admitted: false; 
  * Slots are handed out in order, into the future when the window is full: a caller willing to wait
  * up to `maxWaitMs` gets a reserved time and waits for it, instead of every waiting caller retrying
  * at the same instant the next slot frees (a thundering herd that, with Temporal, bills a retry each).
+ *
+ * A slot's time is where its call is counted, and that moves: planned here, then the moment its
+ * request leaves (`dispatchSlot`), then the moment it ended (`endSlot`), when RingCentral has
+ * counted it for sure. While it is in flight it counts as "now". So a request leaves only a full
+ * window after the end of the `limit`-th request before it, however long uploads and delays were
+ * (issue 13: counting from the planned time, an upload that took longer than the one after it put
+ * 11 sends into RingCentral's window and earned 429s).
  *
  * The check-and-insert runs under a transaction-scoped advisory lock on the bucket, and uses the
  * database's clock, so workers on different machines agree without synchronised clocks.
@@ -34,25 +49,9 @@ export async function admit(
 ): Promise<Admission> {
   const maxWaitMs = opts.maxWaitMs ?? 0;
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${bucket}))`.execute(trx);
-    const { rows } = await sql<{
-      now: number;
-    }>`select extract(epoch from clock_timestamp()) * 1000 as now`.execute(trx);
-    const now = Number(rows[0]!.now);
-    await trx
-      .deleteFrom('rate_limit_events')
-      .where('bucket', '=', bucket)
-      .where('at', '<=', sql<Date>`to_timestamp(${(now - budget.windowMs) / 1000})`)
-      .execute();
+    const now = await lockBucket(trx, bucket, budget);
     // The last `limit` slots given out (reservations may lie in the future), newest first.
-    const recent = await trx
-      .selectFrom('rate_limit_events')
-      .select(sql<number>`extract(epoch from at) * 1000`.as('atMs'))
-      .where('bucket', '=', bucket)
-      .orderBy('at', 'desc')
-      .limit(budget.limit)
-      .execute();
-    const times = recent.map((r) => Number(r.atMs));
+    const times = (await slotTimes(trx, bucket, now)).slice(0, budget.limit);
     // Fewer than `limit` slots in the live horizon: no window can be full, so now is fine. Otherwise
     // the new slot goes after the newest one and a full window after the `limit`-th newest.
     const at =
@@ -61,12 +60,116 @@ export async function admit(
         : Math.max(now, times[0]!, times[times.length - 1]! + budget.windowMs);
     const waitMs = Math.max(0, Math.ceil(at - now));
     if (waitMs > maxWaitMs) return { admitted: false, retryInMs: Math.max(1, waitMs - maxWaitMs) };
-    await trx
+    const { id } = await trx
       .insertInto('rate_limit_events')
       .values({ bucket, at: sql<Date>`to_timestamp(${at / 1000})` as unknown as Date })
-      .execute();
-    return { admitted: true, waitMs };
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { admitted: true, waitMs, slotId: String(id) };
   });
+}
+
+/** What a caller holding a slot may do right before its request leaves. */
+export type Dispatch =
+  /** Send now: the slot is marked in flight. */
+  | { go: true }
+  /** Requests before it ended later than planned: wait this long (the slot moved there), then ask again. */
+  | { go: false; waitMs: number }
+  /** Not within the caller's patience: the slot was given back; ask `admit` again in `retryInMs`. */
+  | { go: false; retryInMs: number };
+
+/**
+ * Right before a slot's request leaves: checks, against when the requests before it actually
+ * ended (or now, for those still in flight), that fewer than `limit` of them fall in the window
+ * that ends now, and marks it in flight.
+ */
+export async function dispatchSlot(
+  db: Kysely<Database>,
+  bucket: string,
+  budget: RateBudget,
+  slot: string,
+  opts: { maxWaitMs?: number } = {},
+): Promise<Dispatch> {
+  const maxWaitMs = opts.maxWaitMs ?? 0;
+  return db.transaction().execute(async (trx) => {
+    const now = await lockBucket(trx, bucket, budget);
+    const before = (await slotTimes(trx, bucket, now, slot)).filter((t) => t <= now);
+    const due = before.length < budget.limit ? now : before[budget.limit - 1]! + budget.windowMs;
+    const waitMs = Math.ceil(due - now);
+    const id = Number(slot);
+    if (waitMs <= 0) {
+      await trx
+        .updateTable('rate_limit_events')
+        .set({ at: sql<Date>`to_timestamp(${now / 1000})`, in_flight: true })
+        .where('id', '=', id)
+        .execute();
+      return { go: true };
+    }
+    if (waitMs > maxWaitMs) {
+      await trx.deleteFrom('rate_limit_events').where('id', '=', id).execute();
+      return { go: false, retryInMs: Math.max(1, waitMs - maxWaitMs) };
+    }
+    await trx
+      .updateTable('rate_limit_events')
+      .set({ at: sql<Date>`to_timestamp(${due / 1000})` })
+      .where('id', '=', id)
+      .execute();
+    return { go: false, waitMs };
+  });
+}
+
+/** The slot's request ended (answered, failed or was cut off): RingCentral has counted it by now. */
+export async function endSlot(db: Kysely<Database>, slot: string): Promise<void> {
+  await db
+    .updateTable('rate_limit_events')
+    .set({ at: sql<Date>`greatest(at, clock_timestamp())`, in_flight: false })
+    .where('id', '=', Number(slot))
+    .execute();
+}
+
+/** Takes the bucket's lock, drops slots that no window reaches any more, returns the database's now. */
+async function lockBucket(trx: Transaction<Database>, bucket: string, budget: RateBudget): Promise<number> {
+  await sql`select pg_advisory_xact_lock(hashtext(${bucket}))`.execute(trx);
+  const { rows } = await sql<{
+    now: number;
+  }>`select extract(epoch from clock_timestamp()) * 1000 as now`.execute(trx);
+  const now = Number(rows[0]!.now);
+  await trx
+    .deleteFrom('rate_limit_events')
+    .where('bucket', '=', bucket)
+    .where('at', '<=', sql<Date>`to_timestamp(${(now - budget.windowMs) / 1000})`)
+    .where((eb) =>
+      eb.or([
+        eb('in_flight', '=', false),
+        eb('at', '<=', sql<Date>`to_timestamp(${(now - budget.windowMs - IN_FLIGHT_MAX_MS) / 1000})`),
+      ]),
+    )
+    .execute();
+  return now;
+}
+
+/**
+ * Where each slot of the bucket counts (but `except`), newest first: its time, or now while its
+ * request is in flight (RingCentral may count it any moment until it ends), up to IN_FLIGHT_MAX_MS.
+ */
+async function slotTimes(
+  trx: Transaction<Database>,
+  bucket: string,
+  now: number,
+  except?: string,
+): Promise<number[]> {
+  let query = trx
+    .selectFrom('rate_limit_events')
+    .select([sql<number>`extract(epoch from at) * 1000`.as('atMs'), 'in_flight'])
+    .where('bucket', '=', bucket);
+  if (except !== undefined) query = query.where('id', '<>', Number(except));
+  const rows = await query.execute();
+  return rows
+    .map((r) => {
+      const at = Number(r.atMs);
+      return r.in_flight ? Math.max(at, Math.min(now, at + IN_FLIGHT_MAX_MS)) : at;
+    })
+    .sort((a, b) => b - a);
 }
 
 /** Retry-After counts whole seconds: penalties closer than this are the same penalty. */
@@ -107,4 +210,31 @@ export async function penalize(
       .values(Array.from({ length: missing }, () => ({ bucket, at: at as unknown as Date })))
       .execute();
   });
+}
+
+/**
+ * `admit` with the slot's `dispatch` and `end` bound: what a RingCentral client wrapped in
+ * `withRateBudgets` asks for each call.
+ */
+export async function admitSlot(
+  db: Kysely<Database>,
+  bucket: string,
+  budget: RateBudget,
+  opts: { maxWaitMs?: number } = {},
+): Promise<
+  | {
+      admitted: true;
+      waitMs: number;
+      slot: { dispatch: () => Promise<Dispatch>; end: () => Promise<void> };
+    }
+  | { admitted: false; retryInMs: number }
+> {
+  const admission = await admit(db, bucket, budget, opts);
+  if (!admission.admitted) return admission;
+  const id = admission.slotId;
+  return {
+    admitted: true,
+    waitMs: admission.waitMs,
+    slot: { dispatch: () => dispatchSlot(db, bucket, budget, id, opts), end: () => endSlot(db, id) },
+  };
 }
