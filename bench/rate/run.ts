@@ -82,6 +82,10 @@ async function main(): Promise<void> {
         `submissions accepted over ${Math.max(...submitted) - Math.min(...submitted)} ms, ` +
         `first send ${times[0]! - Math.min(...submitted)} ms after the first`,
     );
+    console.log(
+      `once the first window was full: ${timeline.pacedSendsPerWindow} sends per window ` +
+        `(${((timeline.pacedSendsPerWindow / HEAVY_PER_MINUTE) * 100).toFixed(0)} % of the budget)`,
+    );
     // RATE_DUMP=file: the raw timeline (submissions, the simulator's faxes) for a closer look.
     if (process.env.RATE_DUMP) {
       await writeFile(process.env.RATE_DUMP, JSON.stringify({ t0, submitted, faxes }, null, 1));
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
       wallMs,
       sendsPerWindowHistogram: timeline.perWindow,
       firstWindowSpreadMs: timeline.firstWindowSpreadMs,
+      pacedSendsPerWindow: timeline.pacedSendsPerWindow,
       spacingMs: timeline.spacingMs,
       submitSpanMs: Math.max(...submitted) - Math.min(...submitted),
       unexpectedExits: shape.unexpectedExits(),

@@ -12,12 +12,23 @@ export interface SendTimeline {
    * one too many); the more over it, the more budget left unused between them.
    */
   spacingMs: { min: number; median: number; p90: number; max: number };
+  /**
+   * Sends per window from the `limit`-th send to the last: the budget's own pace once its first
+   * window is full, whatever the first `limit` sends took to become ready (a sliding window keeps
+   * that spread: each later send comes a window after the one `limit` before it).
+   */
+  pacedSendsPerWindow: number;
 }
 
 export function sendTimeline(times: number[], limit: number, windowMs: number): SendTimeline {
   const sorted = [...times].sort((a, b) => a - b);
   if (sorted.length === 0) {
-    return { perWindow: [], firstWindowSpreadMs: 0, spacingMs: { min: 0, median: 0, p90: 0, max: 0 } };
+    return {
+      perWindow: [],
+      firstWindowSpreadMs: 0,
+      spacingMs: { min: 0, median: 0, p90: 0, max: 0 },
+      pacedSendsPerWindow: 0,
+    };
   }
   const perWindow: number[] = [];
   for (const t of sorted) {
@@ -31,9 +42,12 @@ export function sendTimeline(times: number[], limit: number, windowMs: number): 
     .sort((a, b) => a - b);
   const at = (q: number) =>
     gaps.length === 0 ? 0 : gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]!;
+  const full = sorted[Math.min(limit, sorted.length) - 1]!;
+  const pacedSpan = (sorted.at(-1)! - full) / windowMs;
   return {
     perWindow,
-    firstWindowSpreadMs: sorted[Math.min(limit, sorted.length) - 1]! - sorted[0]!,
+    firstWindowSpreadMs: full - sorted[0]!,
     spacingMs: { min: at(0), median: at(0.5), p90: at(0.9), max: at(1) },
+    pacedSendsPerWindow: pacedSpan > 0 ? Number(((sorted.length - limit) / pacedSpan).toFixed(2)) : 0,
   };
 }
