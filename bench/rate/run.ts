@@ -6,6 +6,11 @@
  * simulator enforcing RingCentral's Heavy limit (10 sends per minute, scaled). Reports how much of
  * the Heavy budget was used (sends per window against the limit), the 429s RingCentral answered,
  * and whether every fax was sent exactly once. Writes bench/results/rate.json.
+ *
+ * It also prints where the span went (bench/rate/timeline.ts): sends per window, how spread the
+ * first window's sends were (they leave as jobs become ready), and the spacing between each send and
+ * the one `limit` sends later (the window, plus what the budget left unused). RATE_DUMP=file writes
+ * the raw timeline.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,6 +20,7 @@ import { startProductionShape } from '../chaos/production-shape';
 import { awaitFinal, judge, makeJobs, submit } from '../chaos/workload';
 import { printTable, fmt } from '../support/measure';
 import { benchResultsDir } from '../support/results';
+import { sendTimeline } from './timeline';
 
 const RESULTS = benchResultsDir();
 const HEAVY_PER_MINUTE = 10;
@@ -55,7 +61,9 @@ async function main(): Promise<void> {
       rateLimited429: number;
     };
     const faxes = (
-      (await (await fetch(`${shape.simulatorUrl}/_sim/faxes`)).json()) as { faxes: { createdAt: string }[] }
+      (await (await fetch(`${shape.simulatorUrl}/_sim/faxes`)).json()) as {
+        faxes: { createdAt: string; recipients: { phoneNumber: string }[] }[];
+      }
     ).faxes;
     const times = faxes.map((f) => Date.parse(f.createdAt)).sort((a, b) => a - b);
     // The first window's sends leave at once; every later send needs budget. Sends after the first
@@ -64,6 +72,24 @@ async function main(): Promise<void> {
     const spanWindows = Math.max(1e-9, (times.at(-1)! - times[0]!) / windowMs);
     const perWindow = Math.max(0, times.length - HEAVY_PER_MINUTE) / spanWindows;
     const used = Math.min(1, perWindow / HEAVY_PER_MINUTE);
+    const timeline = sendTimeline(times, HEAVY_PER_MINUTE, windowMs);
+    const submitted = jobs.map((j) => j.submittedAt ?? t0);
+    console.log(`sends per window (from the first send): ${timeline.perWindow.join(' ')}`);
+    console.log(
+      `first ${HEAVY_PER_MINUTE} sends spread over ${timeline.firstWindowSpreadMs} ms; ` +
+        `send to the ${HEAVY_PER_MINUTE}th after it: median ${timeline.spacingMs.median} ms, ` +
+        `p90 ${timeline.spacingMs.p90} ms, min ${timeline.spacingMs.min} ms (window ${windowMs} ms); ` +
+        `submissions accepted over ${Math.max(...submitted) - Math.min(...submitted)} ms, ` +
+        `first send ${times[0]! - Math.min(...submitted)} ms after the first`,
+    );
+    console.log(
+      `once the first window was full: ${timeline.pacedSendsPerWindow} sends per window ` +
+        `(${((timeline.pacedSendsPerWindow / HEAVY_PER_MINUTE) * 100).toFixed(0)} % of the budget)`,
+    );
+    // RATE_DUMP=file: the raw timeline (submissions, the simulator's faxes) for a closer look.
+    if (process.env.RATE_DUMP) {
+      await writeFile(process.env.RATE_DUMP, JSON.stringify({ t0, submitted, faxes }, null, 1));
+    }
     const result = {
       n: N,
       workers: WORKERS,
@@ -76,6 +102,11 @@ async function main(): Promise<void> {
       lost: verdict.lost,
       wrongFinal: verdict.wrongFinal,
       wallMs,
+      sendsPerWindowHistogram: timeline.perWindow,
+      firstWindowSpreadMs: timeline.firstWindowSpreadMs,
+      pacedSendsPerWindow: timeline.pacedSendsPerWindow,
+      spacingMs: timeline.spacingMs,
+      submitSpanMs: Math.max(...submitted) - Math.min(...submitted),
       unexpectedExits: shape.unexpectedExits(),
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
       at: new Date().toISOString(),

@@ -18,7 +18,7 @@ import { createActivities, type ActivityDeps } from '../../src/activities';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { singleConnectionPool } from '../../src/ringcentral/single-connection-pool';
 import { createFaxClient, type FaxClient } from '../../src/client/fax-client';
-import { admit } from '../../src/db/rate-limiter';
+import { admitSlot } from '../../src/db/rate-limiter';
 import { withRateBudgets, type RateGroup } from '../../src/ringcentral/rate-budgets';
 import { createSdkRingCentralClient } from '../../src/ringcentral/sdk-client';
 import type { RingCentralClient } from '../../src/ringcentral/types';
@@ -177,7 +177,7 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
       createSdkRingCentralClient({ serverUrl: simulator.url, ...simulator.credentials }),
       async (group) => {
         // As the worker's composition root does: wait up to a minute (sends) or 20 s for a reserved slot.
-        const admission = await admit(
+        const admission = await admitSlot(
           db,
           `ringcentral:${credentialKey}:${group}`,
           { limit: opts.budgets[group], windowMs: opts.budgetWindowMs },

@@ -4,7 +4,7 @@
  * (`ringcentral:<connectionId>:<group>`), so one tenant's burst never spends another's budget.
  */
 import type { Kysely } from 'kysely';
-import { admit, penalize, type RateBudget } from '../db/rate-limiter';
+import { admitSlot, penalize, type RateBudget } from '../db/rate-limiter';
 import { findConnection } from '../db/ringcentral-connections';
 import type { Database } from '../db/schema';
 import { withAdmissionMetrics, withCallMetrics } from '../metrics/ringcentral-metrics';
@@ -55,7 +55,9 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
     return withRateBudgets(
       withCallMetrics(sdk),
       withAdmissionMetrics((group) =>
-        admit(opts.db, budgetBucket(id, group), opts.budget(group), { maxWaitMs: opts.maxSlotWaitMs[group] }),
+        admitSlot(opts.db, budgetBucket(id, group), opts.budget(group), {
+          maxWaitMs: opts.maxSlotWaitMs[group],
+        }),
       ),
       // A 429 closes the group's budget of this connection for every worker until Retry-After.
       { penalize: (group, forMs) => penalize(opts.db, budgetBucket(id, group), opts.budget(group), forMs) },

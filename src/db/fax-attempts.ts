@@ -89,6 +89,9 @@ export async function listInFlightAttempts(db: Db, connectionId: string) {
     .execute();
 }
 
+/** The shortest wait behind another job's live send to the same number. */
+const SAME_NUMBER_RECHECK_MS = 1_000;
+
 /** What a send execution may do once it asked for the attempt's lease. */
 export type SendLease =
   /** An earlier execution sent and recorded it. */
@@ -152,7 +155,7 @@ export async function acquireSendLease(db: Kysely<Database>, req: SendLeaseReque
     }
     const other = await trx
       .selectFrom('fax_attempts')
-      .select(['job_id', 'attempt_no', 'lease_until'])
+      .select(['job_id', 'attempt_no', 'lease_until', 'started_at'])
       .where('credential_key', '=', req.credentialKey)
       .where('recipient', '=', req.recipient)
       .where('status', '=', 'Sending')
@@ -163,9 +166,18 @@ export async function acquireSendLease(db: Kysely<Database>, req: SendLeaseReque
       .executeTakeFirst();
     if (other) {
       const ends = (other.lease_until?.getTime() ?? now) + req.settleMs - now;
+      // Its lease still held: that send is under way and mostly resolves within seconds (recorded,
+      // or refused and NotSent), long before its lease and settle delay would run out. Look again
+      // after half as long as it has been going (at least a second): a queue of faxes to one number
+      // follows its sends closely, and a long upload costs only a few looks (a dozen for 2 min). A
+      // lease that ended unresolved (a cut-off send) still makes us wait until its upload may be listed.
+      const live = other.lease_until !== null && other.lease_until.getTime() > now;
+      const ms = live
+        ? Math.min(ends, Math.max(SAME_NUMBER_RECHECK_MS, (now - other.started_at.getTime()) / 2))
+        : Math.max(2_000, ends);
       return {
         kind: 'wait',
-        ms: Math.max(2_000, ends),
+        ms,
         reason: `job ${other.job_id} (attempt ${other.attempt_no}) has an unresolved send to the same number`,
       };
     }

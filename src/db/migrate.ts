@@ -15,6 +15,7 @@ import * as apiKeys from './migrations/2026-11-27T1100_api_keys';
 import * as webhookEndpoints from './migrations/2026-11-27T1200_webhook_endpoints';
 import * as tenantScopedJobs from './migrations/2026-11-27T1020_tenant_scoped_jobs';
 import * as admitFunction from './migrations/2026-11-27T1400_admit_function';
+import * as rateLimitInFlight from './migrations/2026-11-27T1310_rate_limit_in_flight';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T1200_webhook_endpoints': webhookEndpoints,
   '2026-11-27T1020_tenant_scoped_jobs': tenantScopedJobs,
   '2026-11-27T1400_admit_function': admitFunction,
+  '2026-11-27T1310_rate_limit_in_flight': rateLimitInFlight,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

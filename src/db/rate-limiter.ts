@@ -8,10 +8,18 @@ export interface RateBudget {
 }
 
 /**
- * `admitted`: the call has a slot `waitMs` from now (0: at once), already counted in the budget.
- * Otherwise no slot is free within the caller's patience; ask again in `retryInMs`.
+ * `admitted`: the call has a slot `waitMs` from now (0: at once), already counted in the budget;
+ * `slotId` names it for `dispatchSlot` and `endSlot`. Otherwise no slot is free within the caller's
+ * patience; ask again in `retryInMs`.
  */
-export type Admission = { admitted: true; waitMs: number } | { admitted: false; retryInMs: number };
+export type Admission =
+  { admitted: true; waitMs: number; slotId: string } | { admitted: false; retryInMs: number };
+
+/**
+ * A request that left and never ended (its worker died) is taken as counted this long after it
+ * left: well past the RingCentral adapter's request timeout.
+ */
+export const IN_FLIGHT_MAX_MS = 3 * 60_000;
 
 /**
  * A sliding-window budget shared by every worker through Postgres. RingCentral counts calls per
@@ -23,6 +31,13 @@ export type Admission = { admitted: true; waitMs: number } | { admitted: false; 
  * up to `maxWaitMs` gets a reserved time and waits for it, instead of every waiting caller retrying
  * at the same instant the next slot frees (a thundering herd that, with Temporal, bills a retry each).
  *
+ * A slot's time is where its call is counted, and that moves: planned here, then the moment its
+ * request leaves (`dispatchSlot`), then the moment it ended (`endSlot`), when RingCentral has
+ * counted it for sure. While it is in flight it counts as "now". So a request leaves only a full
+ * window after the end of the `limit`-th request before it, however long uploads and delays were
+ * (issue 13: counting from the planned time, an upload that took longer than the one after it put
+ * 11 sends into RingCentral's window and earned 429s).
+ *
  * The check-and-insert runs under a transaction-scoped advisory lock on the bucket, and uses the
  * database's clock, so workers on different machines agree without synchronised clocks.
  */
@@ -33,17 +48,67 @@ export async function admit(
   opts: { maxWaitMs?: number } = {},
 ): Promise<Admission> {
   const maxWaitMs = opts.maxWaitMs ?? 0;
-  // One round trip: migration 2026-11-27T1400_admit_function holds the steps (lock the bucket,
-  // read the database's clock, prune, read the last `limit` slots, reserve the next one).
+  // One round trip: the steps (lock, clock, prune, the last `limit` slots, reserve) are the function
+  // faxflow_admit of migration 2026-11-27T1400_admit_function.
   const { rows } = await sql<{
     admitted: boolean;
     wait_ms: string | null;
     retry_in_ms: string | null;
-  }>`select * from faxflow_admit(${bucket}, ${budget.limit}, ${budget.windowMs}, ${maxWaitMs})`.execute(db);
+    slot_id: string | null;
+  }>`select * from faxflow_admit(${bucket}, ${budget.limit}, ${budget.windowMs}, ${maxWaitMs}, ${IN_FLIGHT_MAX_MS})`.execute(
+    db,
+  );
   const row = rows[0]!;
   return row.admitted
-    ? { admitted: true, waitMs: Number(row.wait_ms) }
+    ? { admitted: true, waitMs: Number(row.wait_ms), slotId: String(row.slot_id) }
     : { admitted: false, retryInMs: Number(row.retry_in_ms) };
+}
+
+/** What a caller holding a slot may do right before its request leaves. */
+export type Dispatch =
+  /** Send now: the slot is marked in flight. */
+  | { go: true }
+  /** Requests before it ended later than planned: wait this long (the slot moved there), then ask again. */
+  | { go: false; waitMs: number }
+  /** Not within the caller's patience: the slot was given back; ask `admit` again in `retryInMs`. */
+  | { go: false; retryInMs: number };
+
+/**
+ * Right before a slot's request leaves: checks, against when the requests before it actually
+ * ended (or now, for those still in flight), that fewer than `limit` of them fall in the window
+ * that ends now, and marks it in flight.
+ */
+export async function dispatchSlot(
+  db: Kysely<Database>,
+  bucket: string,
+  budget: RateBudget,
+  slot: string,
+  opts: { maxWaitMs?: number } = {},
+): Promise<Dispatch> {
+  const maxWaitMs = opts.maxWaitMs ?? 0;
+  // One round trip: faxflow_dispatch_slot (migration 2026-11-27T1400_admit_function) takes the
+  // bucket's lock, compares against the other slots' real times and moves, marks or frees this one.
+  const { rows } = await sql<{
+    go: boolean;
+    wait_ms: string | null;
+    retry_in_ms: string | null;
+  }>`select * from faxflow_dispatch_slot(${bucket}, ${budget.limit}, ${budget.windowMs}, ${maxWaitMs}, ${IN_FLIGHT_MAX_MS}, ${Number(slot)})`.execute(
+    db,
+  );
+  const row = rows[0]!;
+  if (row.go) return { go: true };
+  return row.wait_ms !== null
+    ? { go: false, waitMs: Number(row.wait_ms) }
+    : { go: false, retryInMs: Number(row.retry_in_ms) };
+}
+
+/** The slot's request ended (answered, failed or was cut off): RingCentral has counted it by now. */
+export async function endSlot(db: Kysely<Database>, slot: string): Promise<void> {
+  await db
+    .updateTable('rate_limit_events')
+    .set({ at: sql<Date>`greatest(at, clock_timestamp())`, in_flight: false })
+    .where('id', '=', Number(slot))
+    .execute();
 }
 
 /** Retry-After counts whole seconds: penalties closer than this are the same penalty. */
@@ -84,4 +149,31 @@ export async function penalize(
       .values(Array.from({ length: missing }, () => ({ bucket, at: at as unknown as Date })))
       .execute();
   });
+}
+
+/**
+ * `admit` with the slot's `dispatch` and `end` bound: what a RingCentral client wrapped in
+ * `withRateBudgets` asks for each call.
+ */
+export async function admitSlot(
+  db: Kysely<Database>,
+  bucket: string,
+  budget: RateBudget,
+  opts: { maxWaitMs?: number } = {},
+): Promise<
+  | {
+      admitted: true;
+      waitMs: number;
+      slot: { dispatch: () => Promise<Dispatch>; end: () => Promise<void> };
+    }
+  | { admitted: false; retryInMs: number }
+> {
+  const admission = await admit(db, bucket, budget, opts);
+  if (!admission.admitted) return admission;
+  const id = admission.slotId;
+  return {
+    admitted: true,
+    waitMs: admission.waitMs,
+    slot: { dispatch: () => dispatchSlot(db, bucket, budget, id, opts), end: () => endSlot(db, id) },
+  };
 }

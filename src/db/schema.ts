@@ -72,7 +72,10 @@ export interface FaxEventsTable {
 export interface RateLimitEventsTable {
   id: Generated<number>;
   bucket: string;
-  at: CreatedAt;
+  /** The slot's time: planned, then when its request left, then when it ended (only ever later). */
+  at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Its request has left and not ended: RingCentral may count it at any moment. */
+  in_flight: Generated<boolean>;
 }
 
 /** A RingCentral webhook subscription we created; its token authenticates notifications. */

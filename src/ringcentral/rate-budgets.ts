@@ -32,9 +32,18 @@ export const RATE_GROUP_OF: Record<GatedCall, RateGroup> = {
   listSubscriptions: 'Light',
 };
 
+/**
+ * A slot of the shared budget, once admitted: `dispatch` right before its request leaves (it may
+ * have to wait a little longer, or be given back), `end` once the request has ended.
+ */
+export interface BudgetSlot {
+  dispatch(): Promise<{ go: true } | { go: false; waitMs: number } | { go: false; retryInMs: number }>;
+  end(): Promise<void>;
+}
+
 export type AdmitFn = (
   group: RateGroup,
-) => Promise<{ admitted: true; waitMs: number } | { admitted: false; retryInMs: number }>;
+) => Promise<{ admitted: true; waitMs: number; slot?: BudgetSlot } | { admitted: false; retryInMs: number }>;
 
 /**
  * Tells the shared budget that RingCentral counts `group` as over its limit for the next `forMs`
@@ -58,11 +67,25 @@ export function withRateBudgets(
   admit: AdmitFn,
   opts: { penalize?: PenalizeFn } = {},
 ): RingCentralClient {
-  const gate = async (group: RateGroup, signal?: AbortSignal): Promise<void> => {
+  const gate = async (group: RateGroup, signal?: AbortSignal): Promise<BudgetSlot | undefined> => {
     const admission = await admit(group);
     if (!admission.admitted) throw new RateBudgetExhaustedError(group, admission.retryInMs);
     // A slot reserved a little ahead: wait for it here rather than give it back.
     if (admission.waitMs > 0) await sleep(admission.waitMs, signal);
+    const slot = admission.slot;
+    if (!slot) return undefined;
+    // The requests before it may have ended later than planned (a long upload): leave only a full
+    // window after them, as RingCentral counts.
+    for (;;) {
+      const dispatch = await slot.dispatch();
+      if (dispatch.go) return slot;
+      if ('retryInMs' in dispatch) throw new RateBudgetExhaustedError(group, dispatch.retryInMs);
+      await sleep(dispatch.waitMs, signal);
+    }
+  };
+  /** The request ended: RingCentral has counted it. A budget that cannot be told keeps it in flight a while. */
+  const end = async (slot: BudgetSlot | undefined): Promise<void> => {
+    await slot?.end().catch(() => undefined);
   };
   const penalize = async (name: GatedCall, err: unknown): Promise<void> => {
     if (!opts.penalize || !(err instanceof RingCentralApiError) || !err.isRateLimited) return;
@@ -75,12 +98,14 @@ export function withRateBudgets(
     const call = client[name] as (...args: unknown[]) => Promise<unknown>;
     return (async (...args: unknown[]) => {
       const signal = name === 'sendFax' ? (args[1] as SendFaxOptions | undefined)?.signal : undefined;
-      await gate(RATE_GROUP_OF[name], signal);
+      const slot = await gate(RATE_GROUP_OF[name], signal);
       try {
         return await call.apply(client, args);
       } catch (err) {
         await penalize(name, err);
         throw err;
+      } finally {
+        await end(slot);
       }
     }) as RingCentralClient[K];
   };
@@ -88,15 +113,24 @@ export function withRateBudgets(
   return {
     sendFax: gated('sendFax'),
     getMessage: gated('getMessage'),
-    // The first page's slot is taken like any call's; each further page takes one of its own.
-    listOutboundFaxes: (query) =>
-      list({
-        ...query,
-        beforeNextPage: async () => {
-          await query.beforeNextPage?.();
-          await gate(RATE_GROUP_OF.listOutboundFaxes);
-        },
-      }),
+    // The first page's slot is taken like any call's (it ends with the listing); each further page
+    // takes one of its own, which ends when the next page is asked for or the listing ends.
+    listOutboundFaxes: async (query) => {
+      let page: BudgetSlot | undefined;
+      try {
+        return await list({
+          ...query,
+          beforeNextPage: async () => {
+            await query.beforeNextPage?.();
+            await end(page);
+            page = undefined;
+            page = await gate(RATE_GROUP_OF.listOutboundFaxes);
+          },
+        });
+      } finally {
+        await end(page);
+      }
+    },
     deleteMessage: gated('deleteMessage'),
     createSubscription: gated('createSubscription'),
     getSubscription: gated('getSubscription'),

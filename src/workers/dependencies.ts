@@ -36,6 +36,12 @@ export const RATE_WINDOW_MS = 61_000;
  * retry with the budget's `nextRetryDelay`). Sends wait only briefly: a waiting send holds one of
  * the worker's few send slots, so a long wait for one tenant's exhausted budget would delay every
  * other tenant's sends behind it.
+ *
+ * Not scaled with a time-scaled window (FAXFLOW_RATE_WINDOW_MS in the benches): there a 5 s wait
+ * only lets a send reserve up to two windows ahead. Measured in bench:rate (issue 13, 3 s windows)
+ * it is not what limits the budget's use: no send was refused, and each left a window (+3 %) after
+ * the one 10 before it. Scaled down to 5/61 of the window, nearly every send past the first window
+ * would be refused and retried through Temporal instead.
  */
 const MAX_SLOT_WAIT_MS: Record<RateGroup, number> = { Heavy: 5_000, Medium: 20_000, Light: 20_000 };
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connection';
-import { admit, penalize } from '../../src/db/rate-limiter';
+import { admit, admitSlot, penalize } from '../../src/db/rate-limiter';
 import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
 import {
   RateBudgetExhaustedError,
@@ -27,7 +27,7 @@ function budgeted(rc: FakeRingCentral, maxWaitMs = 0) {
   const bucket = `t-${randomUUID()}`;
   const client = withRateBudgets(
     rc,
-    (group) => admit(database.db, `${bucket}:${group}`, BUDGET, { maxWaitMs }),
+    (group) => admitSlot(database.db, `${bucket}:${group}`, BUDGET, { maxWaitMs }),
     { penalize: (group, forMs) => penalize(database.db, `${bucket}:${group}`, BUDGET, forMs) },
   );
   return { client, bucket };
