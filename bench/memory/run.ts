@@ -1,5 +1,6 @@
 /**
- * `npm run bench:memory [-- --n 5000 --cache 1000 --concurrency 32 --settle 30]`
+ * `npm run bench:memory [-- --n 5000 --cache 1000 --concurrency 32 --settle 30]`; as operators run
+ * it: `npm run build && FAXFLOW_PREBUILT=1 npm run bench:memory` (compiled, prebuilt workflow bundle).
  *
  * N faxes in flight at once, each waiting on its delivery status (the simulator's account reports
  * delivery, and the recipient's number makes it stay at Sent), in the production shape: Temporal,
@@ -44,6 +45,9 @@ const SAMPLE = Math.min(N, Number(values.sample));
 const SETTLE_S = Number(values.settle);
 if (!(SETTLE_S >= 0)) throw new Error('--settle must be a number of seconds, 0 or more');
 const log = (line: string) => console.error(`[memory] ${line}`);
+/** What the processes run: the production build (FAXFLOW_PREBUILT=1 after `npm run build`) or the sources. */
+const BUILD =
+  process.env.FAXFLOW_PREBUILT && process.env.FAXFLOW_PREBUILT !== '0' ? 'production build' : 'from source';
 
 async function rssMb(pid: number | undefined): Promise<{ rss: number; hwm: number }> {
   if (pid === undefined) return { rss: 0, hwm: 0 };
@@ -183,7 +187,7 @@ async function main(): Promise<void> {
     const peakApi = Math.max(...samples.map((x) => x.api), steady.api.hwm);
     const peakWorker = Math.max(...samples.map((x) => x.worker), steady.worker.hwm);
     printTable(
-      `${N} faxes in flight (worker cache ${CACHE}; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`,
+      `${N} faxes in flight (worker cache ${CACHE}, ${BUILD}; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`,
       ['measure', 'value', 'target'],
       [
         [
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
           machine: { cores: os.cpus().length, load1: os.loadavg()[0], node: process.version },
           n: N,
           cache: CACHE,
+          build: BUILD,
           before,
           steady,
           peak: { api: peakApi, worker: peakWorker },

@@ -6,6 +6,7 @@ import { insertFaxJob, updateFaxJobStatus } from '../../src/db/fax-jobs';
 import { testDatabase } from '../support/database';
 import { sampleValue } from '../support/prometheus';
 import { createSubscription, makeApp, notificationFor, WEBHOOK } from './helpers';
+import { faxJobRow } from '../support/fax-job-row';
 
 let database: DatabaseHandle;
 let app: FastifyInstance;
@@ -105,25 +106,15 @@ describe('GET /metrics', () => {
 describe('faxes by final status and tenant', () => {
   async function newJob(tenant: string | undefined, createdAt: Date): Promise<string> {
     const id = `metrics-${randomUUID()}`;
-    await insertFaxJob(database.db, {
-      id,
-      job_key: id,
-      workflow_id: `fax-${id}`,
-      ...(tenant !== undefined && { tenant_id: tenant }),
-      connection_id: null,
-      recipient: '+12025550123',
-      documents: JSON.stringify([]),
-      sha256: 'a'.repeat(64),
-      size_bytes: 10,
-      pages: 1,
-      status: 'Accepted',
-      message_id: null,
-      send_at: null,
-      error_code: null,
-      error_message: null,
-      completed_at: null,
-      created_at: createdAt,
-    });
+    await insertFaxJob(
+      database.db,
+      faxJobRow(id, {
+        job_key: id,
+        workflow_id: `fax-${id}`,
+        ...(tenant !== undefined && { tenant_id: tenant }),
+        created_at: createdAt,
+      }),
+    );
     return id;
   }
 

@@ -4,6 +4,7 @@ import { insertFaxJob, findFaxJob, updateFaxJobStatus } from '../../src/db/fax-j
 import { migrateToLatest } from '../../src/db/migrate';
 import { admit } from '../../src/db/rate-limiter';
 import { tempDir } from '../support/database';
+import { faxJobRow } from '../support/fax-job-row';
 
 /**
  * The embedded database a newcomer gets without DATABASE_URL: PGlite behind pglite-socket, driven
@@ -27,23 +28,7 @@ describe('embedded Postgres', () => {
   });
 
   it('serves the repositories, including the final-status guard', async () => {
-    await insertFaxJob(database.db, {
-      id: 'fax-embedded-1',
-      job_key: 'embedded-1',
-      workflow_id: 'fax-embedded-1',
-      connection_id: null,
-      recipient: '+12025550123',
-      documents: JSON.stringify([]),
-      sha256: 'a'.repeat(64),
-      size_bytes: 10,
-      pages: 1,
-      status: 'Accepted',
-      message_id: null,
-      send_at: null,
-      error_code: null,
-      error_message: null,
-      completed_at: null,
-    });
+    await insertFaxJob(database.db, faxJobRow('fax-embedded-1'));
     expect(await updateFaxJobStatus(database.db, 'fax-embedded-1', { status: 'Delivered' })).toBe(true);
     expect(await updateFaxJobStatus(database.db, 'fax-embedded-1', { status: 'Failed' })).toBe(false);
     expect(await findFaxJob(database.db, 'fax-embedded-1')).toMatchObject({ status: 'Delivered' });

@@ -4,6 +4,7 @@ import type { DatabaseHandle } from '../../src/db/connection';
 import { listFaxEvents } from '../../src/db/fax-events';
 import { findFaxJob, recordValidation, registerFaxJob } from '../../src/db/fax-jobs';
 import { testDatabase } from '../support/database';
+import { faxJobRow } from '../support/fax-job-row';
 
 let database: DatabaseHandle;
 beforeAll(() => {
@@ -14,24 +15,7 @@ afterAll(async () => {
 });
 
 function job(id: string, key: string, recipient = '+12025550123') {
-  return {
-    id,
-    job_key: key,
-    workflow_id: id,
-    tenant_id: 'default',
-    connection_id: null,
-    recipient,
-    documents: '[]',
-    sha256: 'a'.repeat(64),
-    size_bytes: 1,
-    pages: null,
-    status: 'Accepted',
-    message_id: null,
-    send_at: null,
-    error_code: null,
-    error_message: null,
-    completed_at: null,
-  };
+  return faxJobRow(id, { job_key: key, tenant_id: 'default', recipient, pages: null, size_bytes: 1 });
 }
 
 describe('registerFaxJob (insert, or the row that is there, in one statement)', () => {

@@ -8,6 +8,7 @@ import { listFaxEvents } from '../../src/db/fax-events';
 import { findFaxJob, findFaxJobByKey } from '../../src/db/fax-jobs';
 import { NoConnectionError, resolveJobConnection } from '../../src/db/job-connections';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate';
+import { faxJobRow } from '../support/fax-job-row';
 
 /** A database of our own on the test server: these tests need schemas the run's database is past. */
 let admin: DatabaseHandle;
@@ -73,22 +74,7 @@ describe('migration 2026-11-27T1020: tenant-scoped jobs', () => {
     const { db } = await freshDatabase();
     await migrateToLatest(db);
     const row = (id: string, tenant: string) => ({
-      id,
-      job_key: 'inv-1',
-      workflow_id: id,
-      tenant_id: tenant,
-      connection_id: null,
-      recipient: '+12025550123',
-      documents: '[]',
-      sha256: 'a'.repeat(64),
-      size_bytes: 1,
-      pages: null,
-      status: 'Accepted',
-      message_id: null,
-      send_at: null,
-      error_code: null,
-      error_message: null,
-      completed_at: null,
+      ...faxJobRow(id, { job_key: 'inv-1', tenant_id: tenant }),
       updated_at: new Date(),
     });
     await db.insertInto('fax_jobs').values(row('fax-acme-inv-1', 'acme')).execute();

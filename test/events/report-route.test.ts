@@ -16,6 +16,7 @@ import { makeSamplePdf } from '../../src/pdf/sample-document';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import type { DocumentRef, DocumentStore } from '../../src/storage/document-store';
 import { tempDir, testDatabase } from '../support/database';
+import { faxJobRow } from '../support/fax-job-row';
 
 /** pdftotext (poppler-utils; .ci/run installs it) reads the report back as text, layout kept. */
 async function pdfText(pdf: Buffer): Promise<string> {
@@ -57,24 +58,19 @@ async function job(docs: DocumentRef[], status: 'Delivered' | 'Failed', attempts
   const key = `inv-${randomUUID().slice(0, 8)}`;
   // The row's id is the job's workflow id; the API names the job by its key.
   const id = faxWorkflowId(key, tenant);
-  await insertFaxJob(database.db, {
-    id,
-    job_key: key,
-    workflow_id: id,
-    tenant_id: tenant,
-    credential_key: null,
-    recipient: '+14155550123',
-    documents: JSON.stringify(docs),
-    sha256: 'c'.repeat(64),
-    size_bytes: docs.reduce((n, d) => n + d.size, 0),
-    pages: 3,
-    status: 'Accepted',
-    message_id: null,
-    send_at: null,
-    error_code: null,
-    error_message: null,
-    completed_at: null,
-  });
+  await insertFaxJob(
+    database.db,
+    faxJobRow(id, {
+      job_key: key,
+      tenant_id: tenant,
+      credential_key: null,
+      recipient: '+14155550123',
+      documents: JSON.stringify(docs),
+      sha256: 'c'.repeat(64),
+      size_bytes: docs.reduce((n, d) => n + d.size, 0),
+      pages: 3,
+    }),
+  );
   for (const [i, [outcome, messageId]] of attempts.entries()) {
     await openFaxAttempt(database.db, id, i + 1);
     await updateFaxAttempt(database.db, id, i + 1, {

@@ -29,6 +29,7 @@ import {
 import { installTemporalRuntime } from '../../src/workers/runtime';
 import { makeActivityDeps, testDatabase } from '../support/database';
 import { HISTORIES_DIR } from '../support/test-stack';
+import { faxJobRow } from '../support/fax-job-row';
 
 /**
  * Signed event webhooks end to end: the outbox written by real status changes in Postgres, the
@@ -143,26 +144,19 @@ async function newTenant(): Promise<string> {
 }
 
 async function newJob(tenantId: string, id = `job-${randomUUID().slice(0, 8)}`): Promise<string> {
-  await insertFaxJob(database.db, {
-    id: faxWorkflowId(id, tenantId),
-    job_key: id,
-    workflow_id: faxWorkflowId(id, tenantId),
-    tenant_id: tenantId,
-    credential_key: null,
-    recipient: '+14155550100',
-    documents: JSON.stringify([
-      { sha256: 'a'.repeat(64), size: 10, filename: 'a.pdf', contentType: 'application/pdf' },
-    ]),
-    sha256: 'b'.repeat(64),
-    size_bytes: 10,
-    pages: 1,
-    status: 'Accepted',
-    message_id: null,
-    send_at: null,
-    error_code: null,
-    error_message: null,
-    completed_at: null,
-  });
+  await insertFaxJob(
+    database.db,
+    faxJobRow(faxWorkflowId(id, tenantId), {
+      job_key: id,
+      tenant_id: tenantId,
+      credential_key: null,
+      recipient: '+14155550100',
+      documents: JSON.stringify([
+        { sha256: 'a'.repeat(64), size: 10, filename: 'a.pdf', contentType: 'application/pdf' },
+      ]),
+      sha256: 'b'.repeat(64),
+    }),
+  );
   return id;
 }
 
