@@ -19,7 +19,14 @@ import { DEFAULT_POLICY } from '../../src/contracts/workflow-types';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { makeSamplePdf } from '../../src/pdf/sample-document';
 import { startBase, startPipeline, type BenchBase, type Pipeline } from '../support/bench-stack';
-import { countWorkflows, fmt, printTable, sumCounts } from '../support/measure';
+import {
+  actionTotal,
+  countWorkflowRuns,
+  countWorkflows,
+  fmt,
+  printTable,
+  sumCounts,
+} from '../support/measure';
 import type { BaselineActivities, BaselineWorkflow } from './baseline-workflow';
 import { cpuSince, readCpu, type CpuReading } from './process-cpu';
 import { benchResultsDir } from '../support/results';
@@ -54,6 +61,8 @@ interface FaxRun {
   wallMs: number;
   actionsPerFax: { activities: number; timers: number; signals: number; upserts: number; total: number };
   ringcentralCallsPerFax: number;
+  /** Temporal actions of the shared workflows (subscription keeper, reconciler) in this run, per fax. */
+  sharedActionsPerFax: number;
   /** CPU milliseconds per fax, from submission to the last completion, by party. */
   cpuMsPerItem: CpuReading;
 }
@@ -68,6 +77,9 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
   const pdf = await makeSamplePdf(1, 'faxflow throughput');
   const ids = Array.from({ length: N }, (_, i) => `tp-${run}-${Date.now()}-${i}`);
   const before = await pipe.simStats();
+  const sharedActions = async () =>
+    sumCounts(await Promise.all(pipe.sharedWorkflowIds.map((id) => countWorkflowRuns(base.client, id))));
+  const sharedBefore = actionTotal(await sharedActions());
   const db = base.database.handle.db;
   const cpu0 = await readCpu(db);
   const t0 = Date.now();
@@ -124,6 +136,7 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number): Promise
       total: per(counts.start + counts.activities + counts.timers + counts.signals + counts.upserts),
     },
     ringcentralCallsPerFax: calls / N,
+    sharedActionsPerFax: (actionTotal(await sharedActions()) - sharedBefore) / N,
     cpuMsPerItem: perItem(cpu),
   };
 }
@@ -248,6 +261,7 @@ async function main(): Promise<void> {
     ratio: Number((fax / bare).toFixed(2)),
     actionsPerFax: a,
     ringcentralCallsPerFax: Number(median(faxRuns.map((r) => r.ringcentralCallsPerFax)).toFixed(2)),
+    sharedActionsPerFax: Number(median(faxRuns.map((r) => r.sharedActionsPerFax)).toFixed(2)),
     hottest,
     all: { faxflow: faxRuns, baseline: baseRuns },
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}`,
@@ -263,7 +277,15 @@ async function main(): Promise<void> {
   );
   printTable(
     'per delivered fax',
-    ['Temporal actions', 'activities', 'timers', 'signals', 'upserts', 'RingCentral calls'],
+    [
+      'Temporal actions',
+      'activities',
+      'timers',
+      'signals',
+      'upserts',
+      'shared workflows',
+      'RingCentral calls',
+    ],
     [
       [
         fmt(a.total),
@@ -271,6 +293,7 @@ async function main(): Promise<void> {
         fmt(a.timers),
         fmt(a.signals),
         fmt(a.upserts),
+        fmt(result.sharedActionsPerFax),
         fmt(result.ringcentralCallsPerFax),
       ],
     ],
