@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     const peakApi = Math.max(...samples.map((x) => x.api), steady.api.hwm);
     const peakWorker = Math.max(...samples.map((x) => x.worker), steady.worker.hwm);
     printTable(
-      `${N} faxes in flight (worker cache ${CACHE}, ${BUILD}; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`,
+      `${N} faxes in flight (worker cache ${CACHE}, ${BUILD}${process.env.NODE_OPTIONS ? `, NODE_OPTIONS ${process.env.NODE_OPTIONS}` : ''}; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`,
       ['measure', 'value', 'target'],
       [
         [
@@ -219,6 +219,8 @@ async function main(): Promise<void> {
           n: N,
           cache: CACHE,
           build: BUILD,
+          // Inherited by every process of the shape: e.g. a heap cap on the worker.
+          nodeOptions: process.env.NODE_OPTIONS ?? null,
           before,
           steady,
           peak: { api: peakApi, worker: peakWorker },
