@@ -47,7 +47,12 @@ describe('FaxWorkflow waits for its RingCentral connection (time-skipping)', () 
     await withFakeWorkers(env, fake, async (tq) => {
       const handle = await startFaxWorkflow(env, tq, { connectionId: 'c1', tenantId: 'acme' });
       await statusReached(handle, 'WaitingForConnection');
-      const waiting = await handle.query(statusQuery);
+      // The status is set before the wait records it (an activity); `next` once the wait begins.
+      let waiting = await handle.query(statusQuery);
+      for (let i = 0; i < 500 && !waiting.next; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        waiting = await handle.query(statusQuery);
+      }
       expect(waiting.next?.action).toBe('check the RingCentral connection');
       expect(waiting.timeline.at(-1)?.note).toBe('RingCentral refused the refresh token');
       expect((await handle.describe()).typedSearchAttributes.get(FaxStatusKey)).toBe('WaitingForConnection');
