@@ -10,6 +10,7 @@ import { closeJobsOfClosedWorkflows, databaseNow } from '../db/reconcile-sweep';
 import { deliveryStatusSignal } from '../contracts/workflow-messages';
 import type { DeliveryStatusSignal } from '../contracts/workflow-types';
 import { observeFaxMessage } from '../ringcentral/fax-observation';
+import { signalWorkflows } from '../webhooks/signal-open-jobs';
 import { learnFromStatus } from './delivery-reports';
 import { connectionKey, ringCentralFor } from './connection';
 import type { ActivityDeps } from './deps';
@@ -43,8 +44,6 @@ const MAX_WINDOW_MS = 25 * 3600_000;
 const SWEEP_AFTER_MS = 3600_000;
 /** Workflows described per call: sweeping is a side job, spread over calls. */
 const SWEEP_PER_CALL = 20;
-/** Signals in flight at once while reconciling. */
-const SIGNAL_CONCURRENCY = 16;
 
 /**
  * Turns "faxes changed" into signals. A RingCentral notification carries no statuses, so this
@@ -102,23 +101,11 @@ export function createReconcileFaxStatuses(deps: ActivityDeps) {
         },
       });
     }
-    // One signal after another costs a round trip each, which for a burst of changes alone took
-    // seconds (bench/pipeline.ts webhooks): send them SIGNAL_CONCURRENCY at a time.
-    let signalled = 0;
-    let next = 0;
-    const sender = async (): Promise<void> => {
-      while (next < moved.length) {
-        const { workflowId, signal } = moved[next++]!;
-        try {
-          await client.workflow.getHandle(workflowId).signal(deliveryStatusSignal, signal);
-          signalled++;
-        } catch (err) {
-          // The workflow finished meanwhile: nothing left to tell it.
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, moved.length) }, sender));
+    const signalled = await signalWorkflows(
+      client,
+      deliveryStatusSignal,
+      moved.map(({ workflowId, signal }) => ({ workflowId, arg: signal })),
+    );
     return { pending: pending.length, listed: faxes.length, signalled, swept: swept.size, unmatchedNewIds };
   };
 
