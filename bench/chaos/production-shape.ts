@@ -37,6 +37,8 @@ export interface ShapeOptions {
   env?: Record<string, string>;
   /** Extra `faxflow simulator` arguments, e.g. `--no-rate-limits`. */
   simulatorArgs?: string[];
+  /** Start the workers (default true); false: the caller starts each with `startWorker`. */
+  startWorkers?: boolean;
 }
 
 export interface ProductionShape {
@@ -212,7 +214,7 @@ export async function startProductionShape(opts: ShapeOptions): Promise<Producti
       await w.waitForOutput(/faxflow worker polling/, 180_000);
     };
     for (const w of workers) closers.push(() => w.close());
-    await Promise.all(workers.map((_, i) => startWorker(i)));
+    if (opts.startWorkers !== false) await Promise.all(workers.map((_, i) => startWorker(i)));
 
     const all = () => [temporal, simulator, api, ...workers];
     return {

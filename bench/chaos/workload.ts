@@ -29,15 +29,18 @@ const INVALID_NUMBER = '+15550000003';
 /**
  * `n` jobs: every tenth to an invalid number (final failure without a redial), the rest to
  * ordinary numbers. With `sharedNumbers`, groups of three jobs fax the same number at once.
+ * With `invalidNumbers: false`, every job goes to its own ordinary number (bench:rate: the invalid
+ * ones share one number, so they leave one at a time, as faxflow sends to a number, whatever the
+ * budget has left).
  */
 export async function makeJobs(
   n: number,
-  opts: { runId: string; sharedNumbers: boolean },
+  opts: { runId: string; sharedNumbers: boolean; invalidNumbers?: boolean },
 ): Promise<ChaosJob[]> {
   const jobs: ChaosJob[] = [];
   for (let i = 0; i < n; i++) {
     const key = `chaos-${opts.runId}-${i}`;
-    const invalid = i % 10 === 9;
+    const invalid = opts.invalidNumbers !== false && i % 10 === 9;
     const slot = opts.sharedNumbers ? Math.floor(i / 3) : i;
     const to = invalid
       ? INVALID_NUMBER

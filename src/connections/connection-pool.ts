@@ -19,7 +19,10 @@ export interface ConnectionPoolOptions {
   tokens: ConnectionTokenStore;
   /** Each group's budget (calls per window), the same for every connection. */
   budget: (group: RateGroup) => RateBudget;
-  /** How far ahead a call may hold a reserved slot and wait for it. */
+  /**
+   * How far ahead a call may hold a reserved slot and wait for it; also how long after a refusal it
+   * keeps asking in-process before failing with the budget's retry delay.
+   */
   maxSlotWaitMs: Record<RateGroup, number>;
   /** Clients kept at most (least recently used dropped first). Default 200. */
   maxClients?: number;
@@ -59,8 +62,12 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
           maxWaitMs: opts.maxSlotWaitMs[group],
         }),
       ),
-      // A 429 closes the group's budget of this connection for every worker until Retry-After.
-      { penalize: (group, forMs) => penalize(opts.db, budgetBucket(id, group), opts.budget(group), forMs) },
+      {
+        // A 429 closes the group's budget of this connection for every worker until Retry-After.
+        penalize: (group, forMs) => penalize(opts.db, budgetBucket(id, group), opts.budget(group), forMs),
+        // A slot just past the wait is asked for again in-process, not through a Temporal retry.
+        patienceMs: opts.maxSlotWaitMs,
+      },
     );
   };
 

@@ -39,4 +39,63 @@ describe('withRateBudgets', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(fake.sent).toHaveLength(1);
   });
+
+  it('asks again in-process when the next slot is within its patience, instead of failing the call', async () => {
+    // bench:rate (issue 13): sends refused because their slot lay just past the 5 s wait failed and were
+    // retried through Temporal, 228 times for 100 faxes, each retry an activity attempt billed and
+    // scheduled by the server. A refusal whose slot comes within the group's patience is waited for here.
+    const fake = new FakeRingCentral();
+    const answers = [
+      { admitted: false as const, retryInMs: 40 },
+      { admitted: false as const, retryInMs: 40 },
+      { admitted: true as const, waitMs: 0 },
+    ];
+    let asked = 0;
+    const rc = withRateBudgets(fake, async () => answers[asked++]!, { patienceMs: { Heavy: 1_000 } });
+    const started = Date.now();
+    await rc.sendFax({ to: [{ phoneNumber: '+12025550123' }], documents: [] });
+    expect(asked).toBe(3);
+    expect(fake.sent).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
+  });
+
+  it('fails the call when the next slot lies beyond its patience, with the remaining delay', async () => {
+    const fake = new FakeRingCentral();
+    let asked = 0;
+    const rc = withRateBudgets(
+      fake,
+      async () => {
+        asked++;
+        return { admitted: false, retryInMs: asked === 1 ? 60 : 5_000 };
+      },
+      { patienceMs: { Heavy: 1_000 } },
+    );
+    await expect(rc.sendFax({ to: [{ phoneNumber: '+12025550123' }], documents: [] })).rejects.toMatchObject({
+      constructor: RateBudgetExhaustedError,
+      retryInMs: 5_000,
+    });
+    expect(asked).toBe(2);
+    expect(fake.sent).toHaveLength(0);
+  });
+
+  it('asks again after a slot given back at dispatch, within its patience', async () => {
+    const fake = new FakeRingCentral();
+    const dispatches = [{ go: false as const, retryInMs: 30 }, { go: true as const }];
+    let admitted = 0;
+    const rc = withRateBudgets(
+      fake,
+      async () => {
+        admitted++;
+        return {
+          admitted: true,
+          waitMs: 0,
+          slot: { dispatch: async () => dispatches.shift()!, end: async () => undefined },
+        };
+      },
+      { patienceMs: { Heavy: 1_000 } },
+    );
+    await rc.sendFax({ to: [{ phoneNumber: '+12025550123' }], documents: [] });
+    expect(admitted).toBe(2);
+    expect(fake.sent).toHaveLength(1);
+  });
 });
