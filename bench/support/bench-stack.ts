@@ -33,6 +33,7 @@ import { installTemporalRuntime } from '../../src/workers/runtime';
 import { reconcileWorkflowId, subscriptionWorkflowId } from '../../src/contracts/workflow-ids';
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-db';
+import { startSimulatorProcess } from './simulator-process';
 
 /** Errors only, on stderr: the benchmark's tables own stdout. */
 const quietLogger = pino({ level: 'error' }, pino.destination(2));
@@ -117,6 +118,11 @@ export interface PipelineOptions {
    * delivery-reports: the pipeline bench times faxes to their Delivered.
    */
   statusModel?: StatusModel;
+  /**
+   * Run the simulator in a child process (its pid on the pipeline), so its CPU, RingCentral's side
+   * of the exchange, is told apart from the pipeline's own. Default: in this process.
+   */
+  simulatorProcess?: boolean;
 }
 
 /** FAXFLOW_BENCH_STATUS_MODEL, checked. */
@@ -131,7 +137,8 @@ export type BudgetCounts = Record<RateGroup, { admitted: number; refused: number
 
 export interface Pipeline {
   label: string;
-  simulator: SimulatorHandle;
+  /** `pid`: the simulator's process, when it runs in one of its own (`simulatorProcess`). */
+  simulator: SimulatorHandle & { pid?: number };
   taskQueue: string;
   credentialKey: string;
   faxClient: FaxClient;
@@ -160,11 +167,10 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
   const stop = () => runClosers(closers);
   try {
     const statusModel = opts.statusModel ?? benchStatusModel();
-    const simulator = await startSimulator({
-      statusModel,
-      timeScale: opts.timeScale,
-      rateLimits: opts.rateLimits,
-    });
+    const simOptions = { statusModel, timeScale: opts.timeScale, rateLimits: opts.rateLimits };
+    const simulator: SimulatorHandle & { pid?: number } = opts.simulatorProcess
+      ? await startSimulatorProcess(simOptions)
+      : await startSimulator(simOptions);
     closers.push(() => simulator.close());
     const db = base.database.handle.db;
     const credentialKey = `bench-${opts.label}-${randomUUID().slice(0, 8)}`;

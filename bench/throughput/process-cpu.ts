@@ -1,7 +1,8 @@
 /**
- * CPU seconds spent so far by the three parties of a benchmark run on this machine: this process
- * (workers, client, webhook receiver, simulator), the Temporal server it started, and the
- * PostgreSQL backends serving its scratch database. Read from /proc (Linux), so a phase's cost is
+ * CPU seconds spent so far by the parties of a benchmark run on this machine: this process
+ * (workers, client, webhook receiver, and the simulator unless it has a process of its own), the
+ * Temporal server it started, the PostgreSQL backends serving its scratch database, and the
+ * simulator's process. Read from /proc (Linux), so a phase's cost is
  * the difference of two readings. The ratio of two pipelines on a CPU-bound 2-core machine is the
  * ratio of what each costs per item, so this says which party to look at first.
  */
@@ -13,6 +14,8 @@ export interface CpuReading {
   self: number;
   temporal: number;
   postgres: number;
+  /** The RingCentral simulator, when it runs in a process of its own (else it is part of `self`). */
+  simulator: number;
   /** Per backend, so that a backend that started or ended between two readings is counted right. */
   backends?: Map<number, number>;
 }
@@ -58,7 +61,7 @@ async function temporalPids(): Promise<number[]> {
   return out;
 }
 
-export async function readCpu(db: Kysely<Database>): Promise<CpuReading> {
+export async function readCpu(db: Kysely<Database>, simulatorPid?: number): Promise<CpuReading> {
   const u = process.cpuUsage();
   let temporal = 0;
   for (const pid of await temporalPids()) temporal += (await statOf(pid))?.cpuSeconds ?? 0;
@@ -69,12 +72,18 @@ export async function readCpu(db: Kysely<Database>): Promise<CpuReading> {
   const backends = new Map<number, number>();
   for (const r of rows) backends.set(Number(r.pid), (await statOf(Number(r.pid)))?.cpuSeconds ?? 0);
   const postgres = [...backends.values()].reduce((x, y) => x + y, 0);
-  return { self: (u.user + u.system) / 1e6, temporal, postgres, backends };
+  const simulator = simulatorPid === undefined ? 0 : ((await statOf(simulatorPid))?.cpuSeconds ?? 0);
+  return { self: (u.user + u.system) / 1e6, temporal, postgres, simulator, backends };
 }
 
 /** What each party spent between two readings (a backend gone by `b` is not counted: a lower bound). */
 export function cpuSince(a: CpuReading, b: CpuReading): CpuReading {
   let postgres = 0;
   for (const [pid, s] of b.backends ?? []) postgres += s - (a.backends?.get(pid) ?? 0);
-  return { self: b.self - a.self, temporal: b.temporal - a.temporal, postgres };
+  return {
+    self: b.self - a.self,
+    temporal: b.temporal - a.temporal,
+    postgres,
+    simulator: b.simulator - a.simulator,
+  };
 }
