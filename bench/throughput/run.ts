@@ -203,7 +203,8 @@ async function main(): Promise<void> {
     rateLimits: false,
     budgets: { Heavy: 100_000, Medium: 100_000, Light: 100_000 },
     budgetWindowMs: 1_000,
-    webhooks: { coalesceMs: 200 },
+    // The production notification window and reconciler coalescing (1 s each).
+    webhooks: {},
     // RingCentral's side runs elsewhere in production: its CPU is reported apart.
     simulatorProcess: true,
   });

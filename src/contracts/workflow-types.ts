@@ -209,8 +209,12 @@ export interface SubscriptionWorkflowState {
   history: { at: string; action: string; subscriptionId?: string; reason?: string }[];
 }
 
+/** How long the reconciler lets a burst of "faxes changed" gather before one list call (default). */
+export const DEFAULT_RECONCILE_COALESCE_MS = 1_000;
+
 export interface ReconcileWorkflowInput {
   credentialKey: string;
+  /** Default DEFAULT_RECONCILE_COALESCE_MS. */
   coalesceMs?: number;
   /** Set by continue-as-new when a reconcile was still due. */
   pendingIds?: string[];

@@ -1,7 +1,7 @@
 import { condition, continueAsNew, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { FaxActivities } from '../activities';
 import { faxesChangedSignal } from '../contracts/workflow-messages';
-import type { ReconcileWorkflowInput } from '../contracts/workflow-types';
+import { DEFAULT_RECONCILE_COALESCE_MS, type ReconcileWorkflowInput } from '../contracts/workflow-types';
 import { connectionUnavailable } from './connection-failure';
 
 const reconcile = proxyActivities<FaxActivities>({
@@ -23,7 +23,7 @@ const MAX_CARRIED_IDS = 1_000;
  * receiver with signal-with-start, so exactly one runs per credential.
  */
 export async function ReconcileWorkflow(input: ReconcileWorkflowInput): Promise<never> {
-  const coalesceMs = input.coalesceMs ?? 1_000;
+  const coalesceMs = input.coalesceMs ?? DEFAULT_RECONCILE_COALESCE_MS;
   const roundsPerRun = input.roundsPerRun ?? ROUNDS_PER_RUN;
   let pending = input.pendingIds !== undefined;
   let newIds = new Set<string>(input.pendingIds ?? []);

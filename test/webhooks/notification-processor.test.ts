@@ -39,23 +39,24 @@ async function store(subscriptionId: string, newIds: number[]): Promise<number> 
 }
 
 describe('notification processor', () => {
-  it('turns a burst of notifications into one signal carrying every new id, then marks them processed', async () => {
+  it('signals the first of a burst at once and the rest in one more signal when the window closes, then marks them processed', async () => {
     const { client, calls } = fakeClient();
-    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 50 });
+    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 200 });
     const sub = uniqueJobId('sub');
     const ids = await Promise.all([store(sub, [1]), store(sub, [2, 3]), store(sub, [])]);
-    await Promise.all(
-      ids.map(async (id, i) =>
-        process({
-          notificationId: id,
-          subscriptionId: sub,
-          credentialKey: 'cred-a',
-          body: { body: { changes: [{ newMessageIds: [[1], [2, 3], []][i] }] } },
-        }),
-      ),
+    const bodies = [[1], [2, 3], []].map((newMessageIds) => ({ body: { changes: [{ newMessageIds }] } }));
+    const handled = ids.map((id, i) =>
+      process({ notificationId: id, subscriptionId: sub, credentialKey: 'cred-a', body: bodies[i]! }),
     );
+    await handled[0];
+    // The first needs no window: it went out before the others' window closed.
     expect(calls).toEqual([
-      { workflowId: 'ringcentral-reconcile-cred-a', signalArgs: [{ newMessageIds: ['1', '2', '3'] }] },
+      { workflowId: 'ringcentral-reconcile-cred-a', signalArgs: [{ newMessageIds: ['1'] }] },
+    ]);
+    await Promise.all(handled);
+    expect(calls).toEqual([
+      { workflowId: 'ringcentral-reconcile-cred-a', signalArgs: [{ newMessageIds: ['1'] }] },
+      { workflowId: 'ringcentral-reconcile-cred-a', signalArgs: [{ newMessageIds: ['2', '3'] }] },
     ]);
     const rows = await database.db
       .selectFrom('webhook_notifications')
@@ -63,6 +64,34 @@ describe('notification processor', () => {
       .where('id', 'in', ids)
       .execute();
     expect(rows.every((r) => r.processed_at instanceof Date)).toBe(true);
+  });
+
+  it('sends one signal per window under a steady stream, however many notifications arrive', async () => {
+    const { client, calls } = fakeClient();
+    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 100 });
+    const sub = uniqueJobId('sub');
+    const handled: Promise<void>[] = [];
+    // 30 notifications, one every 10 ms: 300 ms of stream, windows of 100 ms.
+    for (let i = 0; i < 30; i++) {
+      const id = await store(sub, [i]);
+      handled.push(
+        process({
+          notificationId: id,
+          subscriptionId: sub,
+          credentialKey: 'cred-stream',
+          body: { body: { changes: [{ newMessageIds: [i] }] } },
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(handled);
+    // Every id reached the reconciler exactly once, in at most one signal per window (plus the first).
+    const signalled = calls.flatMap((c) => (c.signalArgs[0] as { newMessageIds: string[] }).newMessageIds);
+    expect(signalled.sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 30 }, (_, i) => String(i)),
+    );
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(calls.length).toBeLessThanOrEqual(6);
   });
 
   it('leaves the rows unprocessed when Temporal does not take the signal', async () => {
