@@ -12,13 +12,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { prng } from '../../src/simulator/faults';
 import { startProductionShape, type ShapeOptions } from './production-shape';
 import { SCENARIOS, type Scenario } from './scenarios';
 import { awaitFinal, judge, makeJobs, submit, type ChaosJob } from './workload';
+import { benchResultsDir } from '../support/results';
 
-const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../results');
+const RESULTS = benchResultsDir();
 
 const SIZES = { ci: 20, full: 300 } as const;
 
