@@ -2,15 +2,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
-import {
-  acquireSendLease,
-  findAttemptByMessageId,
-  openFaxAttempt,
-  recordSentAttempt,
-  updateFaxAttempt,
-} from '../db/fax-attempts';
+import { claimSend, findAttemptByMessageId, recordSentAttempt, updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
-import { findFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
+import { updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
 import type { FaxMessage, RingCentralClient } from '../ringcentral/types';
@@ -73,21 +67,31 @@ export function createSendFax(deps: ActivityDeps) {
     const token = randomUUID();
     const log = { jobId: args.jobId, attemptNo: args.attemptNo };
     const connection = connectionKey(deps, args.connectionId);
-    await assertOwnJob(args, ctx.info.workflowExecution?.workflowId);
-    const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
-    if (attempt.message_id) return recorded(attempt.message_id, connection);
-    // Before the lease: a connection that needs reconnecting fails here, with nothing sent or held.
-    const ringcentral = await ringCentralFor(deps, args.connectionId);
-
-    const lease = await acquireSendLease(db, {
+    // The client first, its failure kept: a connection that needs reconnecting fails the send
+    // with nothing sent or held (the claim then takes no lease), but only once the claim has shown
+    // the job is this run's and not already recorded, as before the claim was one round trip.
+    let ringcentral: RingCentralClient | undefined;
+    let connectionFailure: unknown;
+    try {
+      ringcentral = await ringCentralFor(deps, args.connectionId);
+    } catch (err) {
+      connectionFailure = err;
+    }
+    const lease = await claimSend(db, {
       jobId: args.jobId,
       attemptNo: args.attemptNo,
       credentialKey: connection,
       recipient: args.recipient,
       token,
       ...timings,
+      lease: ringcentral !== undefined,
+      ...(args.workflowRunId !== undefined && {
+        owner: { workflowId: ctx.info.workflowExecution?.workflowId, runId: args.workflowRunId },
+      }),
     });
+    if (lease.kind === 'notOwn') throw notOwnJob(args, ctx.info.workflowExecution?.workflowId, lease.row);
     if (lease.kind === 'recorded') return recorded(lease.messageId, connection);
+    if (lease.kind === 'opened' || ringcentral === undefined) throw connectionFailure;
     if (lease.kind === 'wait') {
       logger.info({ ...log, waitMs: lease.ms }, `send waits: ${lease.reason}`);
       throw ApplicationFailure.create({
@@ -161,19 +165,18 @@ export function createSendFax(deps: ActivityDeps) {
    * its own, sending nothing (issue 8 #9). prepareFaxJob refuses a finished row of another run; this
    * also covers one still open.
    */
-  async function assertOwnJob(args: SendFaxArgs, workflowId: string | undefined): Promise<void> {
-    if (args.workflowRunId === undefined) return;
-    const row = await findFaxJob(db, args.jobId);
+  function notOwnJob(
+    args: SendFaxArgs,
+    workflowId: string | undefined,
+    row: { workflow_id: string; workflow_run_id: string | null } | undefined,
+  ): ApplicationFailure {
     const owner =
       row === undefined
         ? 'no job row'
         : workflowId !== undefined && row.workflow_id !== workflowId
           ? `workflow ${row.workflow_id}`
-          : row.workflow_run_id !== null && row.workflow_run_id !== args.workflowRunId
-            ? `run ${row.workflow_run_id} of ${row.workflow_id}`
-            : undefined;
-    if (owner === undefined) return;
-    throw ApplicationFailure.create({
+          : `run ${row.workflow_run_id} of ${row.workflow_id}`;
+    return ApplicationFailure.create({
       type: 'JobOwnedByAnotherRun',
       message:
         row === undefined
