@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
 import { claimSend, findAttemptByMessageId, recordSentAttempt, updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
+import { recordSentMessage } from '../db/status-writes';
 import { updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
@@ -115,7 +116,9 @@ export function createSendFax(deps: ActivityDeps) {
         const adopted = await adoptCutOffSend(ringcentral, args, lease.startedAt);
         if (adopted) {
           logger.warn({ ...log, messageId: adopted.id }, 'adopted a fax sent by an unanswered attempt');
-          return await record(args, token, adopted, true, connection);
+          const result = await record(args, token, adopted, true, connection);
+          keeper.recorded();
+          return result;
         }
       }
       const signal = AbortSignal.any([ctx.cancellationSignal, keeper.signal]);
@@ -152,7 +155,9 @@ export function createSendFax(deps: ActivityDeps) {
       } finally {
         releaseSlot();
       }
-      return await record(args, token, message, false, connection);
+      const result = await record(args, token, message, false, connection);
+      keeper.recorded();
+      return result;
     } finally {
       await keeper.end();
     }
@@ -303,7 +308,44 @@ export function createSendFax(deps: ActivityDeps) {
     adopted: boolean,
     connection: string,
   ): Promise<SendFaxResult> {
-    const won = await db.transaction().execute(async (trx) => {
+    const detail = adopted ? { adopted: true } : null;
+    // One statement (status-writes.ts); a tenant with webhook endpoints takes the transaction below.
+    const fast = await recordSentMessage(db, {
+      jobId: args.jobId,
+      attemptNo: args.attemptNo,
+      token,
+      messageId: message.id,
+      status: message.messageStatus,
+      detail,
+    });
+    const won = fast?.won ?? (await recordSentInTransaction(args, token, message, detail));
+    if (!won) {
+      // Another execution took the lease meanwhile: what it records (or adopts: this fax) stands.
+      logger.error(
+        { jobId: args.jobId, attemptNo: args.attemptNo, messageId: message.id },
+        'send lease lost before recording',
+      );
+      throw ApplicationFailure.create({
+        type: 'SendLeaseLost',
+        message: `Message ${message.id} was not recorded: another execution holds this attempt.`,
+      });
+    }
+    return {
+      messageId: message.id,
+      status: message.messageStatus,
+      adopted,
+      webhooksHealthy: await healthy(deps, connection),
+    };
+  }
+
+  /** `recordSentMessage` for a job whose tenant has webhook endpoints: the outbox row goes with it. */
+  async function recordSentInTransaction(
+    args: SendFaxArgs,
+    token: string,
+    message: FaxMessage,
+    detail: Record<string, unknown> | null,
+  ): Promise<boolean> {
+    return db.transaction().execute(async (trx) => {
       if (
         !(await recordSentAttempt(trx, args.jobId, args.attemptNo, token, {
           id: message.id,
@@ -324,26 +366,9 @@ export function createSendFax(deps: ActivityDeps) {
         messageId: message.id,
         status: message.messageStatus,
         source: 'send',
-        detail: adopted ? { adopted: true } : null,
+        detail,
       });
       return true;
     });
-    if (!won) {
-      // Another execution took the lease meanwhile: what it records (or adopts: this fax) stands.
-      logger.error(
-        { jobId: args.jobId, attemptNo: args.attemptNo, messageId: message.id },
-        'send lease lost before recording',
-      );
-      throw ApplicationFailure.create({
-        type: 'SendLeaseLost',
-        message: `Message ${message.id} was not recorded: another execution holds this attempt.`,
-      });
-    }
-    return {
-      messageId: message.id,
-      status: message.messageStatus,
-      adopted,
-      webhooksHealthy: await healthy(deps, connection),
-    };
   }
 }

@@ -261,7 +261,7 @@ export async function recordSentAttempt(
 }
 
 /** Attempt statuses each RingCentral status may replace: statuses move forward only. */
-const MAY_REPLACE: Record<string, string[]> = {
+export const MAY_REPLACE: Record<string, string[]> = {
   Queued: ['Sending'],
   Sent: ['Sending', 'Queued'],
   Delivered: ['Sending', 'Queued', 'Sent'],
