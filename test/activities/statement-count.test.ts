@@ -113,6 +113,6 @@ describe('Postgres statements per delivered fax (issue 13)', () => {
       ['Delivered', 'workflow'],
     ]);
     console.log(`statements per delivered fax: ${perFax.length}\n${perFax.join('\n')}`);
-    expect(perFax.length, perFax.join('\n')).toBeLessThanOrEqual(7);
+    expect(perFax.length, perFax.join('\n')).toBeLessThanOrEqual(6);
   });
 });
