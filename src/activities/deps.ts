@@ -30,6 +30,8 @@ export interface ActivityDeps {
   deliveryReports?: DeliveryReportsMode;
   /** Webhooks count as healthy while a notification arrived within this window. Default 10 min. */
   webhookHealthWindowMs?: number;
+  /** How long a credential's webhook health is reused in this process (webhook-health.ts). Default 2 s; 0: never. */
+  webhookHealthCacheMs?: number;
   /**
    * Makes sure a connection's subscription keeper runs (and so its reconciler can be started by the
    * receiver); called when a job for it is registered. Absent: webhooks are not run by this fleet.

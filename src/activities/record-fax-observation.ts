@@ -2,6 +2,7 @@ import type { FaxStatusObservation } from '../contracts/workflow-types';
 import { advanceFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent, type FaxEventSource } from '../db/fax-events';
 import { updateFaxJobStatus } from '../db/fax-jobs';
+import { recordObservation } from '../db/status-writes';
 import { isForwardMove, isMessageFinal } from '../domain/fax-status';
 import { learnFromStatus, sentIsFinal } from './delivery-reports';
 import { connectionKey } from './connection';
@@ -39,6 +40,19 @@ export function createRecordFaxObservation(deps: ActivityDeps) {
     const decision =
       observation.status === 'Sent' ? { sentIsFinal: await sentIsFinal(deps, connection) } : {};
     if (!isForwardMove(args.known, observation.status)) return decision;
+    // One statement (status-writes.ts); a job the tenant's webhook endpoints hear about takes the
+    // transaction below when the job follows the attempt.
+    const written = await recordObservation(db, {
+      jobId,
+      attemptNo: args.attemptNo,
+      messageId: args.messageId,
+      status: observation.status,
+      faxErrorCode: observation.faxErrorCode ?? null,
+      source,
+      finished: isMessageFinal(observation.status),
+      ...(observation.pages !== undefined && { pages: observation.pages }),
+    });
+    if (written) return decision;
     await db.transaction().execute(async (trx) => {
       await insertFaxEvent(trx, {
         jobId: jobId,

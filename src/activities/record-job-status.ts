@@ -1,5 +1,6 @@
 import { insertFaxEvent } from '../db/fax-events';
-import { updateFaxJobStatus } from '../db/fax-jobs';
+import { updateFaxJobStatus, type FaxJobStatusChange } from '../db/fax-jobs';
+import { recordJobDecision } from '../db/status-writes';
 import type { FaxJobStatus } from '../domain/fax-status';
 import type { ActivityDeps } from './deps';
 import { jobRowId } from './job-row';
@@ -25,25 +26,29 @@ export interface RecordJobStatusArgs {
 export function createRecordJobStatus({ db }: ActivityDeps) {
   return async function recordJobStatus(args: RecordJobStatusArgs): Promise<void> {
     const jobId = jobRowId(args.jobId);
+    const change: FaxJobStatusChange = {
+      status: args.status,
+      ...(args.attempts !== undefined && { attempts: args.attempts }),
+      ...(args.messageId !== undefined && { messageId: args.messageId }),
+      ...(args.errorCode !== undefined && { errorCode: args.errorCode }),
+      ...(args.errorMessage !== undefined && { errorMessage: args.errorMessage }),
+      ...(args.final && { final: true }),
+    };
+    const detail =
+      args.errorCode || args.note
+        ? { errorCode: args.errorCode, errorMessage: args.errorMessage, note: args.note }
+        : null;
+    // One statement (status-writes.ts); a tenant with webhook endpoints takes the transaction below.
+    if (await recordJobDecision(db, jobId, change, detail)) return;
     await db.transaction().execute(async (trx) => {
-      const changed = await updateFaxJobStatus(trx, jobId, {
-        status: args.status,
-        ...(args.attempts !== undefined && { attempts: args.attempts }),
-        ...(args.messageId !== undefined && { messageId: args.messageId }),
-        ...(args.errorCode !== undefined && { errorCode: args.errorCode }),
-        ...(args.errorMessage !== undefined && { errorMessage: args.errorMessage }),
-        ...(args.final && { final: true }),
-      });
+      const changed = await updateFaxJobStatus(trx, jobId, change);
       if (changed) {
         await insertFaxEvent(trx, {
           jobId,
           messageId: args.messageId ?? null,
           status: args.status,
           source: 'workflow',
-          detail:
-            args.errorCode || args.note
-              ? { errorCode: args.errorCode, errorMessage: args.errorMessage, note: args.note }
-              : null,
+          detail,
         });
       }
     });

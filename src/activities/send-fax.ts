@@ -2,15 +2,10 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { faxSendOptions, type FaxSendOptions } from '../contracts/fax-send-options';
-import {
-  acquireSendLease,
-  findAttemptByMessageId,
-  openFaxAttempt,
-  recordSentAttempt,
-  updateFaxAttempt,
-} from '../db/fax-attempts';
+import { claimSend, findAttemptByMessageId, recordSentAttempt, updateFaxAttempt } from '../db/fax-attempts';
 import { insertFaxEvent } from '../db/fax-events';
-import { findFaxJob, updateFaxJobStatus } from '../db/fax-jobs';
+import { recordSentMessage } from '../db/status-writes';
+import { updateFaxJobStatus } from '../db/fax-jobs';
 import type { RingCentralMessageStatus } from '../domain/fax-status';
 import { RingCentralApiError } from '../ringcentral/errors';
 import type { FaxMessage, RingCentralClient } from '../ringcentral/types';
@@ -73,21 +68,31 @@ export function createSendFax(deps: ActivityDeps) {
     const token = randomUUID();
     const log = { jobId: args.jobId, attemptNo: args.attemptNo };
     const connection = connectionKey(deps, args.connectionId);
-    await assertOwnJob(args, ctx.info.workflowExecution?.workflowId);
-    const { attempt } = await openFaxAttempt(db, args.jobId, args.attemptNo);
-    if (attempt.message_id) return recorded(attempt.message_id, connection);
-    // Before the lease: a connection that needs reconnecting fails here, with nothing sent or held.
-    const ringcentral = await ringCentralFor(deps, args.connectionId);
-
-    const lease = await acquireSendLease(db, {
+    // The client first, its failure kept: a connection that needs reconnecting fails the send
+    // with nothing sent or held (the claim then takes no lease), but only once the claim has shown
+    // the job is this run's and not already recorded, as before the claim was one round trip.
+    let ringcentral: RingCentralClient | undefined;
+    let connectionFailure: unknown;
+    try {
+      ringcentral = await ringCentralFor(deps, args.connectionId);
+    } catch (err) {
+      connectionFailure = err;
+    }
+    const lease = await claimSend(db, {
       jobId: args.jobId,
       attemptNo: args.attemptNo,
       credentialKey: connection,
       recipient: args.recipient,
       token,
       ...timings,
+      lease: ringcentral !== undefined,
+      ...(args.workflowRunId !== undefined && {
+        owner: { workflowId: ctx.info.workflowExecution?.workflowId, runId: args.workflowRunId },
+      }),
     });
+    if (lease.kind === 'notOwn') throw notOwnJob(args, ctx.info.workflowExecution?.workflowId, lease.row);
     if (lease.kind === 'recorded') return recorded(lease.messageId, connection);
+    if (lease.kind === 'opened' || ringcentral === undefined) throw connectionFailure;
     if (lease.kind === 'wait') {
       logger.info({ ...log, waitMs: lease.ms }, `send waits: ${lease.reason}`);
       throw ApplicationFailure.create({
@@ -111,7 +116,9 @@ export function createSendFax(deps: ActivityDeps) {
         const adopted = await adoptCutOffSend(ringcentral, args, lease.startedAt);
         if (adopted) {
           logger.warn({ ...log, messageId: adopted.id }, 'adopted a fax sent by an unanswered attempt');
-          return await record(args, token, adopted, true, connection);
+          const result = await record(args, token, adopted, true, connection);
+          keeper.recorded();
+          return result;
         }
       }
       const signal = AbortSignal.any([ctx.cancellationSignal, keeper.signal]);
@@ -148,7 +155,9 @@ export function createSendFax(deps: ActivityDeps) {
       } finally {
         releaseSlot();
       }
-      return await record(args, token, message, false, connection);
+      const result = await record(args, token, message, false, connection);
+      keeper.recorded();
+      return result;
     } finally {
       await keeper.end();
     }
@@ -161,19 +170,18 @@ export function createSendFax(deps: ActivityDeps) {
    * its own, sending nothing (issue 8 #9). prepareFaxJob refuses a finished row of another run; this
    * also covers one still open.
    */
-  async function assertOwnJob(args: SendFaxArgs, workflowId: string | undefined): Promise<void> {
-    if (args.workflowRunId === undefined) return;
-    const row = await findFaxJob(db, args.jobId);
+  function notOwnJob(
+    args: SendFaxArgs,
+    workflowId: string | undefined,
+    row: { workflow_id: string; workflow_run_id: string | null } | undefined,
+  ): ApplicationFailure {
     const owner =
       row === undefined
         ? 'no job row'
         : workflowId !== undefined && row.workflow_id !== workflowId
           ? `workflow ${row.workflow_id}`
-          : row.workflow_run_id !== null && row.workflow_run_id !== args.workflowRunId
-            ? `run ${row.workflow_run_id} of ${row.workflow_id}`
-            : undefined;
-    if (owner === undefined) return;
-    throw ApplicationFailure.create({
+          : `run ${row.workflow_run_id} of ${row.workflow_id}`;
+    return ApplicationFailure.create({
       type: 'JobOwnedByAnotherRun',
       message:
         row === undefined
@@ -300,7 +308,44 @@ export function createSendFax(deps: ActivityDeps) {
     adopted: boolean,
     connection: string,
   ): Promise<SendFaxResult> {
-    const won = await db.transaction().execute(async (trx) => {
+    const detail = adopted ? { adopted: true } : null;
+    // One statement (status-writes.ts); a tenant with webhook endpoints takes the transaction below.
+    const fast = await recordSentMessage(db, {
+      jobId: args.jobId,
+      attemptNo: args.attemptNo,
+      token,
+      messageId: message.id,
+      status: message.messageStatus,
+      detail,
+    });
+    const won = fast?.won ?? (await recordSentInTransaction(args, token, message, detail));
+    if (!won) {
+      // Another execution took the lease meanwhile: what it records (or adopts: this fax) stands.
+      logger.error(
+        { jobId: args.jobId, attemptNo: args.attemptNo, messageId: message.id },
+        'send lease lost before recording',
+      );
+      throw ApplicationFailure.create({
+        type: 'SendLeaseLost',
+        message: `Message ${message.id} was not recorded: another execution holds this attempt.`,
+      });
+    }
+    return {
+      messageId: message.id,
+      status: message.messageStatus,
+      adopted,
+      webhooksHealthy: await healthy(deps, connection),
+    };
+  }
+
+  /** `recordSentMessage` for a job whose tenant has webhook endpoints: the outbox row goes with it. */
+  async function recordSentInTransaction(
+    args: SendFaxArgs,
+    token: string,
+    message: FaxMessage,
+    detail: Record<string, unknown> | null,
+  ): Promise<boolean> {
+    return db.transaction().execute(async (trx) => {
       if (
         !(await recordSentAttempt(trx, args.jobId, args.attemptNo, token, {
           id: message.id,
@@ -321,26 +366,9 @@ export function createSendFax(deps: ActivityDeps) {
         messageId: message.id,
         status: message.messageStatus,
         source: 'send',
-        detail: adopted ? { adopted: true } : null,
+        detail,
       });
       return true;
     });
-    if (!won) {
-      // Another execution took the lease meanwhile: what it records (or adopts: this fax) stands.
-      logger.error(
-        { jobId: args.jobId, attemptNo: args.attemptNo, messageId: message.id },
-        'send lease lost before recording',
-      );
-      throw ApplicationFailure.create({
-        type: 'SendLeaseLost',
-        message: `Message ${message.id} was not recorded: another execution holds this attempt.`,
-      });
-    }
-    return {
-      messageId: message.id,
-      status: message.messageStatus,
-      adopted,
-      webhooksHealthy: await healthy(deps, connection),
-    };
   }
 }

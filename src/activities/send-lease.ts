@@ -54,12 +54,20 @@ export function keepSendLease(opts: {
     );
   }, opts.timings.renewMs);
   timer.unref();
+  let recorded = false;
   return {
     signal: lost.signal,
     /** Stops renewing; the lease ends now so a retry only waits the settle delay. */
     async end(): Promise<void> {
       clearInterval(timer);
+      // Recording the message id ended the lease already (`lease_until = now()`, and a renewal no
+      // longer matches a recorded attempt): ending it again would change nothing (issue 13).
+      if (recorded) return;
       await endSendLease(opts.db, opts.jobId, opts.attemptNo, opts.token).catch(() => undefined);
+    },
+    /** The holder recorded the attempt's message id. */
+    recorded(): void {
+      recorded = true;
     },
     stop(): void {
       clearInterval(timer);

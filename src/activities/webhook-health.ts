@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { subscriptionWorkflowId } from '../contracts/workflow-ids';
 import { subscriptionCheckSignal } from '../contracts/workflow-messages';
-import { webhookHealth, SILENT_REASON } from '../db/webhook-health';
+import { webhookHealth, SILENT_REASON, type WebhookHealth } from '../db/webhook-health';
 import { notifyWebhooksDown } from '../webhooks/webhooks-down';
 import type { ActivityDeps } from './deps';
 
@@ -19,14 +19,43 @@ const lastToldJobs = new Map<string, number>();
  * GET that answers 404 recreates it) instead of at its next regular check.
  */
 export async function healthy(deps: ActivityDeps, connection: string = deps.credentialKey): Promise<boolean> {
-  const h = await webhookHealth(deps.db, connection, {
-    withinMs: deps.webhookHealthWindowMs ?? DEFAULT_WINDOW_MS,
-  });
+  const h = await cachedHealth(deps, connection);
   if (!h.healthy && h.reason === SILENT_REASON) {
     requestSubscriptionCheck(deps, connection);
     tellJobsWebhooksDown(deps, connection, h.reason);
   }
   return h.healthy;
+}
+
+/**
+ * How long one process reuses a credential's health (issue 13: the query ran once per send and per
+ * poll, under load many times a second for one credential). Staleness bound: a change of health is
+ * seen at most this much later than the query would have seen it, which is small beside what the
+ * judgement itself waits for (a notification processed within 10 min, a fax unannounced for 2 min)
+ * and beside how often workflows act on it (their next poll). Concurrent callers share one query.
+ */
+export const DEFAULT_HEALTH_CACHE_MS = 2_000;
+const cache = new WeakMap<object, Map<string, { until: number; health: Promise<WebhookHealth> }>>();
+
+function cachedHealth(deps: ActivityDeps, connection: string): Promise<WebhookHealth> {
+  const withinMs = deps.webhookHealthWindowMs ?? DEFAULT_WINDOW_MS;
+  const ttl = deps.webhookHealthCacheMs ?? DEFAULT_HEALTH_CACHE_MS;
+  if (ttl <= 0) return webhookHealth(deps.db, connection, { withinMs });
+  let entries = cache.get(deps.db);
+  if (!entries) cache.set(deps.db, (entries = new Map()));
+  const key = `${connection}\n${withinMs}`;
+  const now = Date.now();
+  const hit = entries.get(key);
+  if (hit && hit.until > now) return hit.health;
+  if (entries.size >= 1_000) entries.clear();
+  const health = webhookHealth(deps.db, connection, { withinMs });
+  const entry = { until: now + ttl, health };
+  entries.set(key, entry);
+  // A failed query is not reused: the next caller asks again.
+  health.catch(() => {
+    if (entries.get(key) === entry) entries.delete(key);
+  });
+  return health;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, Db, FaxAttempt } from './schema';
+import { sql } from 'kysely';
+import type { Db, FaxAttempt } from './schema';
 
 /**
  * Opens attempt `attemptNo` of a job, or returns the row a previous (crashed or retried)
@@ -118,87 +118,94 @@ export interface SendLeaseRequest {
   abandonedMs: number;
 }
 
+export interface SendClaimRequest extends SendLeaseRequest {
+  /** The job row must be this workflow's run (absent: tasks from before runs were passed). */
+  owner?: { workflowId: string | undefined; runId: string };
+  /** False: open the attempt (or find it recorded) but take no lease, e.g. the connection failed. */
+  lease: boolean;
+}
+
+/** What a send execution learns from its claim. */
+export type SendClaim =
+  | SendLease
+  /** The job row is missing (`row` undefined) or belongs to another workflow or run: nothing was written. */
+  | { kind: 'notOwn'; row: { workflow_id: string; workflow_run_id: string | null } | undefined }
+  /** The attempt is open (or was already), unrecorded; no lease was asked for. */
+  | { kind: 'opened' };
+
+interface ClaimRow {
+  outcome: 'not_own' | 'recorded' | 'opened' | 'own_wait' | 'same_number' | 'acquired';
+  owner_workflow_id: string | null;
+  owner_run_id: string | null;
+  message_id: string | null;
+  now: Date;
+  lease_until: Date | null;
+  started_at: Date | null;
+  may_have_sent: boolean | null;
+  other_job_id: string | null;
+  other_attempt_no: number | null;
+  other_lease_until: Date | null;
+  other_started_at: Date | null;
+}
+
 /**
- * Takes the send lease of one attempt, serialised per (credential, recipient) by a transaction-scoped
- * advisory lock, so at most one attempt to a number is unresolved at a time: a cut-off send can then
- * only be this attempt's own. Times are the database's, the one clock every worker shares.
+ * Checks the job is this run's, opens the attempt (or finds the row a crashed or retried execution
+ * of the same send opened: its `started_at` bounds the search for a fax that may have been accepted
+ * without us hearing back) and takes its send lease, in one round trip (`faxflow_claim_send`,
+ * migration 2026-11-27T1600). The lease is serialised per (credential, recipient) by a
+ * transaction-scoped advisory lock, so at most one attempt to a number is unresolved at a time: a
+ * cut-off send can then only be this attempt's own. Times are the database's, the one clock every
+ * worker shares.
  */
-export async function acquireSendLease(db: Kysely<Database>, req: SendLeaseRequest): Promise<SendLease> {
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtextextended(${`${req.credentialKey}|${req.recipient}`}, 0))`.execute(
-      trx,
-    );
-    const row = await trx
-      .selectFrom('fax_attempts')
-      .select([
-        'status',
-        'message_id',
-        'lease_token',
-        'lease_until',
-        'started_at',
-        sql<Date>`now()`.as('now'),
-      ])
-      .where('job_id', '=', req.jobId)
-      .where('attempt_no', '=', req.attemptNo)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    if (row.message_id) return { kind: 'recorded', messageId: row.message_id };
-    const now = row.now.getTime();
-    if (row.lease_token !== null && row.lease_token !== req.token && row.lease_until) {
-      const free = row.lease_until.getTime() + req.settleMs;
-      if (free > now)
-        return {
-          kind: 'wait',
-          ms: free - now,
-          reason: 'an earlier execution of this send may still be uploading',
-        };
-    }
-    const other = await trx
-      .selectFrom('fax_attempts')
-      .select(['job_id', 'attempt_no', 'lease_until', 'started_at'])
-      .where('credential_key', '=', req.credentialKey)
-      .where('recipient', '=', req.recipient)
-      .where('status', '=', 'Sending')
-      .where('lease_token', 'is not', null)
-      .where((eb) => eb.not(eb.and([eb('job_id', '=', req.jobId), eb('attempt_no', '=', req.attemptNo)])))
-      .where('lease_until', '>', sql<Date>`now() - make_interval(secs => ${req.abandonedMs / 1000})`)
-      .orderBy('lease_until', 'desc')
-      .executeTakeFirst();
-    if (other) {
-      const ends = (other.lease_until?.getTime() ?? now) + req.settleMs - now;
+export async function claimSend(db: Db, req: SendClaimRequest): Promise<SendClaim> {
+  const result = await sql<ClaimRow>`select * from faxflow_claim_send(
+    ${req.jobId}, ${req.attemptNo}::integer,
+    ${req.owner !== undefined}, ${req.owner?.workflowId ?? null}::text, ${req.owner?.runId ?? null}::text,
+    ${req.lease}, ${req.credentialKey}, ${req.recipient}, ${req.token},
+    ${req.leaseMs}::double precision, ${req.settleMs}::double precision, ${req.abandonedMs}::double precision
+  )`.execute(db);
+  const row = result.rows[0]!;
+  const now = row.now.getTime();
+  switch (row.outcome) {
+    case 'not_own':
+      return {
+        kind: 'notOwn',
+        row:
+          row.owner_workflow_id === null
+            ? undefined
+            : { workflow_id: row.owner_workflow_id, workflow_run_id: row.owner_run_id },
+      };
+    case 'recorded':
+      return { kind: 'recorded', messageId: row.message_id! };
+    case 'opened':
+      return { kind: 'opened' };
+    case 'own_wait':
+      return {
+        kind: 'wait',
+        ms: row.lease_until!.getTime() + req.settleMs - now,
+        reason: 'an earlier execution of this send may still be uploading',
+      };
+    case 'same_number': {
+      const leaseUntil = row.other_lease_until;
+      const ends = (leaseUntil?.getTime() ?? now) + req.settleMs - now;
       // Its lease still held: that send is under way and mostly resolves within seconds (recorded,
       // or refused and NotSent), long before its lease and settle delay would run out. Look again
       // after half as long as it has been going (at least a second): a queue of faxes to one number
       // follows its sends closely, and a long upload costs only a few looks (a dozen for 2 min). A
       // lease that ended unresolved (a cut-off send) still makes us wait until its upload may be listed.
-      const live = other.lease_until !== null && other.lease_until.getTime() > now;
+      const live = leaseUntil !== null && leaseUntil.getTime() > now;
       const ms = live
-        ? Math.min(ends, Math.max(SAME_NUMBER_RECHECK_MS, (now - other.started_at.getTime()) / 2))
+        ? Math.min(ends, Math.max(SAME_NUMBER_RECHECK_MS, (now - row.other_started_at!.getTime()) / 2))
         : Math.max(2_000, ends);
       return {
         kind: 'wait',
         ms,
-        reason: `job ${other.job_id} (attempt ${other.attempt_no}) has an unresolved send to the same number`,
+        reason: `job ${row.other_job_id} (attempt ${row.other_attempt_no}) has an unresolved send to the same number`,
       };
     }
-    const mayHaveSent = row.status === 'Sending' && row.lease_token !== null;
-    await trx
-      .updateTable('fax_attempts')
-      .set({
-        status: 'Sending',
-        lease_token: req.token,
-        lease_until: sql<Date>`now() + make_interval(secs => ${req.leaseMs / 1000})`,
-        credential_key: req.credentialKey,
-        recipient: req.recipient,
-        // A send that provably never happened (or never began) opens its search window afresh.
-        ...(!mayHaveSent && { started_at: sql<Date>`now()` }),
-      })
-      .where('job_id', '=', req.jobId)
-      .where('attempt_no', '=', req.attemptNo)
-      .execute();
-    const startedAt = mayHaveSent ? row.started_at : row.now;
-    return { kind: 'acquired', mayHaveSent, startedAt };
-  });
+    case 'acquired':
+      return { kind: 'acquired', mayHaveSent: row.may_have_sent === true, startedAt: row.started_at! };
+  }
 }
 
 /** Extends the holder's lease; false when it was lost (another execution took it, or it recorded). */
@@ -254,7 +261,7 @@ export async function recordSentAttempt(
 }
 
 /** Attempt statuses each RingCentral status may replace: statuses move forward only. */
-const MAY_REPLACE: Record<string, string[]> = {
+export const MAY_REPLACE: Record<string, string[]> = {
   Queued: ['Sending'],
   Sent: ['Sending', 'Queued'],
   Delivered: ['Sending', 'Queued', 'Sent'],

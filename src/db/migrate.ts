@@ -16,6 +16,7 @@ import * as webhookEndpoints from './migrations/2026-11-27T1200_webhook_endpoint
 import * as tenantScopedJobs from './migrations/2026-11-27T1020_tenant_scoped_jobs';
 import * as admitFunction from './migrations/2026-11-27T1400_admit_function';
 import * as rateLimitInFlight from './migrations/2026-11-27T1310_rate_limit_in_flight';
+import * as sendClaimFunction from './migrations/2026-11-27T1600_send_claim_function';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T1020_tenant_scoped_jobs': tenantScopedJobs,
   '2026-11-27T1400_admit_function': admitFunction,
   '2026-11-27T1310_rate_limit_in_flight': rateLimitInFlight,
+  '2026-11-27T1600_send_claim_function': sendClaimFunction,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -18,6 +18,87 @@ export async function insertWebhookNotification(
   return row ? Number(row.id) : undefined;
 }
 
+/** At most this many notifications go into one statement. */
+const GROUP_MAX = 100;
+
+/** A statement Postgres refused for what it held (SQLSTATE class 22 data, 23 integrity, 54 limits). */
+function refusedData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * `insertWebhookNotification` with group commit (issue 13): the notifications handed to it in the
+ * same turn of the event loop are stored by one multi-row statement, and each caller's promise
+ * settles only once that statement has committed, so every request still answers 200 only after
+ * its notification is stored. Same answers as one insert each: the row id, or `undefined` for a
+ * redelivery (of a stored row, or of an earlier notification in the same group). Should Postgres
+ * refuse the group for what it holds, each notification is tried alone, so one that cannot be
+ * stored fails only its own request.
+ */
+export function createNotificationWriter(db: Db) {
+  type Entry = {
+    n: { subscriptionId: string; uuid: string; body: unknown };
+    resolve: (id: number | undefined) => void;
+    reject: (err: unknown) => void;
+  };
+  let pending: Entry[] = [];
+
+  async function flush(group: Entry[]): Promise<void> {
+    if (group.length === 1) {
+      const [only] = group;
+      await insertWebhookNotification(db, only!.n).then(only!.resolve, only!.reject);
+      return;
+    }
+    const key = (n: Entry['n']) => `${n.subscriptionId}\n${n.uuid}`;
+    const firsts = new Map<string, Entry>();
+    for (const e of group) if (!firsts.has(key(e.n))) firsts.set(key(e.n), e);
+    let ids: Map<string, number>;
+    try {
+      const rows = await db
+        .insertInto('webhook_notifications')
+        .values(
+          [...firsts.values()].map(({ n }) => ({
+            subscription_id: n.subscriptionId,
+            uuid: n.uuid,
+            body: JSON.stringify(n.body),
+          })),
+        )
+        .onConflict((oc) => oc.columns(['subscription_id', 'uuid']).where('uuid', 'is not', null).doNothing())
+        .returning(['id', 'subscription_id', 'uuid'])
+        .execute();
+      ids = new Map(rows.map((r) => [`${r.subscription_id}\n${r.uuid}`, Number(r.id)]));
+    } catch (err) {
+      // Rolled back as a whole. A notification Postgres refused (a data or integrity error) must
+      // fail only its own request: each is tried on its own. Anything else (the database is down)
+      // fails the group, as it would have failed each of them.
+      if (!refusedData(err)) throw err;
+      await Promise.all(group.map((e) => insertWebhookNotification(db, e.n).then(e.resolve, e.reject)));
+      return;
+    }
+    // In arrival order; a later copy of a notification in the same group is its redelivery.
+    for (const e of group) e.resolve(firsts.get(key(e.n)) === e ? ids.get(key(e.n)) : undefined);
+  }
+
+  return function storeNotification(n: Entry['n']): Promise<number | undefined> {
+    return new Promise((resolve, reject) => {
+      if (pending.length === 0) {
+        setImmediate(() => {
+          const groups: Entry[][] = [];
+          for (let i = 0; i < pending.length; i += GROUP_MAX) groups.push(pending.slice(i, i + GROUP_MAX));
+          pending = [];
+          for (const group of groups) {
+            flush(group).catch((err: unknown) => {
+              for (const e of group) e.reject(err);
+            });
+          }
+        });
+      }
+      pending.push({ n, resolve, reject });
+    });
+  };
+}
+
 /** The highest notification id stored so far (0 when there is none). */
 export async function lastWebhookNotificationId(db: Db): Promise<number> {
   const row = await db

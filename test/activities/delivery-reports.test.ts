@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import type { DatabaseHandle } from '../../src/db/connection';
+import { accountReportsDelivery, recordDeliveryReport } from '../../src/db/delivery-reports';
 import { findFaxJob } from '../../src/db/fax-jobs';
 import type { DeliveryReportsMode } from '../../src/domain/fax-status';
 import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
@@ -97,5 +99,28 @@ describe('whether Sent is final for a credential', () => {
     expect((await findFaxJob(database.db, message.jobId))?.completed_at).toBeNull();
     await runActivity(activities.recordJobStatus, { jobId: message.jobId, status: 'Sent', final: true });
     expect((await findFaxJob(database.db, message.jobId))?.completed_at).toBeInstanceOf(Date);
+  });
+
+  it('a process that has not seen the row yet stores it once without replacing the first; each then knows it', async () => {
+    const credential = `cred-${randomUUID()}`;
+    // Two processes: two pools on the same database.
+    const other = testDatabase();
+    try {
+      expect(await accountReportsDelivery(other.db, credential)).toBe(false);
+      await recordDeliveryReport(database.db, credential, { status: 'DeliveryFailed', messageId: 'm-1' });
+      await recordDeliveryReport(other.db, credential, { status: 'Delivered', messageId: 'm-2' });
+      await recordDeliveryReport(database.db, credential, { status: 'Delivered', messageId: 'm-3' });
+      expect(await accountReportsDelivery(other.db, credential)).toBe(true);
+      expect(await accountReportsDelivery(database.db, credential)).toBe(true);
+      expect(
+        await database.db
+          .selectFrom('ringcentral_delivery_reports')
+          .select(['first_status', 'message_id'])
+          .where('credential_key', '=', credential)
+          .execute(),
+      ).toEqual([{ first_status: 'DeliveryFailed', message_id: 'm-1' }]);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -122,4 +122,24 @@ describe('the health activity', () => {
       ),
     );
   });
+
+  it('reuses a credential’s health for at most the cache time (issue 13)', async () => {
+    const made = await makeActivityDeps(database);
+    const deps = { ...made.deps, webhookHealthCacheMs: 1_500 };
+    const env = new MockActivityEnvironment();
+    const ask = () => env.run(healthy, deps) as Promise<boolean>;
+    expect(await Promise.all([ask(), ask()])).toEqual([false, false]);
+    // Webhooks start flowing: the cached answer stands until the cache time ran out, then it is seen.
+    const sub = await subscription(deps.credentialKey, 3600);
+    await notification(sub, 5, true);
+    const changedAt = Date.now();
+    expect(await ask()).toBe(false);
+    await vi.waitFor(async () => expect(await ask()).toBe(true), { timeout: 10_000, interval: 100 });
+    expect(Date.now() - changedAt).toBeLessThan(10_000);
+    // Without a cache every call asks the database.
+    const uncached = { ...deps, credentialKey: `cred-${randomUUID()}`, webhookHealthCacheMs: 0 };
+    expect(await env.run(healthy, uncached)).toBe(false);
+    await notification(await subscription(uncached.credentialKey, 3600), 5, true);
+    expect(await env.run(healthy, uncached)).toBe(true);
+  });
 });

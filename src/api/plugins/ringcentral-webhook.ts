@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/schema';
 import { adoptPendingSubscription, findSubscription, listPendingSubscriptions } from '../../db/subscriptions';
 import { RETRY_AFTER_SECONDS } from '../unavailable';
-import { insertWebhookNotification } from '../../db/webhook-notifications';
+import { createNotificationWriter } from '../../db/webhook-notifications';
 import { ApiError, describeZodError, quote, singleHeader } from '../errors';
 import type { NotificationHandler, StoredNotification } from '../../webhooks/stored-notification';
 import { tokensMatch } from '../tokens';
@@ -95,6 +95,8 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
   const path = opts.path ?? DEFAULT_WEBHOOK_PATH;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_WEBHOOK_BODY_LIMIT;
   const { db, onNotification } = opts;
+  // Notifications arriving together are stored by one statement, each answered once it committed.
+  const storeNotification = createNotificationWriter(db);
   const cacheMs = opts.subscriptionCacheMs ?? DEFAULT_SUBSCRIPTION_CACHE_MS;
   type Subscription = NonNullable<Awaited<ReturnType<typeof findSubscription>>>;
   // Only subscriptions that exist are remembered, and only briefly: one deleted a moment ago may
@@ -224,7 +226,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
     // Persist before answering: once RingCentral has its 200, the notification must not be lost.
     let notificationId: number;
     try {
-      const id = await insertWebhookNotification(db, {
+      const id = await storeNotification({
         subscriptionId: subscription.id,
         uuid: notification.uuid,
         body: json,
