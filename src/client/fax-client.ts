@@ -151,10 +151,27 @@ export async function findFaxWorkflowId(
   jobId: string,
   tenantId: string = DEFAULT_TENANT_ID,
 ): Promise<string | undefined> {
-  for (const workflowId of faxWorkflowIdCandidates(jobId, tenantId)) {
-    if (await ownedBy(client, workflowId, tenantId)) return workflowId;
-  }
+  const [current, legacy] = faxWorkflowIdCandidates(jobId, tenantId) as [string, string];
+  if (await ownedBy(client, current, tenantId)) return current;
+  if (await isLegacyJob(client, legacy, tenantId)) return legacy;
   return undefined;
+}
+
+/**
+ * Whether a job runs (or ran) under its id from before tenants (`fax-<key>`). Only the default
+ * tenant had jobs then, and they carry no TenantId at all: a workflow under that id with one is
+ * another job whose tenant-scoped id the key happens to spell (`acme-5` spells `fax-acme-5`, acme's
+ * job `5`), never this key's. Other tenants cost no lookup.
+ */
+async function isLegacyJob(client: Client, legacyId: string, tenantId: string): Promise<boolean> {
+  if (tenantId !== DEFAULT_TENANT_ID) return false;
+  try {
+    const description = await client.workflow.getHandle(legacyId).describe();
+    return description.typedSearchAttributes.get(TenantIdKey) === undefined;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 /**
@@ -266,7 +283,7 @@ export function createFaxClient({
     start: () => Promise<unknown>,
   ): Promise<{ workflowId: string; started: boolean }> {
     // A job of this tenant from before tenants runs (or ran) under its old id: the key is taken.
-    if (await ownedBy(client, ids.legacyId, tenantId)) {
+    if (await isLegacyJob(client, ids.legacyId, tenantId)) {
       await sameRequest(key, ids.legacyId, fingerprint);
       return { workflowId: ids.legacyId, started: false };
     }

@@ -214,6 +214,34 @@ describe('tenants on their own RingCentral connections', () => {
     expect(timeline.map((e) => e.status)).toContain('WaitingForConnection');
   }, 60_000);
 
+  it("never takes a new key for another of the tenant's jobs whose id it spells in the form from before tenants", async () => {
+    // `fax-<key>` was a job id before tenants. Tenant acme's key `acme-<k>` spells `fax-acme-<k>`
+    // in that form, which is acme's own job `<k>`; so is the default tenant's `default-<k>`. Such a
+    // key was answered with that other job (or refused as reused), and its fax never sent.
+    const first = await submit('acme', '+12025559410');
+    const second = await submit('acme', '+12025559410', `acme-${first.key}`);
+    expect(second).toMatchObject({ started: true, workflowId: faxWorkflowId(`acme-${first.key}`, 'acme') });
+    const key = uniqueJobId('dflt');
+    const request = (k: string) => ({
+      to: '+12025559411',
+      idempotencyKey: k,
+      documents: [{ bytes: pdf, filename: 'letter.pdf' }],
+      policy: FAST_POLICY,
+    });
+    const own = await stack.faxClient.startFax(request(key));
+    const spelled = await stack.faxClient.startFax(request(`default-${key}`));
+    expect(spelled).toMatchObject({ started: true, workflowId: faxWorkflowId(`default-${key}`) });
+    // Each key finds its own job.
+    expect((await stack.faxClient.getFax(`acme-${first.key}`, 'acme'))?.state.jobId).toBe(
+      `acme-${first.key}`,
+    );
+    expect((await stack.faxClient.getFax(`default-${key}`))?.state.jobId).toBe(`default-${key}`);
+    for (const w of [first, second, own, spelled])
+      expect((await resultOf(w.workflowId)).status).toBe(OUTCOME.success);
+    expect(await stack.simFaxes('+12025559410')).toHaveLength(2);
+    expect(await stack.simFaxes('+12025559411')).toHaveLength(2);
+  }, 60_000);
+
   it('still finds, and never restarts, a job that runs under its id from before tenants', async () => {
     const key = uniqueJobId('legacy');
     const doc = await stack.documents.put(pdf, { filename: 'letter.pdf', contentType: 'application/pdf' });
