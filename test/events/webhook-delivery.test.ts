@@ -27,7 +27,7 @@ import {
   type V1WebhookEndpointWithSecret,
 } from '../../src/events/webhook-endpoints-routes';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { makeActivityDeps, testDatabase } from '../support/database';
+import { makeActivityDeps, testCipher, testDatabase } from '../support/database';
 import { HISTORIES_DIR } from '../support/test-stack';
 import { faxJobRow } from '../support/fax-job-row';
 
@@ -133,7 +133,7 @@ async function apiFor(tenantId: string): Promise<FastifyInstance> {
       apiKeyId: 'k1',
     };
   });
-  await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
+  await app.register(webhookEndpointRoutes, { db: database.db, cipher: testCipher, prefix: '/v1' });
   return app;
 }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TokenCipher } from '../../src/connections/token-cipher';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createTenant } from '../../src/db/tenants';
+import { readWebhookSecrets } from '../../src/db/webhook-endpoint-secrets';
 import {
   webhookEndpointRoutes,
   type V1WebhookEndpointWithSecret,
@@ -191,5 +192,16 @@ describe('/v1/webhook-endpoints', () => {
         expect(dump.includes(piece), 'pg_dump holds a piece of a secret').toBe(false);
       }
     }
+    // What is stored opens, with the key, to what was shown: the new secret and the one it replaced.
+    const stored = await database.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', ep.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ secret: null, previous_secret: null, secret_key_id: 'k1' });
+    expect((await readWebhookSecrets(database.db, cipher, stored)).secrets).toEqual({
+      current: next.secret,
+      previous: ep.secret,
+    });
   });
 });
