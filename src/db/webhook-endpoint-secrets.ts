@@ -105,6 +105,24 @@ function selectSecretColumns(db: Db, id: string): Promise<SecretColumns | undefi
     .executeTakeFirst();
 }
 
+/**
+ * The secret that signs now, to keep signing beside a new one during a rotation's overlap; null
+ * when it cannot be opened (its key is gone): the rotation is then the way out, without overlap.
+ */
+export async function currentSecretIfReadable(
+  db: Db,
+  cipher: SecretCipher,
+  row: SecretColumns,
+): Promise<string | null> {
+  const sealed = sealedOf(row);
+  if (!sealed) return (await readWebhookSecrets(db, cipher, row)).secrets.current;
+  try {
+    return openSealed(cipher, row.id, sealed).current;
+  } catch {
+    return null;
+  }
+}
+
 /** Seals every row still in clear (from before migration 2026-11-27T1700); returns how many. */
 export async function sealPlaintextWebhookSecrets(db: Db, cipher: SecretCipher): Promise<number> {
   const rows = await db

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Db, WebhookDelivery, WebhookEndpoint } from './schema';
-import { readWebhookSecrets, sealWebhookSecrets, type SecretCipher } from './webhook-endpoint-secrets';
+import { currentSecretIfReadable, sealWebhookSecrets, type SecretCipher } from './webhook-endpoint-secrets';
 
 /** How long a rotated-out secret still signs deliveries, so receivers can switch without a gap. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -113,12 +113,12 @@ export async function rotateWebhookSecret(
       .forUpdate()
       .executeTakeFirst();
     if (!row) return undefined;
-    const { secrets } = await readWebhookSecrets(trx, cipher, row);
+    const previous = await currentSecretIfReadable(trx, cipher, row);
     return trx
       .updateTable('webhook_endpoints')
       .set({
-        ...sealWebhookSecrets(cipher, id, { current: newSecret, previous: secrets.current }),
-        previous_secret_expires_at: new Date(Date.now() + overlapMs),
+        ...sealWebhookSecrets(cipher, id, { current: newSecret, previous }),
+        previous_secret_expires_at: previous === null ? null : new Date(Date.now() + overlapMs),
       })
       .where('id', '=', id)
       .returningAll()

@@ -227,7 +227,7 @@ describe('faxflow connections', () => {
 
   it('rotate-key re-encrypts every connection and webhook secret under the new key; the old key can then go', async () => {
     // Two webhook endpoints: one sealed under the old key, one still in clear (written by a release
-    // before migration 2026-11-27T1500).
+    // before migration 2026-11-27T1700).
     const endpoints = [
       { id: `we_${randomBytes(12).toString('hex')}`, secret: `whsec_${randomBytes(32).toString('base64')}` },
       { id: `we_${randomBytes(12).toString('hex')}`, secret: `whsec_${randomBytes(32).toString('base64')}` },

@@ -10,6 +10,7 @@ import {
   sealPlaintextWebhookSecrets,
   signingSecrets,
 } from '../../src/db/webhook-endpoint-secrets';
+import { insertWebhookEndpoint, rotateWebhookSecret } from '../../src/db/webhook-endpoints';
 
 /**
  * Migration 2026-11-27T1700: endpoints stored with their signing secrets in clear are sealed at
@@ -125,5 +126,38 @@ describe('migration 2026-11-27T1700: webhook secrets at rest', () => {
     await expect(
       sql`UPDATE webhook_endpoints SET secret = 'whsec_x' WHERE id = ${a.id}`.execute(db),
     ).rejects.toThrow(/webhook_endpoints_sealed_has_no_plaintext/);
+  });
+
+  it('rotates a row in clear (its secret becomes the previous one) and one whose key is gone (no overlap)', async () => {
+    const db = await freshDatabase();
+    await migrateTo(db, '2026-11-27T1600_send_claim_function');
+    const [legacy] = await legacyEndpoints(db, 2);
+    await migrateToLatest(db);
+
+    const fresh = secret();
+    const rotated = await rotateWebhookSecret(db, cipher, 'acme', legacy!.id, fresh);
+    expect(rotated).toMatchObject({ secret: null, previous_secret: null, secret_key_id: 'k1' });
+    expect((await readWebhookSecrets(db, cipher, rotated!)).secrets).toEqual({
+      current: fresh,
+      previous: legacy!.current,
+    });
+    expect(signingSecrets(rotated!, { current: fresh, previous: legacy!.current })).toHaveLength(2);
+
+    // Sealed under a key this process no longer holds: it cannot sign, and rotating is the way out.
+    const lost = new TokenCipher([{ id: 'gone', key: randomBytes(32) }]);
+    const orphan = await insertWebhookEndpoint(db, lost, {
+      id: `we_${'f'.repeat(24)}`,
+      tenantId: 'acme',
+      url: 'https://h.example.com/',
+      events: ['fax.sent'],
+      secret: secret(),
+    });
+    await expect(readWebhookSecrets(db, cipher, orphan)).rejects.toThrow(TokenDecryptionError);
+    const recovered = await rotateWebhookSecret(db, cipher, 'acme', orphan.id, fresh);
+    expect(recovered).toMatchObject({ secret_key_id: 'k1', previous_secret_expires_at: null });
+    expect((await readWebhookSecrets(db, cipher, recovered!)).secrets).toEqual({
+      current: fresh,
+      previous: null,
+    });
   });
 });
