@@ -1,6 +1,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Field names a credential or token travels under (RingCentral OAuth, our webhook subscriptions). */
+/**
+ * Field names a credential or token travels under (RingCentral OAuth, our webhook subscriptions, the
+ * signing secrets of upstream webhook endpoints and their sealed form).
+ */
 export const SECRET_FIELDS = [
   'authorization',
   'access_token',
@@ -9,6 +12,9 @@ export const SECRET_FIELDS = [
   'clientSecret',
   'password',
   'verificationToken',
+  'secret',
+  'previous_secret',
+  'secret_ciphertext',
 ];
 
 /**

@@ -6,7 +6,7 @@
  * workers. Unlike `startStack`, the rate budgets' window is ours to choose, so it can be scaled
  * like the simulator's clock.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +34,7 @@ import { reconcileWorkflowId, subscriptionWorkflowId } from '../../src/contracts
 import { FAX_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-db';
 import { startSimulatorProcess } from './simulator-process';
+import { TokenCipher } from '../../src/connections/token-cipher';
 
 /** Errors only, on stderr: the benchmark's tables own stdout. */
 const quietLogger = pino({ level: 'error' }, pino.destination(2));
@@ -200,6 +201,8 @@ export async function startPipeline(base: BenchBase, opts: PipelineOptions): Pro
       connections: singleConnectionPool(credentialKey, ringcentral),
       documents: base.documents,
       logger: quietLogger,
+      // No webhook endpoints here: a key of its own.
+      secrets: new TokenCipher([{ id: 'bench', key: randomBytes(32) }]),
       defaultRegion: 'US',
       credentialKey,
       // A fresh credential has learnt nothing yet; say what the simulator's account does.

@@ -4,8 +4,8 @@ import {
   findWebhookEndpointById,
   noteEndpointFailure,
   recordWebhookDelivery,
-  signingSecrets,
 } from '../db/webhook-endpoints';
+import { readWebhookSecrets, signingSecrets } from '../db/webhook-endpoint-secrets';
 import { findWebhookEvent } from '../db/webhook-events';
 import type { ActivityDeps } from './deps';
 
@@ -34,7 +34,7 @@ const DELIVERY_TIMEOUT_MS = 15_000;
  * connection is a failure the workflow retries. HTTP failures are results, not thrown errors, so
  * Temporal's activity retries are left for our own faults (the database being away).
  */
-export function createDeliverWebhook({ db, logger }: ActivityDeps) {
+export function createDeliverWebhook({ db, logger, secrets: cipher }: ActivityDeps) {
   return async function deliverWebhook(args: DeliverWebhookArgs): Promise<DeliverWebhookResult> {
     const endpoint = await findWebhookEndpointById(db, args.endpointId);
     if (!endpoint || endpoint.deleted_at) return { outcome: 'stopped', reason: 'endpoint deleted' };
@@ -49,9 +49,12 @@ export function createDeliverWebhook({ db, logger }: ActivityDeps) {
     // Sealed by the dispatcher before it signals; never seen unsealed, but retrying is the safe answer.
     if (event.body === null) throw new Error(`Event ${event.event_id} has no body yet.`);
 
+    // Opened here, by endpoint id, and used only to sign: the secret is never in the workflow's
+    // input or result, nor in a log line (a key that is gone throws, naming the key id only).
+    const { secrets } = await readWebhookSecrets(db, cipher, endpoint);
     const body = event.body;
     const timestamp = new Date();
-    const signature = signingSecrets(endpoint, timestamp)
+    const signature = signingSecrets(endpoint, secrets, timestamp)
       .map((secret) => new Webhook(secret).sign(event.event_id, timestamp, body))
       .join(' ');
     const started = performance.now();

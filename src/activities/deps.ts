@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema';
+import type { SecretCipher } from '../db/webhook-endpoint-secrets';
 import type { DeliveryReportsMode } from '../domain/fax-status';
 import type { RingCentralConnectionPool } from '../ringcentral/connections';
 import type { RingCentralClient } from '../ringcentral/types';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   connections: RingCentralConnectionPool;
   documents: DocumentStore;
   logger: Logger;
+  /** Opens webhook endpoint signing secrets (FAXFLOW_ENCRYPTION_KEY, the same keys as the API's). */
+  secrets: SecretCipher;
   /** Region used to read national-format numbers, e.g. 'US'. */
   defaultRegion: string;
   /**

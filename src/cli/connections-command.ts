@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config';
 import { addJwtConnection, rotateConnectionKeys } from '../connections/registry';
 import { loadTokenCipher } from '../connections/token-cipher';
+import { rotateWebhookSecretKeys } from '../connections/webhook-secret-keys';
 import { TokenRefusedError } from '../ringcentral/oauth-client';
 import { listConnections } from '../db/ringcentral-connections';
 import { findTenant } from '../db/tenants';
@@ -19,7 +20,8 @@ Usage:
   faxflow connections list [--tenant ID]
                                  every connection: tenant, kind, status, RingCentral account and extension
                                  (never a token)
-  faxflow connections rotate-key re-encrypt every connection under the first key of FAXFLOW_ENCRYPTION_KEY
+  faxflow connections rotate-key re-encrypt every connection and webhook endpoint secret under the first key
+                                 of FAXFLOW_ENCRYPTION_KEY
   faxflow connections link --tenant ID
                                  print a one-time link (15 min) through which a customer connects their
                                  RingCentral user with Auth Code + PKCE (FAXFLOW_PUBLIC_URL must reach faxflow api)
@@ -38,8 +40,9 @@ Lists connections: id, tenant, kind (jwt|pkce), status (active|needs-reconnect|r
 RingCentral account/extension, label, the key id that encrypts it and its token version. Never a secret.`;
 
 const ROTATE_HELP = `Usage: faxflow connections rotate-key
-Re-encrypts every connection sealed under an older key with the current one (the first key of
-FAXFLOW_ENCRYPTION_KEY, e.g. "new:KEY,old:KEY"). Afterwards the old key can be removed.`;
+Re-encrypts every connection and every webhook endpoint signing secret sealed under an older key with
+the current one (the first key of FAXFLOW_ENCRYPTION_KEY, e.g. "new:KEY,old:KEY"); endpoint secrets
+still stored in clear by an older faxflow are encrypted too. Afterwards the old key can be removed.`;
 
 export interface ConnectionsIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -217,12 +220,18 @@ async function rotateKey(args: string[], out: Out): Promise<number> {
     throw new UsageError(`faxflow connections rotate-key takes no arguments.\n${ROTATE_HELP}`);
   return withCliDatabase(async ({ db }, config) => {
     const cipher = await cipherFor(config, out);
-    const result = await rotateConnectionKeys({ db, cipher });
-    out(
-      `Re-encrypted ${result.rotated.length} connection(s) under key "${cipher.currentKeyId}"` +
-        (result.failed.length > 0 ? `; ${result.failed.length} could not be opened:` : '.'),
-    );
-    for (const f of result.failed) out(`  ${f.id}: ${f.reason}`);
-    return result.failed.length > 0 ? 1 : 0;
+    const connections = await rotateConnectionKeys({ db, cipher });
+    const webhooks = await rotateWebhookSecretKeys({ db, cipher });
+    for (const [result, what] of [
+      [connections, 'connection(s)'],
+      [webhooks, 'webhook endpoint secret(s)'],
+    ] as const) {
+      out(
+        `Re-encrypted ${result.rotated.length} ${what} under key "${cipher.currentKeyId}"` +
+          (result.failed.length > 0 ? `; ${result.failed.length} could not be opened:` : '.'),
+      );
+      for (const f of result.failed) out(`  ${f.id}: ${f.reason}`);
+    }
+    return connections.failed.length + webhooks.failed.length > 0 ? 1 : 0;
   });
 }

@@ -1,7 +1,8 @@
 /**
- * Encryption at rest for connection secrets: AES-256-GCM (node:crypto), a fresh 96-bit IV per
- * message, the connection id as associated data (a ciphertext copied onto another row does not
- * open), and the id of the key that sealed it stored beside the ciphertext so keys can rotate.
+ * Encryption at rest for connection secrets and webhook endpoint signing secrets
+ * (db/webhook-endpoint-secrets.ts): AES-256-GCM (node:crypto), a fresh 96-bit IV per message, the
+ * row's id as associated data (a ciphertext copied onto another row does not open), and the id of
+ * the key that sealed it stored beside the ciphertext so keys can rotate.
  *
  * Keys come from FAXFLOW_ENCRYPTION_KEY as `kid:base64key[,kid2:base64key2...]`: the first is the
  * current key (new ciphertexts), the others only open older ones until `faxflow connections
@@ -127,8 +128,8 @@ export async function loadTokenCipher(
   }
   if (settings.production) {
     throw new MissingEncryptionKeyError(
-      'FAXFLOW_ENCRYPTION_KEY is required in production (NODE_ENV=production): RingCentral tokens are ' +
-        `stored encrypted with it. Set it to ${KEY_FORMAT_HINT}.`,
+      'FAXFLOW_ENCRYPTION_KEY is required in production (NODE_ENV=production): RingCentral tokens and ' +
+        `webhook signing secrets are stored encrypted with it. Set it to ${KEY_FORMAT_HINT}.`,
     );
   }
   const file = path.resolve(settings.dataDir, DEV_KEY_FILE);
@@ -147,6 +148,7 @@ export async function loadTokenCipher(
     await writeFile(file, `${generated}\n`, { flag: 'wx', mode: 0o600 });
     notice(
       'No FAXFLOW_ENCRYPTION_KEY set: generated a development encryption key for RingCentral tokens ' +
+        'and webhook secrets ' +
         '(set FAXFLOW_ENCRYPTION_KEY in production)',
       file,
     );

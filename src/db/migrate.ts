@@ -17,6 +17,7 @@ import * as tenantScopedJobs from './migrations/2026-11-27T1020_tenant_scoped_jo
 import * as admitFunction from './migrations/2026-11-27T1400_admit_function';
 import * as rateLimitInFlight from './migrations/2026-11-27T1310_rate_limit_in_flight';
 import * as sendClaimFunction from './migrations/2026-11-27T1600_send_claim_function';
+import * as webhookSecretsAtRest from './migrations/2026-11-27T1700_webhook_secrets_at_rest';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they work the same under tsx,
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-27T1400_admit_function': admitFunction,
   '2026-11-27T1310_rate_limit_in_flight': rateLimitInFlight,
   '2026-11-27T1600_send_claim_function': sendClaimFunction,
+  '2026-11-27T1700_webhook_secrets_at_rest': webhookSecretsAtRest,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

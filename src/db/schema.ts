@@ -227,9 +227,18 @@ export interface WebhookEndpointsTable {
   url: string;
   events: ColumnType<string[], string[], string[]>;
   description: string | null;
-  /** Never returned after creation, never logged, never in a workflow payload. */
-  secret: string;
-  previous_secret: string | null;
+  /**
+   * Legacy plaintext (before migration 2026-11-27T1700): null on every sealed row, kept one release
+   * for the previous release's inserts during a rolling deploy. Read only to seal it.
+   */
+  secret: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * The signing secrets, sealed (db/webhook-endpoint-secrets.ts): never returned after creation or
+   * rotation, never logged, never in a workflow payload. Null only on a legacy row not sealed yet.
+   */
+  secret_ciphertext: string | null;
+  secret_key_id: string | null;
   previous_secret_expires_at: Timestamp | null;
   status: ColumnType<'enabled' | 'disabled', 'enabled' | 'disabled' | undefined, 'enabled' | 'disabled'>;
   disabled_reason: string | null;

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
-import type { Db, WebhookDelivery, WebhookEndpoint } from './schema';
+import { sql, type Kysely } from 'kysely';
+import type { Database, Db, WebhookDelivery, WebhookEndpoint } from './schema';
+import { currentSecretIfReadable, sealWebhookSecrets, type SecretCipher } from './webhook-endpoint-secrets';
 
 /** How long a rotated-out secret still signs deliveries, so receivers can switch without a gap. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -10,10 +11,15 @@ export interface NewWebhookEndpoint {
   url: string;
   events: string[];
   description?: string | null;
+  /** Stored sealed (bound to `id`); the caller shows it once. */
   secret: string;
 }
 
-export async function insertWebhookEndpoint(db: Db, e: NewWebhookEndpoint): Promise<WebhookEndpoint> {
+export async function insertWebhookEndpoint(
+  db: Db,
+  cipher: SecretCipher,
+  e: NewWebhookEndpoint,
+): Promise<WebhookEndpoint> {
   return db
     .insertInto('webhook_endpoints')
     .values({
@@ -22,7 +28,7 @@ export async function insertWebhookEndpoint(db: Db, e: NewWebhookEndpoint): Prom
       url: e.url,
       events: e.events,
       description: e.description ?? null,
-      secret: e.secret,
+      ...sealWebhookSecrets(cipher, e.id, { current: e.secret, previous: null }),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -89,37 +95,35 @@ export async function deleteWebhookEndpoint(db: Db, tenantId: string, id: string
 
 /** New secret now; the current one keeps signing (beside it) for the overlap. */
 export async function rotateWebhookSecret(
-  db: Db,
+  db: Kysely<Database>,
+  cipher: SecretCipher,
   tenantId: string,
   id: string,
   newSecret: string,
   overlapMs = SECRET_ROTATION_OVERLAP_MS,
 ): Promise<WebhookEndpoint | undefined> {
-  return db
-    .updateTable('webhook_endpoints')
-    .set({
-      previous_secret: sql<string>`secret`,
-      previous_secret_expires_at: new Date(Date.now() + overlapMs),
-      secret: newSecret,
-    })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-}
-
-/** The secrets a delivery is signed with now: the current one, and the previous one during its overlap. */
-export function signingSecrets(endpoint: WebhookEndpoint, now = new Date()): string[] {
-  const secrets = [endpoint.secret];
-  if (
-    endpoint.previous_secret &&
-    endpoint.previous_secret_expires_at &&
-    endpoint.previous_secret_expires_at > now
-  ) {
-    secrets.push(endpoint.previous_secret);
-  }
-  return secrets;
+  // Locked from read to write: two rotations at once must not both keep the same "previous".
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const previous = await currentSecretIfReadable(trx, cipher, row);
+    return trx
+      .updateTable('webhook_endpoints')
+      .set({
+        ...sealWebhookSecrets(cipher, id, { current: newSecret, previous }),
+        previous_secret_expires_at: previous === null ? null : new Date(Date.now() + overlapMs),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
 }
 
 export async function recordWebhookDelivery(

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { V1_EVENT_TYPES, type V1Page } from '../contracts/v1-api';
 import type { Database, WebhookDelivery, WebhookEndpoint } from '../db/schema';
+import type { SecretCipher } from '../db/webhook-endpoint-secrets';
 import {
   deleteWebhookEndpoint,
   enableWebhookEndpoint,
@@ -21,6 +22,8 @@ export type { V1WebhookDelivery, V1WebhookEndpoint, V1WebhookEndpointWithSecret 
 
 export interface WebhookEndpointRoutesOptions {
   db: Kysely<Database>;
+  /** Seals signing secrets at rest: the processes' FAXFLOW_ENCRYPTION_KEY (connections/token-cipher.ts). */
+  cipher: SecretCipher;
   /** Most endpoints per tenant. Default 20. */
   maxEndpointsPerTenant?: number;
 }
@@ -141,7 +144,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
   app: FastifyInstance,
   opts,
 ) => {
-  const { db } = opts;
+  const { db, cipher } = opts;
   const max = opts.maxEndpointsPerTenant ?? 20;
   // For the OpenAPI document (@fastify/swagger reads tags and summary).
   const doc = (summary: string, extra: FastifySchema = {}): FastifySchema =>
@@ -183,7 +186,7 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
         );
       }
       const secret = newWebhookSecret();
-      const row = await insertWebhookEndpoint(db, {
+      const row = await insertWebhookEndpoint(db, cipher, {
         id: newEndpointId(),
         tenantId,
         url: parsed.data.url,
@@ -241,7 +244,8 @@ export const webhookEndpointRoutes: FastifyPluginAsync<WebhookEndpointRoutesOpti
       if (tenantId === undefined) return reply;
       const id = parseId(request.params);
       const secret = newWebhookSecret();
-      const row = id && (await rotateWebhookSecret(db, tenantId, id, secret, SECRET_ROTATION_OVERLAP_MS));
+      const row =
+        id && (await rotateWebhookSecret(db, cipher, tenantId, id, secret, SECRET_ROTATION_OVERLAP_MS));
       if (!row) return notFound(reply, (request.params as { id: string }).id);
       const body: V1WebhookEndpointWithSecret = { ...toV1WebhookEndpoint(row), secret };
       return body;

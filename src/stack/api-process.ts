@@ -9,7 +9,9 @@ import type { Logger } from '../logger';
 import { createNotificationProcessor } from '../webhooks/notification-processor';
 import { temporalWorkflowControl } from '../api/v1/workflow-control';
 import { connectDepsFromConfig, type ConnectRingCentralDeps } from '../api/plugins/connect-ringcentral';
-import { connectionRegistryFromConfig } from '../connections/registry';
+import { createConnectionRegistry } from '../connections/registry';
+import { loadTokenCipher } from '../connections/token-cipher';
+import { sealPlaintextWebhookSecrets } from '../db/webhook-endpoint-secrets';
 import { v1EventRoutes } from '../events/v1-routes';
 import { createLocalDocumentStore } from '../storage/local-document-store';
 import { notifyConnectionRestored } from '../webhooks/connection-restored';
@@ -56,8 +58,12 @@ export async function startApi(deps: {
   notifications?: { coalesceMs?: number };
 }): Promise<ApiServer> {
   const port = deps.port ?? deps.config.apiPort;
-  // The Auth Code + PKCE connect routes store connections with the workers' encryption keys.
-  const registry = await connectionRegistryFromConfig(deps.config, deps.db, deps.logger);
+  // The Auth Code + PKCE connect routes store connections, and the webhook endpoint routes seal
+  // signing secrets, with the workers' encryption keys.
+  const cipher = await loadTokenCipher(deps.config, (msg, file) => deps.logger.warn({ file }, msg));
+  const registry = createConnectionRegistry({ db: deps.db, cipher });
+  const sealed = await sealPlaintextWebhookSecrets(deps.db, cipher);
+  if (sealed > 0) deps.logger.info({ sealed }, 'encrypted webhook endpoint secrets stored in clear');
   // A reconnect wakes the connection's jobs that wait with status WaitingForConnection at once
   // (they would otherwise notice at their next periodic check, within 5 minutes).
   const wakeWaitingJobs = async (connectionId: string): Promise<void> => {
@@ -101,6 +107,7 @@ export async function startApi(deps: {
           extraRoutes: [
             v1EventRoutes({
               db: deps.db,
+              cipher,
               documents: createLocalDocumentStore(path.join(deps.config.dataDir, 'documents')),
             }),
           ],

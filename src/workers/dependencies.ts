@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import { createFaxClient, type FaxClient } from '../client/fax-client';
 import { createConnectionPool } from '../connections/connection-pool';
 import { createConnectionRegistry, ensureEnvironmentConnection } from '../connections/registry';
-import { loadTokenCipher } from '../connections/token-cipher';
+import { loadTokenCipher, type TokenCipher } from '../connections/token-cipher';
+import { sealPlaintextWebhookSecrets } from '../db/webhook-endpoint-secrets';
 import { ConnectionTokenStore } from '../connections/token-store';
 import { credentialKey } from '../ringcentral/credential-key';
 import { resolveJobConnection } from '../db/job-connections';
@@ -126,8 +127,13 @@ export async function buildDependencies(
   });
   let connections: RingCentralConnectionPool;
   let connectionRegistry: ConnectionRegistry;
+  let cipher: TokenCipher;
   try {
-    const cipher = await loadTokenCipher(config, (msg, file) => logger.warn({ file }, msg));
+    cipher = await loadTokenCipher(config, (msg, file) => logger.warn({ file }, msg));
+    // Webhook signing secrets stored in clear by a release before 2026-11-27T1700 (or by one still
+    // running during a rolling deploy) are sealed now; a delivery would seal its endpoint's anyway.
+    const sealed = await sealPlaintextWebhookSecrets(database.db, cipher);
+    if (sealed > 0) logger.info({ sealed }, 'encrypted webhook endpoint secrets stored in clear');
     const tokens = new ConnectionTokenStore({
       db: database.db,
       cipher,
@@ -169,6 +175,7 @@ export async function buildDependencies(
       connections,
       documents,
       logger,
+      secrets: cipher,
       defaultRegion: config.defaultRegion,
       premiumRateTenants: config.premiumRateTenants,
       credentialKey: credential,

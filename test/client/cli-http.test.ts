@@ -11,7 +11,7 @@ import type { V1Fax } from '../../src/contracts/v1-api';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createTenant } from '../../src/db/tenants';
 import { webhookEndpointRoutes } from '../../src/events/webhook-endpoints-routes';
-import { tempDir, testDatabase } from '../support/database';
+import { tempDir, testCipher, testDatabase } from '../support/database';
 import { API_KEY, startFakeV1, type FakeV1 } from './fake-v1-server';
 
 let fake: FakeV1;
@@ -214,7 +214,7 @@ describe('faxflow webhook-endpoints (against the real routes plugin)', () => {
       }
       (request as unknown as { tenant: unknown }).tenant = { id: tenant, apiKeyId: 'k' };
     });
-    await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
+    await app.register(webhookEndpointRoutes, { db: database.db, cipher: testCipher, prefix: '/v1' });
     env = { FAXFLOW_API_URL: await app.listen({ host: '127.0.0.1', port: 0 }), FAXFLOW_API_KEY: API_KEY };
   });
   afterAll(async () => {

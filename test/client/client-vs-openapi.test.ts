@@ -8,7 +8,7 @@ import type { DatabaseHandle } from '../../src/db/connection';
 import { v1EventRoutes } from '../../src/events/v1-routes';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { makeV1App } from '../api/v1/helpers';
-import { tempDir, testDatabase } from '../support/database';
+import { tempDir, testCipher, testDatabase } from '../support/database';
 
 /**
  * faxflow/client is hand-written against src/contracts/v1-api.ts; this checks both against the
@@ -51,7 +51,9 @@ let doc: OpenApiDoc;
 beforeAll(async () => {
   database = testDatabase();
   const documents = createLocalDocumentStore(await tempDir());
-  ({ app } = await makeV1App(database.db, { extraRoutes: [v1EventRoutes({ db: database.db, documents })] }));
+  ({ app } = await makeV1App(database.db, {
+    extraRoutes: [v1EventRoutes({ db: database.db, documents, cipher: testCipher })],
+  }));
   doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
 });
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { v1EventRoutes } from '../../src/events/v1-routes';
 import { makeSamplePdf } from '../../src/pdf/sample-document';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { makeV1App, tenantWithKey, type V1TestApp } from '../api/v1/helpers';
-import { tempDir, testDatabase } from '../support/database';
+import { tempDir, testCipher, testDatabase } from '../support/database';
 
 /**
  * faxflow/client against the real v1 routes (API keys, multipart upload, errors, webhook
@@ -19,7 +19,9 @@ let url: string;
 beforeAll(async () => {
   database = testDatabase();
   const documents = createLocalDocumentStore(await tempDir());
-  v1 = await makeV1App(database.db, { extraRoutes: [v1EventRoutes({ db: database.db, documents })] });
+  v1 = await makeV1App(database.db, {
+    extraRoutes: [v1EventRoutes({ db: database.db, documents, cipher: testCipher })],
+  });
   app = v1.app;
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });

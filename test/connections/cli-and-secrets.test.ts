@@ -14,6 +14,8 @@ import { ConnectionTokenStore } from '../../src/connections/token-store';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
 import { migrateToLatest } from '../../src/db/migrate';
 import { findConnection, listConnections } from '../../src/db/ringcentral-connections';
+import { readWebhookSecrets } from '../../src/db/webhook-endpoint-secrets';
+import { insertWebhookEndpoint } from '../../src/db/webhook-endpoints';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { tempDir } from '../support/database';
 import { logger, logLines } from './helpers';
@@ -223,7 +225,30 @@ describe('faxflow connections', () => {
     }
   });
 
-  it('rotate-key re-encrypts every connection under the new key; the old key can then go', async () => {
+  it('rotate-key re-encrypts every connection and webhook secret under the new key; the old key can then go', async () => {
+    // Two webhook endpoints: one sealed under the old key, one still in clear (written by a release
+    // before migration 2026-11-27T1700).
+    const endpoints = [
+      { id: `we_${randomBytes(12).toString('hex')}`, secret: `whsec_${randomBytes(32).toString('base64')}` },
+      { id: `we_${randomBytes(12).toString('hex')}`, secret: `whsec_${randomBytes(32).toString('base64')}` },
+    ] as const;
+    await insertWebhookEndpoint(database.db, new TokenCipher([keyOld]), {
+      id: endpoints[0].id,
+      tenantId: tenant,
+      url: 'https://hooks.example.com/a',
+      events: ['fax.sent'],
+      secret: endpoints[0].secret,
+    });
+    await database.db
+      .insertInto('webhook_endpoints')
+      .values({
+        id: endpoints[1].id,
+        tenant_id: tenant,
+        url: 'https://hooks.example.com/b',
+        events: ['fax.sent'],
+        secret: endpoints[1].secret,
+      })
+      .execute();
     const before = await listConnections(database.db);
     expect(before.length).toBeGreaterThan(0);
     expect(before.every((c) => c.token_key_id === 'old')).toBe(true);
@@ -240,7 +265,12 @@ describe('faxflow connections', () => {
     );
     process.env.FAXFLOW_ENCRYPTION_KEY = envKey(keyNew, keyOld);
     const r = await run(['connections', 'rotate-key']);
-    expect(r).toMatchObject({ code: 0, out: `Re-encrypted ${before.length} connection(s) under key "new".` });
+    expect(r).toMatchObject({
+      code: 0,
+      out:
+        `Re-encrypted ${before.length} connection(s) under key "new".\n` +
+        'Re-encrypted 2 webhook endpoint secret(s) under key "new".',
+    });
     // Only the new key from here on: every row still opens, to the same secret and token version.
     const onlyNew = new TokenCipher([keyNew]);
     for (const c of before) {
@@ -249,8 +279,29 @@ describe('faxflow connections', () => {
       expect(row.token_version).toBe(c.token_version);
       expect(openSecret(onlyNew, row)).toEqual(plain.get(c.id));
     }
+    for (const e of endpoints) {
+      const row = await database.db
+        .selectFrom('webhook_endpoints')
+        .selectAll()
+        .where('id', '=', e.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ secret: null, previous_secret: null, secret_key_id: 'new' });
+      expect((await readWebhookSecrets(database.db, onlyNew, row)).secrets).toEqual({
+        current: e.secret,
+        previous: null,
+      });
+    }
+    const { stdout: dump } = await promisify(execFile)('pg_dump', ['--data-only', databaseUrl], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(dump).toContain(endpoints[1].id);
+    for (const e of endpoints) {
+      for (let i = 0; i + 16 <= e.secret.length; i++) {
+        expect(dump.includes(e.secret.slice(i, i + 16)), 'pg_dump holds a webhook secret').toBe(false);
+      }
+    }
     expect((await run(['connections', 'rotate-key'])).out).toBe(
-      'Re-encrypted 0 connection(s) under key "new".',
+      'Re-encrypted 0 connection(s) under key "new".\nRe-encrypted 0 webhook endpoint secret(s) under key "new".',
     );
     // A key that is gone: says which rows and which key, exit 1.
     process.env.FAXFLOW_ENCRYPTION_KEY = envKey({ id: 'newest', key: randomBytes(32) });
@@ -258,6 +309,11 @@ describe('faxflow connections', () => {
     expect(lost.code).toBe(1);
     expect(lost.out).toMatch(/could not be opened/);
     expect(lost.out).toMatch(/encrypted with key "new", which FAXFLOW_ENCRYPTION_KEY does not hold/);
+    expect(lost.out).toMatch(/webhook endpoint secret\(s\) under key "newest"; 2 could not be opened/);
+    expect(lost.out).toContain(
+      `${endpoints[0].id}: the secret of webhook-endpoint:${endpoints[0].id} is encrypted`,
+    );
+    for (const e of endpoints) expect(lost.out).not.toContain(e.secret);
     process.env.FAXFLOW_ENCRYPTION_KEY = envKey(keyNew);
   });
 

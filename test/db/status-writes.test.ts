@@ -9,7 +9,7 @@ import { recordJobDecision, recordObservation, recordSentMessage } from '../../s
 import { createTenant } from '../../src/db/tenants';
 import { insertWebhookEndpoint } from '../../src/db/webhook-endpoints';
 import { faxesFinal } from '../../src/metrics/metrics';
-import { testDatabase, uniqueJobId } from '../support/database';
+import { testCipher, testDatabase, uniqueJobId } from '../support/database';
 import { faxJobRow } from '../support/fax-job-row';
 
 let database: DatabaseHandle;
@@ -27,7 +27,7 @@ async function leasedJob(opts: { endpoint?: boolean } = {}) {
   await insertFaxJob(database.db, faxJobRow(jobId, { tenant_id: tenant, status: 'Sending' }));
   if (opts.endpoint) {
     await createTenant(database.db, { id: tenant, name: tenant });
-    await insertWebhookEndpoint(database.db, {
+    await insertWebhookEndpoint(database.db, testCipher, {
       id: `we_${randomUUID()}`,
       tenantId: tenant,
       url: 'https://example.com/hook',

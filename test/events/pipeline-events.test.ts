@@ -8,6 +8,7 @@ import type { V1Broadcast, V1EventEnvelope, V1Fax } from '../../src/contracts/v1
 import { DEFAULT_TENANT_ID } from '../../src/db/tenants';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { deleteWebhookEndpoint, insertWebhookEndpoint } from '../../src/db/webhook-endpoints';
+import { loadTokenCipher } from '../../src/connections/token-cipher';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../src/events/dispatcher';
 import { newWebhookSecret } from '../../src/events/webhook-endpoints-routes';
 import { makeSamplePdf } from '../support/pdf-fixtures';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   endpointId = `we_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
-  await insertWebhookEndpoint(stack.db, {
+  await insertWebhookEndpoint(stack.db, await loadTokenCipher(stack.config), {
     id: endpointId,
     tenantId: tenant,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,

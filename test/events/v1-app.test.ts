@@ -3,7 +3,7 @@ import type { DatabaseHandle } from '../../src/db/connection';
 import { v1EventRoutes } from '../../src/events/v1-routes';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { auth, makeV1App, tenantWithKey } from '../api/v1/helpers';
-import { tempDir, testDatabase } from '../support/database';
+import { tempDir, testCipher, testDatabase } from '../support/database';
 
 /** The event routes inside the real v1 API: its API-key auth, its errors, its OpenAPI document. */
 let database: DatabaseHandle;
@@ -18,7 +18,7 @@ describe('event routes in the v1 API', () => {
   it('serve under /v1 behind the API key, isolate tenants, and appear in /openapi.json', async () => {
     const documents = createLocalDocumentStore(await tempDir());
     const { app } = await makeV1App(database.db, {
-      extraRoutes: [v1EventRoutes({ db: database.db, documents })],
+      extraRoutes: [v1EventRoutes({ db: database.db, documents, cipher: testCipher })],
     });
     const a = await tenantWithKey(database.db, 'ev');
     const b = await tenantWithKey(database.db, 'ev');

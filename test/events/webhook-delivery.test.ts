@@ -27,7 +27,7 @@ import {
   type V1WebhookEndpointWithSecret,
 } from '../../src/events/webhook-endpoints-routes';
 import { installTemporalRuntime } from '../../src/workers/runtime';
-import { makeActivityDeps, testDatabase } from '../support/database';
+import { makeActivityDeps, testCipher, testDatabase } from '../support/database';
 import { HISTORIES_DIR } from '../support/test-stack';
 import { faxJobRow } from '../support/fax-job-row';
 
@@ -133,7 +133,7 @@ async function apiFor(tenantId: string): Promise<FastifyInstance> {
       apiKeyId: 'k1',
     };
   });
-  await app.register(webhookEndpointRoutes, { db: database.db, prefix: '/v1' });
+  await app.register(webhookEndpointRoutes, { db: database.db, cipher: testCipher, prefix: '/v1' });
   return app;
 }
 
@@ -282,6 +282,19 @@ describe('signed event webhooks', () => {
       expect(log.some((l) => l.statusCode === 503 && l.attempt === 1)).toBe(true);
       expect(log.some((l) => l.statusCode === 500 && l.attempt === 2)).toBe(true);
       expect(log.filter((l) => l.error === null).length).toBe(total);
+      // The workflow knows the endpoint by its id: no piece of the secret is in its history
+      // (input, signals, activity arguments and results).
+      const history = historyToJSON(
+        await client.workflow
+          .getHandle(webhookDeliveryWorkflowId(endpoint.id, faxWorkflowId(jobs[0]!, tenant)))
+          .fetchHistory(),
+      );
+      expect(history).toContain(endpoint.id);
+      for (let i = 0; i + 16 <= secret.length; i++) {
+        expect(history.includes(secret.slice(i, i + 16)), 'the history holds a piece of the secret').toBe(
+          false,
+        );
+      }
       // The history of a job's stream with retries (three events, drops among them) for test/replay.
       if (process.env.FAXFLOW_RECORD_HISTORIES === '1') {
         const handle = client.workflow.getHandle(

@@ -1,8 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TokenCipher } from '../../src/connections/token-cipher';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createTenant } from '../../src/db/tenants';
+import { readWebhookSecrets } from '../../src/db/webhook-endpoint-secrets';
 import {
   webhookEndpointRoutes,
   type V1WebhookEndpointWithSecret,
@@ -30,9 +35,20 @@ async function app(): Promise<FastifyInstance> {
     const t = request.headers['x-test-tenant'];
     if (typeof t === 'string') (request as unknown as { tenant: unknown }).tenant = { id: t, apiKeyId: 'k' };
   });
-  await a.register(webhookEndpointRoutes, { db: database.db, maxEndpointsPerTenant: 3, prefix: '/v1' });
+  await a.register(webhookEndpointRoutes, {
+    db: database.db,
+    cipher,
+    maxEndpointsPerTenant: 3,
+    prefix: '/v1',
+  });
   return a;
 }
+
+const cipher = new TokenCipher([{ id: 'k1', key: randomBytes(32) }]);
+
+/** Every 16-character piece of `secret`: not even part of one may be stored. */
+const piecesOf = (secret: string) =>
+  Array.from({ length: secret.length - 15 }, (_, i) => secret.slice(i, i + 16));
 
 describe('/v1/webhook-endpoints', () => {
   const good = { url: 'https://hooks.example.com/faxflow', events: ['fax.delivered'] };
@@ -126,5 +142,66 @@ describe('/v1/webhook-endpoints', () => {
     ).toBe(204);
     expect((await a.inject({ url: `/v1/webhook-endpoints/${ep.id}`, headers: h })).statusCode).toBe(404);
     expect((await a.inject({ url: '/v1/webhook-endpoints', headers: h })).json().data).toHaveLength(2);
+  });
+
+  it('keeps signing secrets out of the table and a pg_dump of it, at creation and after rotation', async () => {
+    const a = await app();
+    const tenant = `r-${randomUUID().slice(0, 8)}`;
+    await createTenant(database.db, { id: tenant, name: 'R' });
+    const h = { 'x-test-tenant': tenant };
+    const created = await a.inject({
+      method: 'POST',
+      url: '/v1/webhook-endpoints',
+      headers: h,
+      payload: { url: 'https://hooks.example.com/at-rest', events: ['fax.failed'] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const ep = created.json<V1WebhookEndpointWithSecret>();
+    const rotated = await a.inject({
+      method: 'POST',
+      url: `/v1/webhook-endpoints/${ep.id}/rotate-secret`,
+      headers: h,
+    });
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    const next = rotated.json<V1WebhookEndpointWithSecret>();
+    expect(next.secret).toMatch(/^whsec_/);
+    expect(next.secret).not.toBe(ep.secret);
+    // Shown at creation and rotation only.
+    for (const url of [`/v1/webhook-endpoints/${ep.id}`, '/v1/webhook-endpoints']) {
+      const body = (await a.inject({ url, headers: h })).body;
+      expect(body).not.toContain('whsec_');
+    }
+
+    // The row as Postgres holds it, every column as text.
+    const { rows } = await sql<{
+      row: string;
+    }>`select to_jsonb(w)::text as row from webhook_endpoints w where id = ${ep.id}`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!.row;
+    expect(row).toContain(ep.id);
+    const { stdout: dump } = await promisify(execFile)(
+      'pg_dump',
+      ['--data-only', '--table=webhook_endpoints', inject('databaseUrl')],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    expect(dump).toContain(ep.id);
+    for (const secret of [ep.secret, next.secret]) {
+      expect(row).not.toContain(secret.slice('whsec_'.length));
+      for (const piece of piecesOf(secret)) {
+        expect(row.includes(piece), 'the row holds a piece of a secret').toBe(false);
+        expect(dump.includes(piece), 'pg_dump holds a piece of a secret').toBe(false);
+      }
+    }
+    // What is stored opens, with the key, to what was shown: the new secret and the one it replaced.
+    const stored = await database.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', ep.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ secret: null, previous_secret: null, secret_key_id: 'k1' });
+    expect((await readWebhookSecrets(database.db, cipher, stored)).secrets).toEqual({
+      current: next.secret,
+      previous: ep.secret,
+    });
   });
 });

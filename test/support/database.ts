@@ -1,11 +1,12 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../src/activities';
+import { TokenCipher } from '../../src/connections/token-cipher';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
 import { createLocalDocumentStore } from '../../src/storage/local-document-store';
 import { singleConnectionPool } from '../../src/ringcentral/single-connection-pool';
@@ -24,6 +25,9 @@ export function uniqueJobId(label = 'job'): string {
   return `${label}-${randomUUID()}`;
 }
 
+/** The key ring of a test file's "processes" (routes seal webhook secrets with it, activities open them). */
+export const testCipher = new TokenCipher([{ id: 'test', key: randomBytes(32) }]);
+
 export async function makeActivityDeps(database: DatabaseHandle, ringcentral = new FakeRingCentral()) {
   const key = `test-${randomUUID()}`;
   const deps: ActivityDeps = {
@@ -32,6 +36,7 @@ export async function makeActivityDeps(database: DatabaseHandle, ringcentral = n
     connections: singleConnectionPool(key, ringcentral),
     documents: createLocalDocumentStore(await tempDir()),
     logger: pino({ level: 'silent' }),
+    secrets: testCipher,
     defaultRegion: 'US',
     credentialKey: key,
   };

@@ -38,6 +38,26 @@ describe('createLogger', () => {
       subscription: { id: 'sub-1', verificationToken: '[redacted]' },
     });
   });
+
+  it('redacts a webhook endpoint row and a signing secret logged by mistake', () => {
+    const { lines, stream } = capture();
+    createLogger('info', stream).info(
+      {
+        secret: 'whsec_top',
+        endpoint: {
+          id: 'we_1',
+          secret: 'whsec_row',
+          previous_secret: 'whsec_prev',
+          secret_ciphertext: 'sealed',
+        },
+      },
+      'oops',
+    );
+    const text = JSON.stringify(lines);
+    for (const secret of ['whsec_top', 'whsec_row', 'whsec_prev', 'sealed'])
+      expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ endpoint: { id: 'we_1', secret: '[redacted]' } });
+  });
 });
 
 describe('PinoTemporalLogger', () => {
