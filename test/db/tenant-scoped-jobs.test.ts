@@ -1,38 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/connection';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { listFaxEvents } from '../../src/db/fax-events';
 import { findFaxJob, findFaxJobByKey } from '../../src/db/fax-jobs';
 import { NoConnectionError, resolveJobConnection } from '../../src/db/job-connections';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate';
 import { faxJobRow } from '../support/fax-job-row';
+import { freshDatabases } from '../support/fresh-databases';
 
 /** A database of our own on the test server: these tests need schemas the run's database is past. */
-let admin: DatabaseHandle;
-const created: { name: string; handle: DatabaseHandle }[] = [];
-async function freshDatabase(): Promise<DatabaseHandle> {
-  const name = `faxflow_t11_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin.db);
-  const url = new URL(inject('databaseUrl'));
-  url.pathname = `/${name}`;
-  const handle = connectPostgres(url.toString(), { max: 2 });
-  created.push({ name, handle });
-  return handle;
-}
-
-beforeAll(() => {
-  admin = connectPostgres(inject('databaseUrl'), { max: 1 });
-});
-afterAll(async () => {
-  for (const { name, handle } of created) {
-    await handle.close();
-    await sql`DROP DATABASE IF EXISTS ${sql.id(name)}`.execute(admin.db);
-  }
-  await admin.close();
-});
+const databases = freshDatabases('t11');
+const freshDatabase = () => databases.fresh();
 
 describe('migration 2026-11-27T1020: tenant-scoped jobs', () => {
   it('moves old rows to their workflow ids, with their attempts and events, in the default tenant', async () => {

@@ -1,8 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenCipher, TokenDecryptionError } from '../../src/connections/token-cipher';
-import { connectPostgres, type DatabaseHandle } from '../../src/db/connection';
 import { migrateTo, migrateToLatest } from '../../src/db/migrate';
 import type { Database } from '../../src/db/schema';
 import {
@@ -11,34 +10,17 @@ import {
   signingSecrets,
 } from '../../src/db/webhook-endpoint-secrets';
 import { insertWebhookEndpoint, rotateWebhookSecret } from '../../src/db/webhook-endpoints';
+import { freshDatabases } from '../support/fresh-databases';
 
 /**
  * Migration 2026-11-27T1700: endpoints stored with their signing secrets in clear are sealed at
  * start-up or on their first read, and keep signing with the same secrets. A database of our own:
  * these tests start from the schema before the migration.
  */
-let admin: DatabaseHandle;
-const created: { name: string; handle: DatabaseHandle }[] = [];
+const databases = freshDatabases('whs');
 async function freshDatabase(): Promise<Kysely<Database>> {
-  const name = `faxflow_whs_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin.db);
-  const url = new URL(inject('databaseUrl'));
-  url.pathname = `/${name}`;
-  const handle = connectPostgres(url.toString(), { max: 2 });
-  created.push({ name, handle });
-  return handle.db;
+  return (await databases.fresh()).db;
 }
-
-beforeAll(() => {
-  admin = connectPostgres(inject('databaseUrl'), { max: 1 });
-});
-afterAll(async () => {
-  for (const { name, handle } of created) {
-    await handle.close();
-    await sql`DROP DATABASE IF EXISTS ${sql.id(name)}`.execute(admin.db);
-  }
-  await admin.close();
-});
 
 const cipher = new TokenCipher([{ id: 'k1', key: randomBytes(32) }]);
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
