@@ -96,6 +96,17 @@ describe('an upload refused while it is still arriving reaches the client as an 
     expect(outcome.sentAtAnswer).toBeLessThan(50 * MiB);
   });
 
+  it('a small refused request whose body is all in keeps its connection alive', async () => {
+    const outcome = await uploadUntilAnswered(url, {
+      headers: { 'content-type': 'application/json', ...auth(`fxf_${'x'.repeat(43)}`) },
+      chunk: Buffer.from('{"to": "+12025550123"}'),
+      total: 22,
+    });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.status).toBe(401);
+    expect(outcome.headers?.connection).toBe('keep-alive');
+  });
+
   it('a 200 MB upload with an unknown key: 401, and its body is not read to the end', async () => {
     const outcome = await uploadUntilAnswered(url, bigForm(200 * MiB, auth(`fxf_${'x'.repeat(43)}`)));
     expectAnswer(outcome, 401, 'INVALID_API_KEY');
