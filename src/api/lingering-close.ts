@@ -99,7 +99,10 @@ function armLingeringClose(
     for (const t of timers) clearTimeout(t);
     req.off('data', onData);
     lingering.delete(socket);
-    log.debug({ reason, drainedBytes: drained }, 'lingering close ended');
+    const cut = reason === 'max-time' || reason === 'max-bytes';
+    // A cut is worth seeing (a client that ignores early answers); the other ends are routine.
+    if (cut) log.info({ reason, drainedBytes: drained }, 'lingering close cut a client that kept sending');
+    else log.debug({ reason, drainedBytes: drained }, 'lingering close ended');
     // A hard cut may reset a client that is still sending: it has had the answer for a while.
     if (hard) socket.destroy();
     else destroySoon();
@@ -118,8 +121,12 @@ function armLingeringClose(
   req.resume();
 
   socket.destroySoon = () => {
+    if (done) {
+      destroySoon();
+      return;
+    }
     // The answer is written: the body complete, or the client gone, there is nothing to wait for.
-    if (done || req.readableEnded || req.destroyed) {
+    if (req.readableEnded || req.destroyed) {
       finish('body-complete', false);
       return;
     }
