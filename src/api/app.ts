@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import type { Database } from '../db/schema';
 import { ApiError, frameworkErrors, installErrorHandling, MAX_PARAM_LENGTH } from './errors';
 import type { NotificationHandler } from '../webhooks/stored-notification';
+import { installLingeringClose, type LingerBounds } from './lingering-close';
 import { faxRoutes, type FaxApiClient } from './plugins/faxes';
 import { healthRoutes, type ReadinessCheck } from './plugins/health';
 import { installMetrics } from './plugins/metrics';
@@ -44,6 +45,8 @@ export interface ApiOptions {
    * (tests of the legacy routes) checks a key when one is sent and otherwise runs as the default tenant.
    */
   legacyAuth?: 'required' | 'optional';
+  /** Bounds of the lingering close after an error answer to a body still arriving (tests shorten them). */
+  lingeringClose?: Partial<LingerBounds>;
 }
 
 /** Header names whose values are secrets; redacted wherever a request's headers get logged. */
@@ -72,6 +75,8 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app);
+  // At the root, before any plugin: every error answer to an unread body goes through it.
+  installLingeringClose(app, opts.lingeringClose);
 
   // Collect every route, then answer wrong methods on known paths with 405 (Fastify says 404).
   const methodsByUrl = new Map<string, Set<string>>();

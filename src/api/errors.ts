@@ -87,8 +87,7 @@ function fromFastifyError(err: FastifyError, request: FastifyRequest): ApiError 
         413,
         'PAYLOAD_TOO_LARGE',
         'An uploaded file is larger than allowed; RingCentral accepts at most 50 MB per fax.',
-        // The rest of the upload is not read: the connection is closed after this answer.
-        { connection: 'close' },
+        // The rest of the upload is not read: see installLingeringClose.
       );
     case 'FST_PARTS_LIMIT':
     case 'FST_FILES_LIMIT':

@@ -22,8 +22,9 @@ export function documentsTooLarge(limit: number): ApiError {
     413,
     'PAYLOAD_TOO_LARGE',
     `The documents are larger than the ${formatBytes(limit)} allowed per fax; the upload was stopped.`,
-    // The rest of the body is never read: the connection is closed after this answer.
-    { connection: 'close' },
+    // The rest of the body is only drained, for a bounded time, and never kept: see
+    // installLingeringClose.
+    {},
     { limitBytes: limit },
   );
 }

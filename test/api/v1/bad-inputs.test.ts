@@ -1,5 +1,4 @@
-import http from 'node:http';
-import { Readable } from 'node:stream';
+import type http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../../src/db/connection';
@@ -7,6 +6,7 @@ import { testDatabase } from '../../support/database';
 import { makeSamplePdf } from '../../support/pdf-fixtures';
 import { BAD_INPUT_CASES, type BadInputContext } from '../../fixtures/bad-inputs/cases';
 import { auth, errorOf, makeV1App, storedFiles, tenantWithKey, type FakeV1FaxClient } from './helpers';
+import { uploadUntilAnswered } from './upload-client';
 
 let database: DatabaseHandle;
 let app: FastifyInstance;
@@ -72,62 +72,35 @@ describe('bad input through the real v1 routes', () => {
 });
 
 describe('uploads over 50 MB', () => {
-  it('are cut off while streaming (413) without reading the rest; nothing is stored and the server stays up', async () => {
+  it('are cut off while streaming (413) without reading the rest; the client reads the answer; nothing is stored and the server stays up', async () => {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const url = new URL('/v1/faxes', address);
     const boundary = '----cutoff';
-    const total = 200 * 1024 * 1024;
-    const chunk = Buffer.alloc(256 * 1024, 0x25);
-    let produced = 0;
-    async function* body() {
-      yield Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="to"\r\n\r\n+12025550123\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n%PDF-1.7\n`,
-      );
-      while (produced < total) {
-        produced += chunk.length;
-        yield chunk;
-      }
-      yield Buffer.from(`\r\n--${boundary}--\r\n`);
-    }
     const before = await footprint();
-    // What the server answered, seen from its side: when it closes the connection on a client that is
-    // still sending, the client's TCP stack may get a reset before it has read the answer (a race
-    // under load that made this test hang), so the status is asserted where it is decided.
+    // What the server answered, seen from its side.
     const answered: number[] = [];
     app.server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
       res.on('finish', () => answered.push(res.statusCode));
     });
-    const answer = await new Promise<{ status?: number; body?: string; producedAtAnswer: number }>(
-      (resolve, reject) => {
-        const req = http.request(url, {
-          method: 'POST',
-          // No Content-Length: chunked, so the limit can only be found while streaming.
-          headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...auth(ctx.key) },
-        });
-        let responded = false;
-        req.on('response', (res) => {
-          responded = true;
-          const producedAtAnswer = produced;
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, producedAtAnswer }));
-        });
-        req.on('error', (err) => {
-          // The server closing the connection mid-upload is the expected way for the upload to end;
-          // a reset that came before the answer could be read ends the request without one.
-          if (!/ECONNRESET|EPIPE/.test(String(err))) reject(err);
-          else if (!responded) resolve({ producedAtAnswer: produced });
-        });
-        Readable.from(body()).pipe(req);
-      },
-    );
+    // No Content-Length: chunked, so the limit can only be found while streaming. The client keeps
+    // sending until the answer comes and must then be able to read it (the server lingers on the
+    // rest of the body instead of resetting the connection).
+    const answer = await uploadUntilAnswered(url, {
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...auth(ctx.key) },
+      head: Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="to"\r\n\r\n+12025550123\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n%PDF-1.7\n`,
+      ),
+      chunk: Buffer.alloc(256 * 1024, 0x25),
+      total: 200 * 1024 * 1024,
+      tail: Buffer.from(`\r\n--${boundary}--\r\n`),
+    });
     expect(answered).toEqual([413]);
-    if (answer.body !== undefined) {
-      expect(answer.status).toBe(413);
-      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
-    }
+    expect(answer.error, JSON.stringify(answer)).toBeUndefined();
+    expect(answer.status).toBe(413);
+    expect(answer.headers?.connection).toBe('close');
+    expect(JSON.parse(answer.body ?? '')).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
     // Answered at the limit, not after the whole 200 MB body (socket buffers hold a few MB beyond it).
-    expect(answer.producedAtAnswer).toBeLessThan(100 * 1024 * 1024);
+    expect(answer.sentAtAnswer).toBeLessThan(100 * 1024 * 1024);
     expect(await footprint()).toEqual(before);
     const health = await fetch(new URL('/healthz', address));
     expect(health.status).toBe(200);
