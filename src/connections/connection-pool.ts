@@ -20,8 +20,8 @@ export interface ConnectionPoolOptions {
   /** Each group's budget (calls per window), the same for every connection. */
   budget: (group: RateGroup) => RateBudget;
   /**
-   * How far ahead a call may hold a reserved slot and wait for it; also how long after a refusal it
-   * keeps asking in-process before failing with the budget's retry delay.
+   * How far ahead a call may hold a reserved slot and wait for it; also, up to 5 s, how long after a
+   * refusal it keeps asking in-process before failing with the budget's retry delay.
    */
   maxSlotWaitMs: Record<RateGroup, number>;
   /** Clients kept at most (least recently used dropped first). Default 200. */
@@ -38,6 +38,20 @@ export interface ConnectionPool extends RingCentralConnectionPool {
 /** The rate budget bucket of one connection's group: the key budgets had with one credential. */
 export const budgetBucket = (connectionId: string, group: RateGroup): string =>
   `ringcentral:${connectionId}:${group}`;
+
+/**
+ * How long after a refusal a call keeps asking in-process: its group's slot wait, at most 5 s. The
+ * cap keeps a read's worst case (20 s of patience, 20 s of slot wait, then its request) well inside
+ * its activity's 1 min start-to-close; sends wait 5 s and have 3 min.
+ */
+const MAX_PATIENCE_MS = 5_000;
+export function patienceFor(maxSlotWaitMs: Record<RateGroup, number>): Record<RateGroup, number> {
+  return {
+    Heavy: Math.min(MAX_PATIENCE_MS, maxSlotWaitMs.Heavy),
+    Medium: Math.min(MAX_PATIENCE_MS, maxSlotWaitMs.Medium),
+    Light: Math.min(MAX_PATIENCE_MS, maxSlotWaitMs.Light),
+  };
+}
 
 export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPool {
   const maxClients = opts.maxClients ?? 200;
@@ -66,7 +80,7 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
         // A 429 closes the group's budget of this connection for every worker until Retry-After.
         penalize: (group, forMs) => penalize(opts.db, budgetBucket(id, group), opts.budget(group), forMs),
         // A slot just past the wait is asked for again in-process, not through a Temporal retry.
-        patienceMs: opts.maxSlotWaitMs,
+        patienceMs: patienceFor(opts.maxSlotWaitMs),
       },
     );
   };
