@@ -46,7 +46,13 @@ export function toApplicationFailure(err: unknown): unknown {
   }
   if (isAuthFailure(err)) {
     const retryAfterSeconds = err.retryAfterSeconds;
-    const backoff = Math.min(AUTH_BACKOFF_MAX_MS, AUTH_BACKOFF_BASE_MS * 2 ** (activityAttempt() - 1));
+    // A 429 says when to come back. The backoff is for failures without guidance (an auth outage):
+    // it grows with the activity's attempts, and those also count a send's waits for its number or
+    // its budget, so after a long wait it would hold a mere rate limit for 5 min (chaos all-faults).
+    const backoff =
+      err.status === 429 && retryAfterSeconds !== undefined
+        ? 0
+        : Math.min(AUTH_BACKOFF_MAX_MS, AUTH_BACKOFF_BASE_MS * 2 ** (activityAttempt() - 1));
     return ApplicationFailure.create({
       type: 'RingCentralAuthUnavailable',
       message: err.message,

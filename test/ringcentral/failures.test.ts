@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { jittered, provesNotSent, toApplicationFailure } from '../../src/activities/failures';
 import { RingCentralApiError, RingCentralAuthError } from '../../src/ringcentral/errors';
@@ -39,6 +40,27 @@ describe('auth failures are never a job failure', () => {
     const failure = asFailure(new RingCentralAuthError('x', 503, 'CMN-211', 9));
     expect(delayMs(failure)).toBeGreaterThanOrEqual(9_000);
     expect(delayMs(failure)).toBeLessThanOrEqual(9_000 * 1.25);
+  });
+
+  it("a rate-limited token endpoint is retried after its Retry-After, whatever the activity's attempt number", async () => {
+    // Chaos all-faults at 300 faxes: a send that had waited 119 attempts for its number (each wait a
+    // retry) then met a 429 on the token refresh (Retry-After 1 s), and the attempt-based backoff set
+    // its next try 342 s later, past the run's deadline. A 429 says when to come back.
+    const env = new MockActivityEnvironment({ attempt: 120 });
+    const rateLimited = new RingCentralAuthError(
+      'RingCentral refused the refresh token: 429',
+      429,
+      'CMN-301',
+      1,
+    );
+    const failure: ApplicationFailure = await env.run(async () => asFailure(rateLimited));
+    expect(failure.type).toBe('RingCentralAuthUnavailable');
+    expect(delayMs(failure)).toBeGreaterThanOrEqual(1_000);
+    expect(delayMs(failure)).toBeLessThanOrEqual(1_250);
+    // Without guidance the backoff still grows with the attempts (an auth outage), up to 5 min.
+    const down = new RingCentralAuthError('RingCentral login failed: socket hang up');
+    const outage: ApplicationFailure = await env.run(async () => asFailure(down));
+    expect(delayMs(outage)).toBeGreaterThanOrEqual(300_000);
   });
 
   it('an auth error proves the send did not happen, so the attempt is NotSent and retried, not Rejected', () => {
