@@ -83,6 +83,20 @@ export interface FaxJobStatusChange {
   final?: boolean;
 }
 
+/** The columns a status change writes: one definition for every writer of a job's status. */
+export function jobStatusAssignments(change: FaxJobStatusChange, now: Date) {
+  return {
+    status: change.status,
+    updated_at: now,
+    ...(change.messageId !== undefined && { message_id: change.messageId }),
+    ...(change.pages !== undefined && { pages: change.pages }),
+    ...(change.attempts !== undefined && { attempts: change.attempts }),
+    ...(change.errorCode !== undefined && { error_code: change.errorCode }),
+    ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
+    ...((change.final || isFinalStatus(change.status)) && { completed_at: now }),
+  };
+}
+
 /**
  * Moves a job to a new status. A job that already reached a final status is never reopened, so a
  * late or duplicated activity execution cannot overwrite the recorded outcome.
@@ -106,16 +120,7 @@ export async function updateFaxJobStatus(db: Db, id: string, change: FaxJobStatu
         .forUpdate()
         .as('before'),
     )
-    .set({
-      status: change.status,
-      updated_at: now,
-      ...(change.messageId !== undefined && { message_id: change.messageId }),
-      ...(change.pages !== undefined && { pages: change.pages }),
-      ...(change.attempts !== undefined && { attempts: change.attempts }),
-      ...(change.errorCode !== undefined && { error_code: change.errorCode }),
-      ...(change.errorMessage !== undefined && { error_message: change.errorMessage }),
-      ...((change.final || isFinalStatus(change.status)) && { completed_at: now }),
-    })
+    .set(jobStatusAssignments(change, now))
     .where('fax_jobs.id', '=', id)
     .where('fax_jobs.completed_at', 'is', null)
     .returningAll('fax_jobs')

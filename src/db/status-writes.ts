@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { isFinalStatus } from '../domain/fax-status';
 import { observeFinalFaxJob } from '../metrics/metrics';
 import { MAY_REPLACE } from './fax-attempts';
-import type { FaxJobStatusChange } from './fax-jobs';
+import { jobStatusAssignments, type FaxJobStatusChange } from './fax-jobs';
 import type { Db } from './schema';
 
 /**
@@ -22,16 +22,13 @@ function noListener(jobId: string): RawBuilder<boolean> {
     where gj.id = ${jobId} and w.status = 'enabled' and w.deleted_at is null and cardinality(w.events) > 0)`;
 }
 
-/** `updateFaxJobStatus`'s assignments, as SQL. */
+/** `updateFaxJobStatus`'s assignments (`jobStatusAssignments`), as SQL. */
 function jobStatusSet(change: FaxJobStatusChange, now: Date): RawBuilder<unknown> {
-  const set = [sql`status = ${change.status}`, sql`updated_at = ${now}`];
-  if (change.messageId !== undefined) set.push(sql`message_id = ${change.messageId}`);
-  if (change.pages !== undefined) set.push(sql`pages = ${change.pages}::integer`);
-  if (change.attempts !== undefined) set.push(sql`attempts = ${change.attempts}::integer`);
-  if (change.errorCode !== undefined) set.push(sql`error_code = ${change.errorCode}`);
-  if (change.errorMessage !== undefined) set.push(sql`error_message = ${change.errorMessage}`);
-  if (change.final || isFinalStatus(change.status)) set.push(sql`completed_at = ${now}`);
-  return sql.join(set);
+  return sql.join(
+    Object.entries(jobStatusAssignments(change, now)).map(
+      ([column, value]) => sql`${sql.ref(column)} = ${value}`,
+    ),
+  );
 }
 
 const json = (detail: Record<string, unknown> | null | undefined) => (detail ? JSON.stringify(detail) : null);
