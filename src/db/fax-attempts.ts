@@ -1,32 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, FaxAttempt } from './schema';
 
-/**
- * Opens attempt `attemptNo` of a job, or returns the row a previous (crashed or retried)
- * execution of the same send already opened: its `started_at` bounds the search for a fax that
- * may have been accepted without us hearing back.
- */
-export async function openFaxAttempt(
-  db: Db,
-  jobId: string,
-  attemptNo: number,
-): Promise<{ attempt: FaxAttempt; reopened: boolean }> {
-  const inserted = await db
-    .insertInto('fax_attempts')
-    .values({ job_id: jobId, attempt_no: attemptNo, status: 'Sending', started_at: sql<Date>`now()` })
-    .onConflict((oc) => oc.columns(['job_id', 'attempt_no']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (inserted) return { attempt: inserted, reopened: false };
-  const existing = await db
-    .selectFrom('fax_attempts')
-    .selectAll()
-    .where('job_id', '=', jobId)
-    .where('attempt_no', '=', attemptNo)
-    .executeTakeFirstOrThrow();
-  return { attempt: existing, reopened: true };
-}
-
 export async function updateFaxAttempt(
   db: Db,
   jobId: string,

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { PDFDict, PDFDocument, PDFName, PDFStream } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connection';
-import { openFaxAttempt, updateFaxAttempt } from '../../src/db/fax-attempts';
+import { updateFaxAttempt } from '../../src/db/fax-attempts';
 import { insertFaxJob, updateFaxJobStatus } from '../../src/db/fax-jobs';
 import { createTenant } from '../../src/db/tenants';
 import { reportRoute } from '../../src/events/report-route';
@@ -72,7 +72,10 @@ async function job(docs: DocumentRef[], status: 'Delivered' | 'Failed', attempts
     }),
   );
   for (const [i, [outcome, messageId]] of attempts.entries()) {
-    await openFaxAttempt(database.db, id, i + 1);
+    await database.db
+      .insertInto('fax_attempts')
+      .values({ job_id: id, attempt_no: i + 1, status: 'Sending', started_at: new Date() })
+      .execute();
     await updateFaxAttempt(database.db, id, i + 1, {
       status: outcome,
       ...(messageId && { messageId }),
