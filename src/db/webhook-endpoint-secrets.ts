@@ -37,6 +37,8 @@ type SecretColumns = Pick<
   'id' | 'secret' | 'previous_secret' | 'secret_ciphertext' | 'secret_key_id'
 >;
 
+const SECRET_COLUMNS = ['id', 'secret', 'previous_secret', 'secret_ciphertext', 'secret_key_id'] as const;
+
 /** The associated data that binds a ciphertext to its endpoint. */
 const contextOf = (endpointId: string) => `webhook-endpoint:${endpointId}`;
 
@@ -100,7 +102,7 @@ export async function readWebhookSecrets(
 function selectSecretColumns(db: Db, id: string): Promise<SecretColumns | undefined> {
   return db
     .selectFrom('webhook_endpoints')
-    .select(['id', 'secret', 'previous_secret', 'secret_ciphertext', 'secret_key_id'])
+    .select(SECRET_COLUMNS)
     .where('id', '=', id)
     .executeTakeFirst();
 }
@@ -127,7 +129,7 @@ export async function currentSecretIfReadable(
 export async function sealPlaintextWebhookSecrets(db: Db, cipher: SecretCipher): Promise<number> {
   const rows = await db
     .selectFrom('webhook_endpoints')
-    .select(['id', 'secret', 'previous_secret', 'secret_ciphertext', 'secret_key_id'])
+    .select(SECRET_COLUMNS)
     .where('secret_ciphertext', 'is', null)
     .orderBy('id')
     .execute();
@@ -158,7 +160,7 @@ export async function resealWebhookSecrets(
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .selectFrom('webhook_endpoints')
-      .select(['id', 'secret', 'previous_secret', 'secret_ciphertext', 'secret_key_id'])
+      .select(SECRET_COLUMNS)
       .where('id', '=', id)
       .forUpdate()
       .executeTakeFirst();
