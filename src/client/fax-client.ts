@@ -11,7 +11,6 @@ import {
   broadcastJobId,
   broadcastWorkflowId,
   faxWorkflowId,
-  faxWorkflowIdCandidates,
   legacyBroadcastWorkflowId,
   legacyFaxWorkflowId,
 } from '../contracts/workflow-ids';
@@ -151,8 +150,10 @@ export async function findFaxWorkflowId(
   jobId: string,
   tenantId: string = DEFAULT_TENANT_ID,
 ): Promise<string | undefined> {
-  const [current, legacy] = faxWorkflowIdCandidates(jobId, tenantId) as [string, string];
+  // Its scoped id first, then (the default tenant's only) the id jobs had before tenants.
+  const current = faxWorkflowId(jobId, tenantId);
   if (await ownedBy(client, current, tenantId)) return current;
+  const legacy = legacyFaxWorkflowId(jobId);
   if (await isLegacyJob(client, legacy, tenantId)) return legacy;
   return undefined;
 }

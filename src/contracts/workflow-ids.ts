@@ -19,11 +19,6 @@ export function legacyFaxWorkflowId(jobId: string): string {
   return `fax-${jobId}`;
 }
 
-/** The ids a tenant's job may have, newest form first; the finder checks which one is the tenant's. */
-export function faxWorkflowIdCandidates(jobId: string, tenantId: string = DEFAULT_TENANT_ID): string[] {
-  return [faxWorkflowId(jobId, tenantId), legacyFaxWorkflowId(jobId)];
-}
-
 export function broadcastWorkflowId(broadcastId: string, tenantId: string = DEFAULT_TENANT_ID): string {
   return `broadcast-${tenantId}-${broadcastId}`;
 }

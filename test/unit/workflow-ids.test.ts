@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  broadcastWorkflowId,
-  faxWorkflowId,
-  faxWorkflowIdCandidates,
-  legacyFaxWorkflowId,
-} from '../../src/contracts/workflow-ids';
+import { broadcastWorkflowId, faxWorkflowId, legacyFaxWorkflowId } from '../../src/contracts/workflow-ids';
 
 describe('workflow ids scoped per tenant', () => {
   it('puts the tenant in every job id, `default` when none is given', () => {
@@ -17,8 +12,8 @@ describe('workflow ids scoped per tenant', () => {
     expect(faxWorkflowId('inv-1', 'acme')).not.toBe(faxWorkflowId('inv-1', 'globex'));
   });
 
-  it('looks a key up under its scoped id first, then under the id jobs had before tenants', () => {
-    expect(faxWorkflowIdCandidates('inv-1', 'acme')).toEqual(['fax-acme-inv-1', 'fax-inv-1']);
+  it('names a job by its scoped id, and by the id jobs had before tenants', () => {
+    expect(faxWorkflowId('inv-1', 'acme')).toBe('fax-acme-inv-1');
     expect(legacyFaxWorkflowId('inv-1')).toBe('fax-inv-1');
   });
 
