@@ -100,11 +100,7 @@ export async function readWebhookSecrets(
 }
 
 function selectSecretColumns(db: Db, id: string): Promise<SecretColumns | undefined> {
-  return db
-    .selectFrom('webhook_endpoints')
-    .select(SECRET_COLUMNS)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return db.selectFrom('webhook_endpoints').select(SECRET_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
 /**
