@@ -202,7 +202,8 @@ export function createSendFax(deps: ActivityDeps) {
     const final = failure instanceof ApplicationFailure && failure.nonRetryable === true;
     const type = failure instanceof ApplicationFailure ? failure.type : undefined;
     const errorMessage = err instanceof Error ? err.message : String(err);
-    if (provesNotSent(err)) {
+    const notSent = provesNotSent(err);
+    if (notSent) {
       await updateFaxAttempt(db, args.jobId, args.attemptNo, {
         status: final ? 'Rejected' : 'NotSent',
         errorCode: err instanceof RingCentralApiError ? err.errorCode : (type ?? null),
@@ -223,7 +224,27 @@ export function createSendFax(deps: ActivityDeps) {
         errorMessage: `RingCentral login unavailable, retrying: ${errorMessage}`,
       }).catch(() => undefined);
     }
+    if (!notSent && !final && failure instanceof ApplicationFailure) return retryAfterSettling(failure);
     return failure;
+  }
+
+  /**
+   * A send that may have reached RingCentral keeps its number until its retry lists and adopts it
+   * or sends again, and that retry can act once the settle delay has passed (the lease ended as
+   * this execution gave up). So it comes then, not after Temporal's backoff: that backoff grows
+   * with the activity's attempts, and those also count the send's waits for its number, so after
+   * a queue it was a minute at the cap while every other job to the number waited (issue 13,
+   * chaos all-faults). A longer delay the server asked for (a 503's Retry-After) still wins.
+   */
+  function retryAfterSettling(failure: ApplicationFailure): ApplicationFailure {
+    const asked = typeof failure.nextRetryDelay === 'number' ? failure.nextRetryDelay : 0;
+    return ApplicationFailure.create({
+      type: failure.type ?? undefined,
+      message: failure.message,
+      details: failure.details ?? undefined,
+      nextRetryDelay: Math.max(asked, jittered(timings.settleMs)),
+      ...(failure.cause && { cause: failure.cause }),
+    });
   }
 
   /**

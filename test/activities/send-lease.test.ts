@@ -5,7 +5,7 @@ import type { SendLeaseTimings } from '../../src/activities/send-lease';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { findFaxJob } from '../../src/db/fax-jobs';
-import { RingCentralNetworkError } from '../../src/ringcentral/errors';
+import { RingCentralApiError, RingCentralNetworkError } from '../../src/ringcentral/errors';
 import type { FaxMessage, SendFaxOptions, SendFaxRequest } from '../../src/ringcentral/types';
 import { makeActivityDeps, runActivity, testDatabase, uniqueJobId } from '../support/database';
 import { FakeRingCentral } from '../support/fake-ringcentral';
@@ -129,6 +129,38 @@ describe('the send lease', () => {
     expect((err as ApplicationFailure).nextRetryDelay).toBeGreaterThan(50_000);
     expect(rc.listCalls).toBe(0);
     expect(rc.sent).toHaveLength(0);
+  });
+
+  it.each([
+    ['a cut-off upload', new RingCentralNetworkError('socket hang up', true)],
+    ['a 502 without Retry-After', new RingCentralApiError(502, 'Bad Gateway', 'upstream reset')],
+  ])(
+    'retries %s after the settle delay, however many attempts its waits for the number used up',
+    async (_label, failure) => {
+      // Issue 13, chaos all-faults at full size: a send that had waited for its number through
+      // dozens of SendWaiting attempts and was then cut off got Temporal's attempt-based backoff
+      // (1 min at the cap) before its retry could resolve it, and every job to that number waited
+      // behind it. The retry can act as soon as the settle delay has passed: that is when it comes.
+      const rc = new FakeRingCentral();
+      const { activities, args } = await setup(rc, { settleMs: 4_000 });
+      rc.failNextSend(failure);
+      const err = await runActivity(activities.sendFax, args, { attempt: 40 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      const delay = (err as ApplicationFailure).nextRetryDelay;
+      expect(delay).toBeGreaterThanOrEqual(4_000);
+      expect(delay).toBeLessThanOrEqual(4_000 * 1.25);
+      expect(rc.sent).toHaveLength(0);
+    },
+  );
+
+  it('keeps a longer Retry-After of an ambiguous 503 over the settle delay', async () => {
+    const rc = new FakeRingCentral();
+    const { activities, args } = await setup(rc, { settleMs: 4_000 });
+    rc.failNextSend(new RingCentralApiError(503, 'CMN-211', 'overloaded', 30));
+    const err = await runActivity(activities.sendFax, args, { attempt: 3 }).catch((e: unknown) => e);
+    const delay = (err as ApplicationFailure).nextRetryDelay;
+    expect(delay).toBeGreaterThanOrEqual(30_000);
+    expect(delay).toBeLessThanOrEqual(30_000 * 1.25);
   });
 
   it("fences record(): a late execution cannot overwrite the retry's message id", async () => {
