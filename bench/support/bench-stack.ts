@@ -72,6 +72,9 @@ export async function startBase(progress: (line: string) => void): Promise<Bench
           ui: false,
           searchAttributes: FAX_SEARCH_ATTRIBUTES,
           log: { format: 'pretty', level: 'error' },
+          ...(process.env.BENCH_TEMPORAL_METRICS_PORT && {
+            extraArgs: ['--metrics-port', process.env.BENCH_TEMPORAL_METRICS_PORT],
+          }),
         },
       }).then((e) => {
         closers.push(() => e.teardown());

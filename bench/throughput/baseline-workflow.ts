@@ -24,7 +24,11 @@ export async function BaselineWorkflow(input: BaselineInput & { workflowId: stri
   let pokes = 0;
   setHandler(pokeSignal, () => void pokes++);
   for (let i = 1; i < input.activities; i++) await act.noop();
-  await act.signalMe(input.workflowId, input.signals);
-  // A timer that the signal cancels, like FaxWorkflow's poll timer when a webhook arrives.
+  // The last activity sends the signals while the workflow already waits on a timer that they
+  // cancel, as a webhook's status cancels FaxWorkflow's poll timer: one timer started and canceled
+  // per workflow, like the fax's. (Awaiting the activity first let the signal arrive before the
+  // wait, and a condition that already holds starts no timer: the baseline had none.)
+  const signalled = act.signalMe(input.workflowId, input.signals);
   await condition(() => pokes >= input.signals, '10 minutes');
+  await signalled;
 }

@@ -335,7 +335,7 @@ export function createFaxClient({
         ...once,
         workflowId: ids.workflowId,
         // Not part of the request (nor of its fingerprint): how the run may upsert, see the field.
-        args: [{ ...input, mergedUpserts: true }],
+        args: [{ ...input, mergedUpserts: true, quietStatuses: true }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [

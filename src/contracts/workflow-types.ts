@@ -39,6 +39,17 @@ export interface FaxWorkflowInput extends FaxSendOptions {
    * started without it (older clients, the Temporal UI, broadcasts) upsert each attribute alone.
    */
   mergedUpserts?: true;
+  /**
+   * Set by faxflow's client with `mergedUpserts` (issue 13): FaxStatus is upserted only where a
+   * status lasts. `Sending` shows only for a send still running after `SLOW_SEND_MS` (waiting for
+   * its number, its rate budget or a retry; a send that answers at once is `Queued` a moment later),
+   * and a status equal to the last one upserted (`Sent` observed, then `Sent` final) is not upserted
+   * again. The `status` query's timeline still has every status. Such runs also take FaxWorkflow's
+   * patches without markers (workflows/fax-patches.ts): the SDK pairs each marker with an upsert of
+   * TemporalChangeVersion. A delivered fax then upserts twice (Queued with its message id, and the
+   * outcome) instead of four times; runs without the flag upsert as they always did.
+   */
+  quietStatuses?: true;
 }
 
 export interface CoverPageOptions {
@@ -211,6 +222,9 @@ export interface SubscriptionWorkflowState {
 
 /** How long the reconciler lets a burst of "faxes changed" gather before one list call (default). */
 export const DEFAULT_RECONCILE_COALESCE_MS = 1_000;
+
+/** With `quietStatuses`, how long a send runs before FaxStatus shows `Sending`. */
+export const SLOW_SEND_MS = 5_000;
 
 export interface ReconcileWorkflowInput {
   credentialKey: string;

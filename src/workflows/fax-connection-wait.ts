@@ -1,15 +1,9 @@
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { ConnectionUnavailableDetail } from '../contracts/connection-failure';
 export { connectionUnavailable } from './connection-failure';
 import { bookkeeping } from './fax-activities';
 import { jobRef, setStatus, type FaxRun } from './fax-run';
-
-/**
- * From this patch on, an activity that finds the job's RingCentral connection unusable (the tenant
- * must reconnect) makes the job wait with status `WaitingForConnection` instead of failing. Runs
- * recorded before it never saw that failure type; the marker only tells replays which code ran.
- */
-const WAIT_FOR_CONNECTION = 'wait-for-connection';
+import { applied, WAIT_FOR_CONNECTION } from './fax-patches';
 
 export type ConnectionWaitOutcome = 'restored' | 'expired' | 'canceled';
 
@@ -25,7 +19,7 @@ export async function waitForConnection(
   cancellable: boolean,
   err: unknown,
 ): Promise<ConnectionWaitOutcome> {
-  if (!patched(WAIT_FOR_CONNECTION)) throw err;
+  if (!applied(run, WAIT_FOR_CONNECTION)) throw err;
   const { state } = run;
   const connectionId = run.input.connectionId ?? unavailable.connectionId;
   const before = { status: state.status, phase: run.phase };

@@ -5,7 +5,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  patched,
 } from '@temporalio/workflow';
 import type { FaxWorkflowResult } from '../contracts/workflow-types';
 import { isRedialable, rejectionReason } from '../domain/fax-error-codes';
@@ -14,19 +13,7 @@ import { bookkeeping } from './fax-activities';
 import { cancelHeldMessage } from './fax-handlers';
 import { formatMs, heldByRingCentral, jobRef, nowIso, setStatus, type FaxRun } from './fax-run';
 import { waitForFinalStatus, type WaitOutcome } from './fax-status-wait';
-
-/**
- * From this patch on the outcome is recorded in a non-cancellable scope: a workflow cancellation
- * that arrives while `recordJobStatus` runs would otherwise cancel that activity, and the error
- * handler would then record `Canceled` over a fax that was already `Delivered`.
- */
-const FINISH_NOT_CANCELLABLE = 'finish-not-cancellable';
-
-/**
- * From this patch on, cancelling the workflow while RingCentral holds the fax deletes the message
- * (cancelScheduledFax). Runs recorded before it followed the held fax to its end instead.
- */
-const CANCEL_DELETES_HELD = 'cancel-deletes-held-message';
+import { applied, FINISH_NOT_CANCELLABLE, CANCEL_DELETES_HELD } from './fax-patches';
 
 /** Ends the job: its final status on the timeline, in Postgres and as the workflow's result. */
 export async function finish(
@@ -34,7 +21,7 @@ export async function finish(
   status: FaxJobStatus,
   error?: { code: string; message: string },
 ): Promise<FaxWorkflowResult> {
-  if (!patched(FINISH_NOT_CANCELLABLE)) return await record(run, status, error);
+  if (!applied(run, FINISH_NOT_CANCELLABLE)) return await record(run, status, error);
   // Once the outcome is decided it is recorded whatever happens; the run then returns it.
   return await CancellationScope.nonCancellable(() => record(run, status, error));
 }
@@ -121,7 +108,7 @@ export async function finishAfterError(run: FaxRun, err: unknown): Promise<FaxWo
   if (isCancellation(err)) {
     // A fax already handed to RingCentral cannot be recalled: keep following it (uncancellable) and
     // record how it really ended, without redials.
-    if (heldByRingCentral(run) && patched(CANCEL_DELETES_HELD)) {
+    if (heldByRingCentral(run) && applied(run, CANCEL_DELETES_HELD)) {
       // RingCentral still holds it for its send time: deleting the message cancels it for real.
       const held = await CancellationScope.nonCancellable(() => cancelHeldMessage(run));
       if (held.canceled) {

@@ -61,6 +61,10 @@ export interface FaxRun {
   sendAtProblem: string | undefined;
   /** Search attributes that go out with the next status change (input.mergedUpserts). */
   pendingAttributes: SearchAttributeUpdatePair[] | undefined;
+  /** `input.quietStatuses`: FaxStatus is upserted only where a status lasts (see `setStatus`). */
+  readonly quietStatuses: boolean;
+  /** FaxStatus as this run last upserted it (undefined before its first upsert). */
+  upsertedStatus: FaxJobStatus | undefined;
 }
 
 /** A fresh run, or the continuation of one that continued as new (`input.resume`). */
@@ -107,6 +111,8 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     cancelling: undefined,
     sendAtProblem: problem,
     pendingAttributes: input.mergedUpserts ? [] : undefined,
+    quietStatuses: input.quietStatuses === true && input.mergedUpserts === true,
+    upsertedStatus: undefined,
   };
 }
 
@@ -154,8 +160,19 @@ export function resumeStateOf(run: FaxRun, sentAtMs: number | undefined): FaxRes
   };
 }
 
-/** A new job status: on the timeline and in the FaxStatus search attribute. */
-export function setStatus(run: FaxRun, status: FaxJobStatus, extra: Partial<FaxTimelineEntry> = {}): void {
+/**
+ * A new job status: on the timeline (the `status` query) at once, and in the FaxStatus search
+ * attribute. With `input.quietStatuses` the attribute is upserted only where the status lasts: not
+ * again when it already holds this status (`Sent` observed, then `Sent` as the final outcome), and
+ * not for a status the caller marks `brief` (`Sending`, upserted by `upsertStatus` only when the
+ * send is still running after a few seconds). Each upsert is a history event and a visibility write.
+ */
+export function setStatus(
+  run: FaxRun,
+  status: FaxJobStatus,
+  extra: Partial<FaxTimelineEntry> = {},
+  opts: { brief?: boolean } = {},
+): void {
   const { state } = run;
   state.status = status;
   state.timeline.push({
@@ -165,7 +182,16 @@ export function setStatus(run: FaxRun, status: FaxJobStatus, extra: Partial<FaxT
     ...(state.messageId && { messageId: state.messageId }),
     ...extra,
   });
+  if (run.quietStatuses && opts.brief) return;
+  upsertStatus(run);
+}
+
+/** Upserts FaxStatus (the current status) with any pending attribute, unless quiet and unchanged. */
+export function upsertStatus(run: FaxRun): void {
+  const status = run.state.status;
+  if (run.quietStatuses && status === run.upsertedStatus && !run.pendingAttributes?.length) return;
   upsertSearchAttributes([{ key: FaxStatusKey, value: status }, ...(run.pendingAttributes?.splice(0) ?? [])]);
+  run.upsertedStatus = status;
 }
 
 /** Whether RingCentral still holds our message for its send time (schedule: 'ringcentral'). */

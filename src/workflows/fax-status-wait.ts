@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type {
   DeliveryStatusSignal,
   FaxStatusObservation,
@@ -9,6 +9,7 @@ import { isForwardMove, isMessageFinal, type RingCentralMessageStatus } from '..
 import { BOOKKEEPING, bookkeeping } from './fax-activities';
 import { connectionUnavailable, waitForConnection } from './fax-connection-wait';
 import { jobRef, resumeStateOf, setStatus, type FaxRun } from './fax-run';
+import { applied, HANDLER_RESULTS_KEPT, WORKFLOW_RECORDS_POLLS, EARLY_STATUS } from './fax-patches';
 
 export type WaitOutcome =
   | { kind: 'final'; status: RingCentralMessageStatus; faxErrorCode?: string }
@@ -16,22 +17,6 @@ export type WaitOutcome =
   | { kind: 'expired' }
   | { kind: 'canceled' }
   | { kind: 'rescheduled' };
-
-/** Continue-as-new waits for handlers, then re-checks what they decided before handing over. */
-const HANDLER_RESULTS_KEPT = 'continue-as-new-keeps-handler-results';
-
-/**
- * From this patch on, a polled status is recorded by `recordFaxObservation`, like a webhook's,
- * instead of inside the poll (`checkFaxStatus`, still used when replaying older runs).
- */
-const WORKFLOW_RECORDS_POLLS = 'workflow-records-polls';
-
-/**
- * From this patch on, a status that arrived while the send was in flight is kept for its message
- * id and applied once the send returns it (adopted sends always lost it and waited for a poll up
- * to 10 min away), and a status already known to need a decision is looked at without a sleep.
- */
-const EARLY_STATUS = 'early-status';
 
 /** Bounds the early-signal buffer: statuses for earlier attempts' messages land there too. */
 const EARLY_SIGNALS_KEPT = 20;
@@ -49,7 +34,7 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
   let interval = policy.pollInitialMs;
   // The send (an adopted one) or a resumed run may already know a status that needs a decision:
   // Sent (final on some accounts) or a final one. Look at once instead of after a poll interval.
-  let lookNow = run.known !== undefined && run.known !== 'Queued' && patched(EARLY_STATUS);
+  let lookNow = run.known !== undefined && run.known !== 'Queued' && applied(run, EARLY_STATUS);
   let sentAtMs: number | undefined =
     input.resume?.sentAtMs ?? (run.known === 'Sent' ? Date.now() : undefined);
   for (;;) {
@@ -66,7 +51,7 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       await condition(allHandlersFinished);
       // A cancel or reschedule that completed while the handlers finished changes what this run
       // does next: act on it here instead of handing a stale state to the successor (issue 8 #10).
-      if (patched(HANDLER_RESULTS_KEPT) && (run.cancelRequested || run.rescheduled)) continue;
+      if (applied(run, HANDLER_RESULTS_KEPT) && (run.cancelRequested || run.rescheduled)) continue;
       // The successor also gets the status signal not yet acted on and the webhook-health flag.
       await continueAsNew<FaxWorkflowFn>({ ...input, resume: resumeStateOf(run, sentAtMs) });
     }
@@ -121,7 +106,7 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
     } else {
       const poll = { ...BOOKKEEPING, summary: `poll RingCentral for message ${state.messageId}` };
       try {
-        if (patched(WORKFLOW_RECORDS_POLLS)) {
+        if (applied(run, WORKFLOW_RECORDS_POLLS)) {
           observation = await bookkeeping.readFaxStatus.executeWithOptions(poll, [message]);
         } else {
           observation = await bookkeeping.checkFaxStatus.executeWithOptions(poll, [message]);
@@ -188,5 +173,5 @@ export function takeEarlySignal(run: FaxRun, messageId: string): DeliveryStatusS
   run.earlySignals.clear();
   if (!early || !isForwardMove(run.known, early.status)) return undefined;
   // Older runs dropped it; the patch keeps their replay on the old path.
-  return patched(EARLY_STATUS) ? early : undefined;
+  return applied(run, EARLY_STATUS) ? early : undefined;
 }

@@ -2,13 +2,14 @@ import {
   CancellationScope,
   condition,
   proxyActivities,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FaxActivities } from '../activities';
 import { faxSendOptions } from '../contracts/fax-send-options';
 import { FaxMessageIdKey, FaxRecipientKey, FaxStatusKey } from '../contracts/search-attributes';
-import type { FaxWorkflowInput, FaxWorkflowResult } from '../contracts/workflow-types';
+import { SLOW_SEND_MS, type FaxWorkflowInput, type FaxWorkflowResult } from '../contracts/workflow-types';
 import { bookkeeping, sendActivityOptions, validation } from './fax-activities';
 import { finish, finishAfterError, finishCanceled, settle } from './fax-finish';
 import { installFaxHandlers } from './fax-handlers';
@@ -19,6 +20,7 @@ import {
   searchAttributeSoon,
   setStatus,
   startRun,
+  upsertStatus,
   workflowStartIso,
   type FaxRun,
 } from './fax-run';
@@ -172,7 +174,7 @@ async function sendAttempt(
 ): Promise<void> {
   const { input, state } = run;
   run.phase = 'sending';
-  setStatus(run, 'Sending');
+  setStatus(run, 'Sending', {}, { brief: true });
   const sendTime =
     run.mode === 'ringcentral' && run.sendAtMs !== undefined && run.sendAtMs > Date.now()
       ? new Date(run.sendAtMs).toISOString()
@@ -180,23 +182,26 @@ async function sendAttempt(
   // Not cancellable: once the request may have left, we must learn its message id, or a
   // cancellation would leave a fax transmitting that nobody follows or records.
   const sent = await CancellationScope.nonCancellable(() =>
-    sending.sendFax.executeWithOptions(
-      { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
-      [
-        {
-          ...jobRef(run),
-          attemptNo: state.attempt,
-          recipient: state.recipient,
-          ...(input.recipientName && { recipientName: input.recipientName }),
-          documents: run.documents,
-          ...faxSendOptions(input),
-          // Our own cover page replaces RingCentral's account default.
-          ...(input.coverPage && { coverIndex: 0 }),
-          ...(sendTime && { sendTime }),
-          // The send refuses a job row that another run registered (issue 8 #9).
-          workflowRunId: workflowInfo().firstExecutionRunId,
-        },
-      ],
+    showSendingIfSlow(
+      run,
+      sending.sendFax.executeWithOptions(
+        { ...sendOptions, summary: `send attempt ${state.attempt} to ${state.recipient}` },
+        [
+          {
+            ...jobRef(run),
+            attemptNo: state.attempt,
+            recipient: state.recipient,
+            ...(input.recipientName && { recipientName: input.recipientName }),
+            documents: run.documents,
+            ...faxSendOptions(input),
+            // Our own cover page replaces RingCentral's account default.
+            ...(input.coverPage && { coverIndex: 0 }),
+            ...(sendTime && { sendTime }),
+            // The send refuses a job row that another run registered (issue 8 #9).
+            workflowRunId: workflowInfo().firstExecutionRunId,
+          },
+        ],
+      ),
     ),
   );
   state.messageId = sent.messageId;
@@ -206,6 +211,31 @@ async function sendAttempt(
   run.phase = 'in-flight';
   searchAttributeSoon(run, { key: FaxMessageIdKey, value: sent.messageId });
   setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
+}
+
+/**
+ * With `quietStatuses`, FaxStatus shows `Sending` only once the send has run for `SLOW_SEND_MS`
+ * (waiting for its number or budget, retrying): an operator filtering on it finds sends that are
+ * stuck, not the many that answer within milliseconds. The timer costs two history events and no
+ * visibility write; it is cancelled in the workflow task that learns the send's outcome.
+ */
+async function showSendingIfSlow<T>(run: FaxRun, sending: Promise<T>): Promise<T> {
+  if (!run.quietStatuses) return await sending;
+  const watch = new CancellationScope();
+  watch
+    .run(() => sleep(SLOW_SEND_MS, { summary: 'show Sending if the send is slow' }))
+    .then(
+      () => {
+        if (run.phase === 'sending') upsertStatus(run);
+      },
+      // Cancelled: the send answered first.
+      () => undefined,
+    );
+  try {
+    return await sending;
+  } finally {
+    watch.cancel();
+  }
 }
 
 /** The backoff before a redial; the result when the job ends instead (kill time, cancel). */

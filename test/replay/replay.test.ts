@@ -61,6 +61,11 @@ describe('workflow replay', () => {
         // Issue 13 throughput: input.mergedUpserts (FaxMessageId with the Queued status, no FaxRecipient upsert).
         'signal-delivered-merged-upserts.json',
         'signal-delivered-merged-upserts-sent-final.json',
+        // input.quietStatuses: Sending only for a slow send (its timer cancelled otherwise), Sent once.
+        'quiet-statuses-sent-final.json',
+        'quiet-statuses-slow-send.json',
+        'signal-delivered-quiet-statuses.json',
+        'signal-delivered-quiet-statuses-sent-final.json',
       ]),
     );
   });

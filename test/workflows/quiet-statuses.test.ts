@@ -1,0 +1,98 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaxStatusKey } from '../../src/contracts/search-attributes';
+import { statusQuery } from '../../src/contracts/workflow-messages';
+import { SLOW_SEND_MS, type FaxWorkflowResult } from '../../src/contracts/workflow-types';
+import { maybeRecordHistory, startFaxWorkflow, startTimeSkippingEnv, withFakeWorkers } from './fake-workers';
+import { fakeActivities } from './fake-activities';
+
+/**
+ * `input.quietStatuses` (issue 13 throughput): FaxStatus is upserted only where a status lasts, so a
+ * delivered fax costs the Temporal server two visibility writes fewer; the `status` query's
+ * timeline still has every status.
+ */
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const QUIET = { mergedUpserts: true, quietStatuses: true } as const;
+
+/** What each upsert of the run set, in order: FaxStatus's value, or the attributes' names. */
+async function upserts(handle: WorkflowHandle): Promise<string[]> {
+  return ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    if (!fields) return [];
+    const status = fields.FaxStatus?.data;
+    return [
+      status ? (JSON.parse(Buffer.from(status).toString('utf8')) as string) : Object.keys(fields).join(),
+    ];
+  });
+}
+
+/** The run's markers (a patch's marker comes with a TemporalChangeVersion upsert). */
+async function markers(handle: WorkflowHandle): Promise<number> {
+  return ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+}
+
+describe('FaxWorkflow with quiet statuses', () => {
+  it('upserts Queued and the outcome only when the send answers at once and Sent is final', async () => {
+    const fake = fakeActivities([[{ status: 'Sent' }]], { sentIsFinal: true });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, QUIET);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Sent', attempts: 1 });
+      // Not Sending (the send answered within SLOW_SEND_MS), Sent once although the run set it
+      // twice (observed, then final), and no patch marker with its TemporalChangeVersion upsert.
+      expect(await upserts(handle)).toEqual(['Queued', 'Sent']);
+      expect(await markers(handle)).toBe(0);
+      const timeline = (await handle.query(statusQuery)).timeline.map((e) => e.status);
+      expect(timeline).toEqual(['Accepted', 'Sending', 'Queued', 'Sent', 'Sent']);
+      expect((await handle.describe()).typedSearchAttributes.get(FaxStatusKey)).toBe('Sent');
+      await maybeRecordHistory(handle, 'quiet-statuses-sent-final');
+    });
+  });
+
+  it('shows Sending in FaxStatus while a send is still running after SLOW_SEND_MS', async () => {
+    let handle: WorkflowHandle | undefined;
+    let seenWhileSending: string | undefined;
+    const fake = fakeActivities([[{ status: 'Delivered' }]], {
+      async duringSend() {
+        // The send is slow: the workflow's timer comes due while it runs.
+        await env.sleep(SLOW_SEND_MS + 1_000);
+        for (let i = 0; i < 500 && seenWhileSending !== 'Sending'; i++) {
+          seenWhileSending = (await handle!.describe()).typedSearchAttributes.get(FaxStatusKey);
+          if (seenWhileSending !== 'Sending') await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+    });
+    await withFakeWorkers(env, fake, async (tq) => {
+      handle = await startFaxWorkflow(env, tq, QUIET);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      expect(seenWhileSending).toBe('Sending');
+      expect(await upserts(handle)).toEqual(['Sending', 'Queued', 'Delivered']);
+      await maybeRecordHistory(handle, 'quiet-statuses-slow-send');
+    });
+  });
+
+  it('upserts every status for a run started without the flag (older clients, the Temporal UI)', async () => {
+    const fake = fakeActivities([[{ status: 'Sent' }]], { sentIsFinal: true });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, { mergedUpserts: true });
+      await handle.result();
+      expect(await upserts(handle)).toEqual([
+        'Sending',
+        'Queued',
+        'TemporalChangeVersion',
+        'Sent',
+        'TemporalChangeVersion',
+        'Sent',
+      ]);
+    });
+  });
+});
