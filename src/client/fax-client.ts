@@ -370,7 +370,8 @@ export function createFaxClient({
       client.workflow.start<typeof FaxBroadcastWorkflow>('FaxBroadcastWorkflow', {
         ...once,
         workflowId: ids.workflowId,
-        args: [input],
+        // Passed on to every child, as a single fax's start gets them (see the fields).
+        args: [{ ...input, mergedUpserts: true, quietStatuses: true }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
         typedSearchAttributes: ownership(tenantId, common.connectionId),

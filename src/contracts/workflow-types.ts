@@ -36,7 +36,8 @@ export interface FaxWorkflowInput extends FaxSendOptions {
    * FaxMessageId in the same upsert as the Queued status. Every upsert is a history event and a
    * visibility write on the Temporal server (about 3 ms of its CPU each, bench:throughput). An
    * input field rather than `patched()`, which would cost a marker and an upsert of its own; runs
-   * started without it (older clients, the Temporal UI, broadcasts) upsert each attribute alone.
+   * started without it (older clients, the Temporal UI) upsert each attribute alone. A broadcast
+   * from faxflow's client passes it on to its children, whose start then sets FaxRecipient.
    */
   mergedUpserts?: true;
   /**

@@ -15,7 +15,7 @@ import {
   legacyBroadcastJobId,
   legacyFaxWorkflowId,
 } from '../contracts/workflow-ids';
-import { ConnectionIdKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
+import { ConnectionIdKey, FaxRecipientKey, FaxStatusKey, TenantIdKey } from '../contracts/search-attributes';
 import { DEFAULT_TENANT_ID } from '../domain/tenant-id';
 import { broadcastStatusQuery } from '../contracts/workflow-messages';
 import type {
@@ -80,6 +80,9 @@ export async function FaxBroadcastWorkflow(input: FaxBroadcastInput): Promise<Fa
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: [
             { key: FaxStatusKey, value: 'Accepted' },
+            // A child with `mergedUpserts` (broadcasts from faxflow's client pass their flags on)
+            // upserts FaxRecipient only if validation normalises the number: the start sets it.
+            ...(input.mergedUpserts ? [{ key: FaxRecipientKey, value: recipient.to }] : []),
             ...(scoped
               ? [
                   { key: TenantIdKey, value: tenantId },

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFaxAttempts } from '../../src/db/fax-attempts';
 import { listFaxEvents } from '../../src/db/fax-events';
 import { broadcastWorkflowId, faxWorkflowId } from '../../src/contracts/workflow-ids';
+import { FaxRecipientKey, FaxStatusKey } from '../../src/contracts/search-attributes';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
 import type { FaxBroadcastResult, FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
-import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
+import { FAST_POLICY, OUTCOME, STATUS_MODEL, startTestStack, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -125,7 +126,27 @@ describe('the pipeline under faults', () => {
       [`${broadcastId}~3`, 'Rejected'],
       [`${broadcastId}~4`, OUTCOME.success],
     ]);
-    await stack.maybeRecordHistory(handle.workflowId, 'broadcast-partial-success');
+    await stack.maybeRecordHistory(handle.workflowId, 'broadcast-quiet-children');
+    // The children got the client's flags (issue 13): FaxRecipient at their start, FaxStatus
+    // upserted where it lasts, no patch markers: a delivered child upserts Queued with its message
+    // id, then each later status once (Sent final: just the outcome), a rejected one once.
+    const upsertsOf = async (jobId: string) =>
+      ((await stack.client.workflow.getHandle(faxWorkflowId(jobId)).fetchHistory()).events ?? []).flatMap(
+        (e) => {
+          const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+          return fields ? [Object.keys(fields).sort()] : [];
+        },
+      );
+    const delivered = await upsertsOf(`${broadcastId}~1`);
+    expect(delivered[0]).toEqual(['FaxMessageId', 'FaxStatus']);
+    expect(delivered.slice(1).every((keys) => keys.join() === 'FaxStatus')).toBe(true);
+    // Sent final: Queued, Sent. Delivery reports: Queued, Sent if it was seen apart, Delivered.
+    expect(delivered.length).toBeLessThanOrEqual(STATUS_MODEL === 'sent-final' ? 2 : 3);
+    expect(delivered.length).toBeGreaterThanOrEqual(2);
+    expect(await upsertsOf(`${broadcastId}~3`)).toEqual([['FaxStatus']]);
+    const child = await stack.client.workflow.getHandle(faxWorkflowId(`${broadcastId}~1`)).describe();
+    expect(child.typedSearchAttributes.get(FaxRecipientKey)).toBe('+12025550123');
+    expect(child.typedSearchAttributes.get(FaxStatusKey)).toBe(OUTCOME.success);
   });
 
   it('with schedule "ringcentral", hands RingCentral the send time and cancels by deleting the message', async () => {

@@ -66,6 +66,9 @@ describe('workflow replay', () => {
         'quiet-statuses-slow-send.json',
         'signal-delivered-quiet-statuses.json',
         'signal-delivered-quiet-statuses-sent-final.json',
+        // A broadcast from faxflow's client: its children start with FaxRecipient and quiet statuses.
+        'broadcast-quiet-children.json',
+        'broadcast-quiet-children-sent-final.json',
       ]),
     );
   });
