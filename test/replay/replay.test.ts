@@ -64,6 +64,8 @@ describe('workflow replay', () => {
         // input.quietStatuses: Sending only for a slow send (its timer cancelled otherwise), Sent once.
         'quiet-statuses-sent-final.json',
         'quiet-statuses-slow-send.json',
+        'quiet-statuses-redial.json',
+        'quiet-statuses-connection-wait.json',
         'signal-delivered-quiet-statuses.json',
         'signal-delivered-quiet-statuses-sent-final.json',
         // A broadcast from faxflow's client: its children start with FaxRecipient and quiet statuses.

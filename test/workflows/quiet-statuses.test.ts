@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaxStatusKey } from '../../src/contracts/search-attributes';
-import { statusQuery } from '../../src/contracts/workflow-messages';
+import { connectionRestoredSignal, statusQuery } from '../../src/contracts/workflow-messages';
 import { SLOW_SEND_MS, type FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { maybeRecordHistory, startFaxWorkflow, startTimeSkippingEnv, withFakeWorkers } from './fake-workers';
 import { fakeActivities } from './fake-activities';
@@ -77,6 +77,42 @@ describe('FaxWorkflow with quiet statuses', () => {
       expect(seenWhileSending).toBe('Sending');
       expect(await upserts(handle)).toEqual(['Sending', 'Queued', 'Delivered']);
       await maybeRecordHistory(handle, 'quiet-statuses-slow-send');
+    });
+  });
+
+  it('upserts each lasting status of a redial, without patch markers', async () => {
+    const busy = [{ status: 'DeliveryFailed' as const, faxErrorCode: 'LineBusy' }];
+    const fake = fakeActivities([busy, [{ status: 'Delivered' }]]);
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, QUIET);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 2 });
+      // The second Queued comes with the second message id, so it is upserted again.
+      expect(await upserts(handle)).toEqual(['Queued', 'WaitingToRedial', 'Queued', 'Delivered']);
+      expect(await markers(handle)).toBe(0);
+      await maybeRecordHistory(handle, 'quiet-statuses-redial');
+    });
+  });
+
+  it('waits for its connection without a patch marker, and shows the wait', async () => {
+    let active = false;
+    const fake = fakeActivities([[{ status: 'Delivered' }]], { connectionActive: () => active });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, { ...QUIET, connectionId: 'c1', tenantId: 'acme' });
+      for (let i = 0; i < 500; i++) {
+        if ((await handle.describe()).typedSearchAttributes.get(FaxStatusKey) === 'WaitingForConnection')
+          break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      active = true;
+      await handle.signal(connectionRestoredSignal, { connectionId: 'c1' });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      // Back from the wait the job shows Sending again at once (not a stale WaitingForConnection);
+      // the send's own brief Sending then adds nothing.
+      expect(await upserts(handle)).toEqual(['WaitingForConnection', 'Sending', 'Queued', 'Delivered']);
+      expect(await markers(handle)).toBe(0);
+      await maybeRecordHistory(handle, 'quiet-statuses-connection-wait');
     });
   });
 
