@@ -335,7 +335,7 @@ export function createFaxClient({
         ...once,
         workflowId: ids.workflowId,
         // Not part of the request (nor of its fingerprint): how the run may upsert, see the field.
-        args: [{ ...input, mergedUpserts: true, quietStatuses: true }],
+        args: [{ ...input, mergedUpserts: true, quietStatuses: true, quietQueued: true }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [
@@ -371,7 +371,7 @@ export function createFaxClient({
         ...once,
         workflowId: ids.workflowId,
         // Passed on to every child, as a single fax's start gets them (see the fields).
-        args: [{ ...input, mergedUpserts: true, quietStatuses: true }],
+        args: [{ ...input, mergedUpserts: true, quietStatuses: true, quietQueued: true }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
         typedSearchAttributes: ownership(tenantId, common.connectionId),

@@ -51,6 +51,14 @@ export interface FaxWorkflowInput extends FaxSendOptions {
    * outcome) instead of four times; runs without the flag upsert as they always did.
    */
   quietStatuses?: true;
+  /**
+   * Set by faxflow's client with `quietStatuses` (issue 13): `Queued`, and FaxMessageId with it, go
+   * to the search attributes only once the message has been queued for `SLOW_SEND_MS` without an
+   * outcome (a fax that is still queued, held for its send time or waiting for its status). A fax
+   * whose outcome comes sooner upserts once: the outcome with its message id. The status wait's
+   * own timer shows it, so this costs no timer either; the `status` query has Queued at once.
+   */
+  quietQueued?: true;
 }
 
 export interface CoverPageOptions {
@@ -224,7 +232,10 @@ export interface SubscriptionWorkflowState {
 /** How long the reconciler lets a burst of "faxes changed" gather before one list call (default). */
 export const DEFAULT_RECONCILE_COALESCE_MS = 1_000;
 
-/** With `quietStatuses`, how long a send runs before FaxStatus shows `Sending`. */
+/**
+ * With `quietStatuses`, how long a send runs before FaxStatus shows `Sending`; with `quietQueued`,
+ * how long a message is queued before FaxStatus shows `Queued`.
+ */
 export const SLOW_SEND_MS = 5_000;
 
 export interface ReconcileWorkflowInput {

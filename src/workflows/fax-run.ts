@@ -65,6 +65,10 @@ export interface FaxRun {
   readonly quietStatuses: boolean;
   /** FaxStatus as this run last upserted it (undefined before its first upsert). */
   upsertedStatus: FaxJobStatus | undefined;
+  /** `input.quietQueued`: Queued goes to FaxStatus only once it has lasted (see fax-status-wait.ts). */
+  readonly quietQueued: boolean;
+  /** With `quietQueued`: since when the current status, set brief, is not in FaxStatus yet. */
+  unshownSince: number | undefined;
 }
 
 /** A fresh run, or the continuation of one that continued as new (`input.resume`). */
@@ -113,6 +117,8 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     pendingAttributes: input.mergedUpserts ? [] : undefined,
     quietStatuses: input.quietStatuses === true && input.mergedUpserts === true,
     upsertedStatus: undefined,
+    quietQueued: input.quietQueued === true && input.quietStatuses === true && input.mergedUpserts === true,
+    unshownSince: undefined,
   };
 }
 
@@ -165,7 +171,8 @@ export function resumeStateOf(run: FaxRun, sentAtMs: number | undefined): FaxRes
  * attribute. With `input.quietStatuses` the attribute is upserted only where the status lasts: not
  * again when it already holds this status (`Sent` observed, then `Sent` as the final outcome), and
  * not for a status the caller marks `brief` (`Sending`, upserted by `upsertStatus` only when the
- * send is still running after a few seconds). Each upsert is a history event and a visibility write.
+ * send is still running after a few seconds; with `quietQueued` also `Queued`, upserted by the
+ * status wait once it has lasted as long). Each upsert is a history event and a visibility write.
  */
 export function setStatus(
   run: FaxRun,
@@ -182,13 +189,17 @@ export function setStatus(
     ...(state.messageId && { messageId: state.messageId }),
     ...extra,
   });
-  if (run.quietStatuses && opts.brief) return;
+  if (run.quietStatuses && opts.brief) {
+    if (run.quietQueued) run.unshownSince = Date.now();
+    return;
+  }
   upsertStatus(run);
 }
 
 /** Upserts FaxStatus (the current status) with any pending attribute, unless quiet and unchanged. */
 export function upsertStatus(run: FaxRun): void {
   const status = run.state.status;
+  run.unshownSince = undefined;
   if (run.quietStatuses && status === run.upsertedStatus && !run.pendingAttributes?.length) return;
   upsertSearchAttributes([{ key: FaxStatusKey, value: status }, ...(run.pendingAttributes?.splice(0) ?? [])]);
   run.upsertedStatus = status;

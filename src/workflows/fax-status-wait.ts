@@ -1,14 +1,15 @@
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import type {
-  DeliveryStatusSignal,
-  FaxStatusObservation,
-  FaxWorkflowInput,
-  FaxWorkflowResult,
+import {
+  SLOW_SEND_MS,
+  type DeliveryStatusSignal,
+  type FaxStatusObservation,
+  type FaxWorkflowInput,
+  type FaxWorkflowResult,
 } from '../contracts/workflow-types';
 import { isForwardMove, isMessageFinal, type RingCentralMessageStatus } from '../domain/fax-status';
 import { BOOKKEEPING, bookkeeping } from './fax-activities';
 import { connectionUnavailable, waitForConnection } from './fax-connection-wait';
-import { jobRef, resumeStateOf, setStatus, type FaxRun } from './fax-run';
+import { jobRef, resumeStateOf, setStatus, upsertStatus, type FaxRun } from './fax-run';
 import { applied, HANDLER_RESULTS_KEPT, WORKFLOW_RECORDS_POLLS, EARLY_STATUS } from './fax-patches';
 
 export type WaitOutcome =
@@ -52,6 +53,8 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       // A cancel or reschedule that completed while the handlers finished changes what this run
       // does next: act on it here instead of handing a stale state to the successor (issue 8 #10).
       if (applied(run, HANDLER_RESULTS_KEPT) && (run.cancelRequested || run.rescheduled)) continue;
+      // A status not shown yet (quietQueued) is shown before the search attributes carry over.
+      if (run.quietQueued) upsertStatus(run);
       // The successor also gets the status signal not yet acted on and the webhook-health flag.
       await continueAsNew<FaxWorkflowFn>({ ...input, resume: resumeStateOf(run, sentAtMs) });
     }
@@ -70,15 +73,7 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
         );
     lookNow = false;
     state.next = { action: 'check status', at: new Date(Date.now() + Math.max(wait, 0)).toISOString() };
-    const woken =
-      wait > 0 &&
-      (await condition(
-        () => run.pendingSignal !== undefined || run.cancelRequested || run.rescheduled || run.webhooksDown,
-        wait,
-        {
-          summary: 'wait for a status webhook, then poll',
-        },
-      ));
+    const woken = wait > 0 && (await waitForSignal(run, wait));
     // Woken by `webhooksDown` (only ever set by that signal, so older histories never see it): the
     // poll below runs now; its answer says whether webhooks count as healthy again.
     run.webhooksDown = false;
@@ -155,6 +150,26 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       return { kind: 'sent-unconfirmed' };
     if (Date.now() >= run.deadline) return { kind: 'expired' };
   }
+}
+
+/**
+ * Waits up to `wait` for what ends a status wait (a status signal, a cancel, a reschedule, webhooks
+ * reported down); true when one came. A status set brief (`quietQueued`) that has not come to an
+ * end by `SLOW_SEND_MS` is upserted then: the first part of the wait runs on a timer until that
+ * moment, the rest on a second one. A fax whose outcome comes sooner starts one timer, as before.
+ */
+async function waitForSignal(run: FaxRun, wait: number): Promise<boolean> {
+  const signalled = () =>
+    run.pendingSignal !== undefined || run.cancelRequested || run.rescheduled || run.webhooksDown;
+  const showIn = run.unshownSince === undefined ? Infinity : run.unshownSince + SLOW_SEND_MS - Date.now();
+  if (showIn < wait) {
+    const status = run.state.status;
+    if (showIn > 0 && (await condition(signalled, showIn, { summary: `show ${status} once it lasts` })))
+      return true;
+    upsertStatus(run);
+    wait -= Math.max(showIn, 0);
+  }
+  return await condition(signalled, wait, { summary: 'wait for a status webhook, then poll' });
 }
 
 /** The deliveryStatus handler while a send is in flight: keep the most advanced status per id. */

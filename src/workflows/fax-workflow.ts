@@ -210,7 +210,9 @@ async function sendAttempt(
   run.pendingSignal = takeEarlySignal(run, sent.messageId);
   run.phase = 'in-flight';
   searchAttributeSoon(run, { key: FaxMessageIdKey, value: sent.messageId });
-  setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {});
+  setStatus(run, 'Queued', sent.adopted ? { note: 'adopted a fax an unanswered attempt had sent' } : {}, {
+    brief: run.quietQueued,
+  });
 }
 
 /**

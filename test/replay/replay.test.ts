@@ -71,6 +71,15 @@ describe('workflow replay', () => {
         // A broadcast from faxflow's client: its children start with FaxRecipient and quiet statuses.
         'broadcast-quiet-children.json',
         'broadcast-quiet-children-sent-final.json',
+        // input.quietQueued: Queued (with the message id) only once it lasts, shown by a timer of
+        // the status wait's own; an outcome within SLOW_SEND_MS is the fax's one upsert.
+        'quiet-queued-signal-delivered.json',
+        'quiet-queued-shown.json',
+        'quiet-queued-redial.json',
+        'signal-delivered-quiet-queued.json',
+        'signal-delivered-quiet-queued-sent-final.json',
+        'broadcast-quiet-queued-children.json',
+        'broadcast-quiet-queued-children-sent-final.json',
       ]),
     );
   });

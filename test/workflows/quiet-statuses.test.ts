@@ -2,7 +2,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaxStatusKey } from '../../src/contracts/search-attributes';
-import { connectionRestoredSignal, statusQuery } from '../../src/contracts/workflow-messages';
+import {
+  connectionRestoredSignal,
+  deliveryStatusSignal,
+  statusQuery,
+} from '../../src/contracts/workflow-messages';
 import { SLOW_SEND_MS, type FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { maybeRecordHistory, startFaxWorkflow, startTimeSkippingEnv, withFakeWorkers } from './fake-workers';
 import { fakeActivities } from './fake-activities';
@@ -32,6 +36,26 @@ async function upserts(handle: WorkflowHandle): Promise<string[]> {
       status ? (JSON.parse(Buffer.from(status).toString('utf8')) as string) : Object.keys(fields).join(),
     ];
   });
+}
+
+/** The attributes each upsert of the run set, by name (sorted), with FaxStatus's value. */
+async function upsertFields(handle: WorkflowHandle): Promise<{ names: string[]; status?: string }[]> {
+  return ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    if (!fields) return [];
+    const status = fields.FaxStatus?.data;
+    return [
+      {
+        names: Object.keys(fields).sort(),
+        ...(status && { status: JSON.parse(Buffer.from(status).toString('utf8')) as string }),
+      },
+    ];
+  });
+}
+
+/** How many timers the run started. */
+async function timersStarted(handle: WorkflowHandle): Promise<number> {
+  return ((await handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes).length;
 }
 
 /** The run's markers (a patch's marker comes with a TemporalChangeVersion upsert). */
@@ -129,6 +153,80 @@ describe('FaxWorkflow with quiet statuses', () => {
         'TemporalChangeVersion',
         'Sent',
       ]);
+    });
+  });
+});
+
+describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
+  const QUIET_QUEUED = { ...QUIET, quietQueued: true } as const;
+
+  it('upserts only the outcome, with its message id, when the outcome comes within SLOW_SEND_MS', async () => {
+    let signalDuringSend: ((messageId: string) => Promise<void>) | undefined;
+    const fake = fakeActivities([[{ status: 'Queued' }]], {
+      webhooksHealthy: true,
+      duringSend: (messageId) => signalDuringSend!(messageId),
+    });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, QUIET_QUEUED);
+      signalDuringSend = (messageId) =>
+        handle.signal(deliveryStatusSignal, { messageId, status: 'Delivered' });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      // One visibility write for the whole fax: Queued lasted no time, so it never went out.
+      expect(await upsertFields(handle)).toEqual([
+        { names: ['FaxMessageId', 'FaxStatus'], status: 'Delivered' },
+      ]);
+      expect(await markers(handle)).toBe(0);
+      // The status query still tells the whole story.
+      const timeline = (await handle.query(statusQuery)).timeline.map((e) => e.status);
+      expect(timeline).toEqual(['Accepted', 'Sending', 'Queued', 'Delivered']);
+      expect(fake.polls()).toBe(0);
+      await maybeRecordHistory(handle, 'quiet-queued-signal-delivered');
+    });
+  });
+
+  it('shows Queued and the message id once the message has been queued for SLOW_SEND_MS', async () => {
+    // Webhooks look healthy, so the next poll is 10 minutes away; the status comes by that poll.
+    const fake = fakeActivities([[{ status: 'Delivered' }]], { webhooksHealthy: true });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, QUIET_QUEUED);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      expect(await upsertFields(handle)).toEqual([
+        { names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' },
+        { names: ['FaxStatus'], status: 'Delivered' },
+      ]);
+      // The slow-send timer (cancelled), the show timer (fired), the rest of the poll wait (fired).
+      expect(await timersStarted(handle)).toBe(3);
+      expect(fake.polls()).toBe(1);
+      // The poll still came when it was due: 10 minutes after the send (plus the poll's own
+      // activities), not 10 minutes after the show, which would be SLOW_SEND_MS later.
+      const state = await handle.query(statusQuery);
+      const at = (status: string) => Date.parse(state.timeline.find((e) => e.status === status)!.at);
+      const queuedFor = at('Delivered') - at('Queued');
+      expect(queuedFor).toBeGreaterThanOrEqual(10 * 60_000);
+      expect(queuedFor).toBeLessThan(10 * 60_000 + SLOW_SEND_MS);
+      await maybeRecordHistory(handle, 'quiet-queued-shown');
+    });
+  });
+
+  it('shows Queued between polls that answer Queued, and upserts the redial statuses', async () => {
+    const busy = [
+      { status: 'Queued' as const },
+      { status: 'DeliveryFailed' as const, faxErrorCode: 'LineBusy' },
+    ];
+    const fake = fakeActivities([busy, [{ status: 'Delivered' }]]);
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, QUIET_QUEUED);
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 2 });
+      expect((await upsertFields(handle)).map((u) => u.status)).toEqual([
+        'Queued',
+        'WaitingToRedial',
+        'Queued',
+        'Delivered',
+      ]);
+      await maybeRecordHistory(handle, 'quiet-queued-redial');
     });
   });
 });
