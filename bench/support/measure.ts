@@ -17,6 +17,8 @@ export interface ActionCounts {
   continueAsNew: number;
   events: number;
   byActivity: Record<string, number>;
+  /** Activities scheduled after the first signal (a fax: the steps after its status webhook). */
+  activitiesAfterSignal: number;
 }
 
 export const actionTotal = (c: ActionCounts): number =>
@@ -30,6 +32,7 @@ export function emptyCounts(): ActionCounts {
     signals: 0,
     upserts: 0,
     activityRetries: 0,
+    activitiesAfterSignal: 0,
     continueAsNew: 0,
     events: 0,
     byActivity: {},
@@ -47,18 +50,23 @@ interface HistoryEvent {
 }
 
 export function countHistory(events: HistoryEvent[], into: ActionCounts = emptyCounts()): ActionCounts {
+  let signalled = false;
   for (const e of events) {
     into.events++;
     if (e.workflowExecutionStartedEventAttributes) into.start++;
     if (e.activityTaskScheduledEventAttributes) {
       into.activities++;
+      if (signalled) into.activitiesAfterSignal++;
       const name = e.activityTaskScheduledEventAttributes.activityType?.name ?? '?';
       into.byActivity[name] = (into.byActivity[name] ?? 0) + 1;
     }
     if (e.activityTaskStartedEventAttributes)
       into.activityRetries += Math.max(0, (e.activityTaskStartedEventAttributes.attempt ?? 1) - 1);
     if (e.timerStartedEventAttributes) into.timers++;
-    if (e.workflowExecutionSignaledEventAttributes) into.signals++;
+    if (e.workflowExecutionSignaledEventAttributes) {
+      into.signals++;
+      signalled = true;
+    }
     if (e.upsertWorkflowSearchAttributesEventAttributes) into.upserts++;
     if (e.workflowExecutionContinuedAsNewEventAttributes) into.continueAsNew++;
   }
@@ -107,6 +115,7 @@ export function sumCounts(all: Iterable<ActionCounts>): ActionCounts {
     s.signals += c.signals;
     s.upserts += c.upserts;
     s.activityRetries += c.activityRetries;
+    s.activitiesAfterSignal += c.activitiesAfterSignal;
     s.continueAsNew += c.continueAsNew;
     s.events += c.events;
     for (const [k, v] of Object.entries(c.byActivity)) s.byActivity[k] = (s.byActivity[k] ?? 0) + v;
