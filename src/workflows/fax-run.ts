@@ -86,7 +86,8 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
   const sendAtMs = resume?.sendAtMs ?? parsed;
   const state: FaxWorkflowState = {
     jobId: input.jobId,
-    status: resume ? 'Queued' : 'Accepted',
+    // A successor goes on following its message: Sent once RingCentral said so, else Queued.
+    status: resume ? (resume.known === 'Sent' ? 'Sent' : 'Queued') : 'Accepted',
     recipient: resume?.recipient ?? input.to,
     attempt: resume?.attempt ?? 0,
     timeline: resume?.timeline ?? [{ at: nowIso(), status: 'Accepted' }],

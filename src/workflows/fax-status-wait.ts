@@ -53,8 +53,9 @@ export async function waitForFinalStatus(run: FaxRun): Promise<WaitOutcome> {
       // A cancel or reschedule that completed while the handlers finished changes what this run
       // does next: act on it here instead of handing a stale state to the successor (issue 8 #10).
       if (applied(run, HANDLER_RESULTS_KEPT) && (run.cancelRequested || run.rescheduled)) continue;
-      // A status not shown yet (quietQueued) is shown before the search attributes carry over.
-      if (run.quietQueued) upsertStatus(run);
+      // A status not shown yet (quietQueued) is shown before the search attributes carry over:
+      // the successor starts with no pending attribute (FaxMessageId goes out with Queued).
+      if (run.unshownSince !== undefined) upsertStatus(run);
       // The successor also gets the status signal not yet acted on and the webhook-health flag.
       await continueAsNew<FaxWorkflowFn>({ ...input, resume: resumeStateOf(run, sentAtMs) });
     }
@@ -162,14 +163,18 @@ async function waitForSignal(run: FaxRun, wait: number): Promise<boolean> {
   const signalled = () =>
     run.pendingSignal !== undefined || run.cancelRequested || run.rescheduled || run.webhooksDown;
   const showIn = run.unshownSince === undefined ? Infinity : run.unshownSince + SLOW_SEND_MS - Date.now();
-  if (showIn < wait) {
-    const status = run.state.status;
-    if (showIn > 0 && (await condition(signalled, showIn, { summary: `show ${status} once it lasts` })))
-      return true;
-    upsertStatus(run);
-    wait -= Math.max(showIn, 0);
-  }
-  return await condition(signalled, wait, { summary: 'wait for a status webhook, then poll' });
+  if (showIn >= wait)
+    return await condition(signalled, wait, { summary: 'wait for a status webhook, then poll' });
+  // The wait ends when it would have: a show timer that fires late (no worker was polling) must not
+  // push the poll, the kill time or the end of the quiet period back by as much.
+  const endsAt = Date.now() + wait;
+  const status = run.state.status;
+  if (showIn > 0 && (await condition(signalled, showIn, { summary: `show ${status} once it lasts` })))
+    return true;
+  upsertStatus(run);
+  const rest = endsAt - Date.now();
+  if (rest <= 0) return signalled();
+  return await condition(signalled, rest, { summary: 'wait for a status webhook, then poll' });
 }
 
 /** The deliveryStatus handler while a send is in flight: keep the most advanced status per id. */

@@ -181,11 +181,12 @@ describe('FaxWorkflow against the simulator', () => {
     });
     const timeline = (await handle.query(statusQuery)).timeline;
     const at = (status: string) => Date.parse(timeline.find((e) => e.status === status)!.at);
-    expect(upserts).toEqual(
-      at(OUTCOME.success) - at('Queued') < SLOW_SEND_MS
-        ? [['FaxMessageId', 'FaxStatus']]
-        : [['FaxMessageId', 'FaxStatus'], ['FaxStatus']],
-    );
+    // Timeline times are task times and the show timer starts when its task ends: past SLOW_SEND_MS
+    // by a few ms the signal's task may still have come first, so only then may there be one.
+    if (at(OUTCOME.success) - at('Queued') < SLOW_SEND_MS)
+      expect(upserts).toEqual([['FaxMessageId', 'FaxStatus']]);
+    else expect(upserts.slice(-1)).toEqual([['FaxStatus']]);
+    expect(upserts[0]).toEqual(['FaxMessageId', 'FaxStatus']);
     expect((await handle.describe()).typedSearchAttributes.get(FaxStatusKey)).toBe(OUTCOME.success);
     const events = await listFaxEvents(stack.db, faxWorkflowId(jobId));
     expect(events.find((e) => e.status === OUTCOME.success)?.source).toBe('webhook');

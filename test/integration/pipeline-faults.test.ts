@@ -4,7 +4,11 @@ import { listFaxEvents } from '../../src/db/fax-events';
 import { broadcastWorkflowId, faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { FaxRecipientKey, FaxStatusKey } from '../../src/contracts/search-attributes';
 import { cancelUpdate, rescheduleUpdate, statusQuery } from '../../src/contracts/workflow-messages';
-import type { FaxBroadcastResult, FaxWorkflowResult } from '../../src/contracts/workflow-types';
+import {
+  SLOW_SEND_MS,
+  type FaxBroadcastResult,
+  type FaxWorkflowResult,
+} from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
 import { makeSamplePdf } from '../support/pdf-fixtures';
 import { FAST_POLICY, OUTCOME, STATUS_MODEL, startTestStack, type TestStack } from '../support/test-stack';
@@ -140,6 +144,15 @@ describe('the pipeline under faults', () => {
       );
     const delivered = await upsertsOf(`${broadcastId}~1`);
     expect(delivered[0]).toEqual(['FaxMessageId', 'FaxStatus']);
+    // Queued goes out only when the next status came SLOW_SEND_MS or more after it: then, and only
+    // then (give or take a task's few ms), the child upserts once more than its later statuses.
+    const timeline = (
+      await stack.client.workflow.getHandle(faxWorkflowId(`${broadcastId}~1`)).query(statusQuery)
+    ).timeline;
+    const queuedAt = timeline.findIndex((e) => e.status === 'Queued');
+    const lasted = Date.parse(timeline[queuedAt + 1]!.at) - Date.parse(timeline[queuedAt]!.at);
+    const later = new Set(timeline.slice(queuedAt + 1).map((e) => e.status)).size;
+    if (lasted < SLOW_SEND_MS) expect(delivered).toHaveLength(later);
     expect(delivered.slice(1).every((keys) => keys.join() === 'FaxStatus')).toBe(true);
     // Sent final: Queued if it lasted, Sent. Delivery reports: Queued if it lasted, Sent if it was
     // seen apart, Delivered.

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaxStatusKey } from '../../src/contracts/search-attributes';
+import { FaxMessageIdKey, FaxStatusKey } from '../../src/contracts/search-attributes';
 import {
   connectionRestoredSignal,
   deliveryStatusSignal,
@@ -51,6 +51,20 @@ async function upsertFields(handle: WorkflowHandle): Promise<{ names: string[]; 
       },
     ];
   });
+}
+
+/** FaxStatus as every run of the workflow upserted it, first run first (continue-as-new included). */
+async function upsertsOfAllRuns(handle: WorkflowHandle): Promise<{ names: string[]; status?: string }[][]> {
+  const runs: { names: string[]; status?: string }[][] = [];
+  let runId: string | undefined = undefined;
+  for (;;) {
+    const run: WorkflowHandle = env.client.workflow.getHandle(handle.workflowId, runId);
+    runs.unshift(await upsertFields(run));
+    const first = ((await run.fetchHistory()).events ?? [])[0];
+    const started = first?.workflowExecutionStartedEventAttributes;
+    runId = started?.continuedExecutionRunId ?? undefined;
+    if (!runId) return runs;
+  }
 }
 
 /** How many timers the run started. */
@@ -220,13 +234,80 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       const handle = await startFaxWorkflow(env, tq, QUIET_QUEUED);
       const result = (await handle.result()) as FaxWorkflowResult;
       expect(result).toMatchObject({ status: 'Delivered', attempts: 2 });
-      expect((await upsertFields(handle)).map((u) => u.status)).toEqual([
-        'Queued',
-        'WaitingToRedial',
-        'Queued',
-        'Delivered',
+      // Each Queued shows with its own message's id (the first poll comes after SLOW_SEND_MS).
+      expect(await upsertFields(handle)).toEqual([
+        { names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' },
+        { names: ['FaxStatus'], status: 'WaitingToRedial' },
+        { names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' },
+        { names: ['FaxStatus'], status: 'Delivered' },
       ]);
       await maybeRecordHistory(handle, 'quiet-queued-redial');
+    });
+  });
+  it('upserts only the outcome when the status webhook comes while the show timer runs', async () => {
+    const fake = fakeActivities([[{ status: 'Queued' }]], { webhooksHealthy: true });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, QUIET_QUEUED);
+      // Time stands still while the test only queries: the show timer has not fired.
+      let messageId: string | undefined;
+      for (let i = 0; i < 500 && !messageId; i++) {
+        const state = await handle.query(statusQuery);
+        if (state.status === 'Queued') messageId = state.messageId;
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(messageId).toBeDefined();
+      await handle.signal(deliveryStatusSignal, { messageId: messageId!, status: 'Delivered' });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      expect(await upsertFields(handle)).toEqual([
+        { names: ['FaxMessageId', 'FaxStatus'], status: 'Delivered' },
+      ]);
+      // The slow-send timer and the show timer, both cancelled: no timer more than without the flag.
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(2);
+      expect(events.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
+      expect(fake.polls()).toBe(0);
+    });
+  });
+
+  it('shows a Queued not shown yet before it continues as new, so the successor has its message id', async () => {
+    // Polls every second answer Queued; the history grows past the limit before SLOW_SEND_MS.
+    const queued = Array.from({ length: 6 }, () => ({ status: 'Queued' as const }));
+    const fake = fakeActivities([[...queued, { status: 'Delivered' }]]);
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, {
+        ...QUIET_QUEUED,
+        policy: { pollInitialMs: 1_000, pollGrowth: 1, continueAsNewAfterEvents: 20 },
+      });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      const runs = await upsertsOfAllRuns(handle);
+      expect(runs.length).toBeGreaterThan(1);
+      expect(runs[0]).toEqual([{ names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' }]);
+      const described = (await handle.describe()).typedSearchAttributes;
+      expect(described.get(FaxStatusKey)).toBe('Delivered');
+      expect(described.get(FaxMessageIdKey)).toBe((await handle.query(statusQuery)).messageId);
+    });
+  });
+
+  it('never shows Queued again after Sent, however often it continues as new', async () => {
+    const sent = Array.from({ length: 8 }, () => ({ status: 'Sent' as const }));
+    // The first poll (1 s, before SLOW_SEND_MS) already answers Sent: Queued was never shown.
+    const fake = fakeActivities([[...sent, { status: 'Delivered' }]], {
+      sentIsFinal: false,
+    });
+    await withFakeWorkers(env, fake, async (tq) => {
+      const handle = await startFaxWorkflow(env, tq, {
+        ...QUIET_QUEUED,
+        policy: { pollInitialMs: 1_000, pollGrowth: 1, continueAsNewAfterEvents: 20 },
+      });
+      const result = (await handle.result()) as FaxWorkflowResult;
+      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+      const runs = await upsertsOfAllRuns(handle);
+      expect(runs.length).toBeGreaterThan(2);
+      expect(runs.flat().map((u) => u.status)).toEqual(['Sent', 'Delivered']);
+      // The successors follow the message as Sent, not as Queued.
+      expect((await handle.query(statusQuery)).timeline.at(-1)?.status).toBe('Delivered');
     });
   });
 });
