@@ -58,17 +58,32 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   );
 }
 
+/** Temporal actions per item, as the tables print them. */
+interface ItemActions {
+  activities: number;
+  timers: number;
+  signals: number;
+  upserts: number;
+  total: number;
+  activitiesAfterSignal: number;
+}
+
+function actionsPerItem(counts: ReturnType<typeof sumCounts>, n: number): ItemActions {
+  const per = (v: number) => v / n;
+  return {
+    activities: per(counts.activities),
+    timers: per(counts.timers),
+    signals: per(counts.signals),
+    upserts: per(counts.upserts),
+    total: per(counts.start + counts.activities + counts.timers + counts.signals + counts.upserts),
+    activitiesAfterSignal: per(counts.activitiesAfterSignal),
+  };
+}
+
 interface FaxRun {
   perSecond: number;
   wallMs: number;
-  actionsPerFax: {
-    activities: number;
-    timers: number;
-    signals: number;
-    upserts: number;
-    total: number;
-    activitiesAfterSignal: number;
-  };
+  actionsPerFax: ItemActions;
   ringcentralCallsPerFax: number;
   /** Temporal actions of the shared workflows (subscription keeper, reconciler) in this run, per fax. */
   sharedActionsPerFax: number;
@@ -134,18 +149,10 @@ async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number, n = N): 
       )
     ).values(),
   );
-  const per = (v: number) => v / n;
   return {
     perSecond: n / (wallMs / 1000),
     wallMs,
-    actionsPerFax: {
-      activities: per(counts.activities),
-      timers: per(counts.timers),
-      signals: per(counts.signals),
-      upserts: per(counts.upserts),
-      total: per(counts.start + counts.activities + counts.timers + counts.signals + counts.upserts),
-      activitiesAfterSignal: per(counts.activitiesAfterSignal),
-    },
+    actionsPerFax: actionsPerItem(counts, n),
     ringcentralCallsPerFax: calls / n,
     sharedActionsPerFax: (actionTotal(await sharedActions()) - sharedBefore) / n,
     cpuMsPerItem: perItem(cpu, n),
@@ -174,19 +181,11 @@ async function baselineRun(
   const cpu = cpuSince(cpu0, await readCpu(db));
   // Off the clock: what the baseline really did, to set beside the fax's counts.
   const counts = sumCounts((await countWorkflows(base.client, ids)).values());
-  const per = (v: number) => v / n;
   return {
     perSecond: n / (wallMs / 1000),
     wallMs,
     cpuMsPerItem: perItem(cpu, n),
-    actionsPerItem: {
-      activities: per(counts.activities),
-      timers: per(counts.timers),
-      signals: per(counts.signals),
-      upserts: per(counts.upserts),
-      total: per(counts.start + counts.activities + counts.timers + counts.signals + counts.upserts),
-      activitiesAfterSignal: per(counts.activitiesAfterSignal),
-    },
+    actionsPerItem: actionsPerItem(counts, n),
   };
 }
 

@@ -174,6 +174,17 @@ describe('FaxWorkflow with quiet statuses', () => {
 describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
   const QUIET_QUEUED = { ...QUIET, quietQueued: true } as const;
 
+  /** A run that polls every second and continues as new past 20 events; it must end Delivered. */
+  async function deliveredAcrossRuns(taskQueue: string) {
+    const handle = await startFaxWorkflow(env, taskQueue, {
+      ...QUIET_QUEUED,
+      policy: { pollInitialMs: 1_000, pollGrowth: 1, continueAsNewAfterEvents: 20 },
+    });
+    const result = (await handle.result()) as FaxWorkflowResult;
+    expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
+    return { handle, runs: await upsertsOfAllRuns(handle) };
+  }
+
   it('upserts only the outcome, with its message id, when the outcome comes within SLOW_SEND_MS', async () => {
     let signalDuringSend: ((messageId: string) => Promise<void>) | undefined;
     const fake = fakeActivities([[{ status: 'Queued' }]], {
@@ -275,13 +286,7 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
     const queued = Array.from({ length: 6 }, () => ({ status: 'Queued' as const }));
     const fake = fakeActivities([[...queued, { status: 'Delivered' }]]);
     await withFakeWorkers(env, fake, async (tq) => {
-      const handle = await startFaxWorkflow(env, tq, {
-        ...QUIET_QUEUED,
-        policy: { pollInitialMs: 1_000, pollGrowth: 1, continueAsNewAfterEvents: 20 },
-      });
-      const result = (await handle.result()) as FaxWorkflowResult;
-      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
-      const runs = await upsertsOfAllRuns(handle);
+      const { handle, runs } = await deliveredAcrossRuns(tq);
       expect(runs.length).toBeGreaterThan(1);
       expect(runs[0]).toEqual([{ names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' }]);
       const described = (await handle.describe()).typedSearchAttributes;
@@ -297,13 +302,7 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       sentIsFinal: false,
     });
     await withFakeWorkers(env, fake, async (tq) => {
-      const handle = await startFaxWorkflow(env, tq, {
-        ...QUIET_QUEUED,
-        policy: { pollInitialMs: 1_000, pollGrowth: 1, continueAsNewAfterEvents: 20 },
-      });
-      const result = (await handle.result()) as FaxWorkflowResult;
-      expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
-      const runs = await upsertsOfAllRuns(handle);
+      const { handle, runs } = await deliveredAcrossRuns(tq);
       expect(runs.length).toBeGreaterThan(2);
       expect(runs.flat().map((u) => u.status)).toEqual(['Sent', 'Delivered']);
       // The successors follow the message as Sent, not as Queued.
