@@ -292,7 +292,22 @@ async function main(): Promise<void> {
       log(
         `run ${run}/${RUNS}: ${N} baseline workflows (${shape.activities} activities, ${shape.timers} timers, ${shape.signals} signal, ${shape.afterSignal} activities after it)`,
       );
-      baseRuns.push(await baselineRun(base, shape, run));
+      const b = await baselineRun(base, shape, run);
+      baseRuns.push(b);
+      // The ratio means something only while the baseline really did what the fax did.
+      const did = b.actionsPerItem;
+      const off = (
+        [
+          ['activities', did.activities, shape.activities],
+          ['timers', did.timers, shape.timers],
+          ['signals', did.signals, shape.signals],
+          ['activities after the signal', did.activitiesAfterSignal, shape.afterSignal],
+        ] as const
+      ).filter(([, got, want]) => Math.abs(got - want) > 0.05);
+      for (const [what, got, want] of off)
+        log(
+          `WARNING: the baseline did ${fmt(got)} ${what} per item, not ${want} like the fax: its ratio is off`,
+        );
     }
   } finally {
     session.disconnect();
