@@ -196,6 +196,12 @@ function tenantOf(description: {
 }
 
 /**
+ * How runs this client starts may upsert (issue 13; see the fields): not part of a request nor of its
+ * fingerprint. A broadcast passes them on to every child.
+ */
+const RUN_FLAGS = { mergedUpserts: true, quietStatuses: true, quietQueued: true } as const;
+
+/**
  * The TypeScript entry point for upstream systems. It checks the request locally (so a bad file or
  * number fails here, with one sentence, before anything is stored or started), stores the documents
  * content-addressed, and starts one `FaxWorkflow` whose id derives from the idempotency key.
@@ -334,8 +340,7 @@ export function createFaxClient({
       client.workflow.start<typeof FaxWorkflow>('FaxWorkflow', {
         ...once,
         workflowId: ids.workflowId,
-        // Not part of the request (nor of its fingerprint): how the run may upsert, see the field.
-        args: [{ ...input, mergedUpserts: true, quietStatuses: true, quietQueued: true }],
+        args: [{ ...input, ...RUN_FLAGS }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax to ${to}`,
         typedSearchAttributes: [
@@ -370,8 +375,7 @@ export function createFaxClient({
       client.workflow.start<typeof FaxBroadcastWorkflow>('FaxBroadcastWorkflow', {
         ...once,
         workflowId: ids.workflowId,
-        // Passed on to every child, as a single fax's start gets them (see the fields).
-        args: [{ ...input, mergedUpserts: true, quietStatuses: true, quietQueued: true }],
+        args: [{ ...input, ...RUN_FLAGS }],
         memo: { [REQUEST_FINGERPRINT_MEMO]: fingerprint },
         staticSummary: `Fax broadcast to ${request.recipients.length} recipients`,
         typedSearchAttributes: ownership(tenantId, common.connectionId),

@@ -83,6 +83,7 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
         : 'sendAt must be an ISO 8601 string.'
       : undefined;
   const parsed = input.sendAt && !problem ? Date.parse(input.sendAt) : undefined;
+  const quietStatuses = input.quietStatuses === true && input.mergedUpserts === true;
   const sendAtMs = resume?.sendAtMs ?? parsed;
   const state: FaxWorkflowState = {
     jobId: input.jobId,
@@ -116,9 +117,9 @@ export function startRun(input: FaxWorkflowInput): FaxRun {
     cancelling: undefined,
     sendAtProblem: problem,
     pendingAttributes: input.mergedUpserts ? [] : undefined,
-    quietStatuses: input.quietStatuses === true && input.mergedUpserts === true,
+    quietStatuses,
     upsertedStatus: undefined,
-    quietQueued: input.quietQueued === true && input.quietStatuses === true && input.mergedUpserts === true,
+    quietQueued: input.quietQueued === true && quietStatuses,
     unshownSince: undefined,
   };
 }

@@ -163,17 +163,18 @@ async function waitForSignal(run: FaxRun, wait: number): Promise<boolean> {
   const signalled = () =>
     run.pendingSignal !== undefined || run.cancelRequested || run.rescheduled || run.webhooksDown;
   const showIn = run.unshownSince === undefined ? Infinity : run.unshownSince + SLOW_SEND_MS - Date.now();
-  if (showIn >= wait)
-    return await condition(signalled, wait, { summary: 'wait for a status webhook, then poll' });
-  // The wait ends when it would have: a show timer that fires late (no worker was polling) must not
-  // push the poll, the kill time or the end of the quiet period back by as much.
-  const endsAt = Date.now() + wait;
-  const status = run.state.status;
-  if (showIn > 0 && (await condition(signalled, showIn, { summary: `show ${status} once it lasts` })))
-    return true;
-  upsertStatus(run);
-  const rest = endsAt - Date.now();
-  if (rest <= 0) return signalled();
+  let rest = wait;
+  if (showIn < wait) {
+    // The wait ends when it would have: a show timer that fires late (no worker was polling) must
+    // not push the poll, the kill time or the end of the quiet period back by as much.
+    const endsAt = Date.now() + wait;
+    const status = run.state.status;
+    if (showIn > 0 && (await condition(signalled, showIn, { summary: `show ${status} once it lasts` })))
+      return true;
+    upsertStatus(run);
+    rest = endsAt - Date.now();
+    if (rest <= 0) return signalled();
+  }
   return await condition(signalled, rest, { summary: 'wait for a status webhook, then poll' });
 }
 

@@ -8,6 +8,7 @@ import { FaxStatusKey } from '../../src/contracts/search-attributes';
 import { deliveryStatusSignal, statusQuery } from '../../src/contracts/workflow-messages';
 import { SLOW_SEND_MS, type FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
+import { upsertsOf } from '../support/upserts';
 import { makeSamplePdf } from '../support/pdf-fixtures';
 import { FAST_POLICY, OUTCOME, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -175,10 +176,7 @@ describe('FaxWorkflow against the simulator', () => {
     // FaxMessageId goes out in the same upsert as the next status shown. input.quietStatuses and
     // quietQueued: no Sending for a send that answered at once, no Queued for a message whose
     // outcome came within SLOW_SEND_MS (the workflow's own clock says which), no patch marker.
-    const upserts = ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
-      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-      return fields ? [Object.keys(fields).sort()] : [];
-    });
+    const upserts = (await upsertsOf(handle)).map((u) => u.names);
     const timeline = (await handle.query(statusQuery)).timeline;
     const at = (status: string) => Date.parse(timeline.find((e) => e.status === status)!.at);
     // Timeline times are task times and the show timer starts when its task ends: past SLOW_SEND_MS

@@ -10,6 +10,7 @@ import {
   type FaxWorkflowResult,
 } from '../../src/contracts/workflow-types';
 import { uniqueJobId } from '../support/database';
+import { upsertsOf as upsertsOfRun } from '../support/upserts';
 import { makeSamplePdf } from '../support/pdf-fixtures';
 import { FAST_POLICY, OUTCOME, STATUS_MODEL, startTestStack, type TestStack } from '../support/test-stack';
 
@@ -136,12 +137,7 @@ describe('the pipeline under faults', () => {
     // first status shown (Queued if it lasted SLOW_SEND_MS, else the next), then each later status
     // once; a rejected one once.
     const upsertsOf = async (jobId: string) =>
-      ((await stack.client.workflow.getHandle(faxWorkflowId(jobId)).fetchHistory()).events ?? []).flatMap(
-        (e) => {
-          const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-          return fields ? [Object.keys(fields).sort()] : [];
-        },
-      );
+      (await upsertsOfRun(stack.client.workflow.getHandle(faxWorkflowId(jobId)))).map((u) => u.names);
     const delivered = await upsertsOf(`${broadcastId}~1`);
     expect(delivered[0]).toEqual(['FaxMessageId', 'FaxStatus']);
     // Queued goes out only when the next status came SLOW_SEND_MS or more after it: then, and only

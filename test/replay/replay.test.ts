@@ -76,6 +76,9 @@ describe('workflow replay', () => {
         'quiet-queued-signal-delivered.json',
         'quiet-queued-shown.json',
         'quiet-queued-redial.json',
+        // ...shown before continue-as-new when not shown yet, and never again after Sent in a successor.
+        'quiet-queued-shown-before-continue-as-new.json',
+        'quiet-queued-sent-continued.json',
         'signal-delivered-quiet-queued.json',
         'signal-delivered-quiet-queued-sent-final.json',
         'broadcast-quiet-queued-children.json',

@@ -10,6 +10,7 @@ import {
 import { SLOW_SEND_MS, type FaxWorkflowResult } from '../../src/contracts/workflow-types';
 import { maybeRecordHistory, startFaxWorkflow, startTimeSkippingEnv, withFakeWorkers } from './fake-workers';
 import { fakeActivities } from './fake-activities';
+import { upsertsIn, upsertsOf, type Upsert } from '../support/upserts';
 
 /**
  * `input.quietStatuses` (issue 13 throughput): FaxStatus is upserted only where a status lasts, so a
@@ -28,53 +29,29 @@ const QUIET = { mergedUpserts: true, quietStatuses: true } as const;
 
 /** What each upsert of the run set, in order: FaxStatus's value, or the attributes' names. */
 async function upserts(handle: WorkflowHandle): Promise<string[]> {
-  return ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
-    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-    if (!fields) return [];
-    const status = fields.FaxStatus?.data;
-    return [
-      status ? (JSON.parse(Buffer.from(status).toString('utf8')) as string) : Object.keys(fields).join(),
-    ];
-  });
+  return (await upsertsOf(handle)).map((u) => u.status ?? u.names.join());
 }
 
-/** The attributes each upsert of the run set, by name (sorted), with FaxStatus's value. */
-async function upsertFields(handle: WorkflowHandle): Promise<{ names: string[]; status?: string }[]> {
-  return ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
-    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-    if (!fields) return [];
-    const status = fields.FaxStatus?.data;
-    return [
-      {
-        names: Object.keys(fields).sort(),
-        ...(status && { status: JSON.parse(Buffer.from(status).toString('utf8')) as string }),
-      },
-    ];
-  });
-}
-
-/** FaxStatus as every run of the workflow upserted it, first run first (continue-as-new included). */
-async function upsertsOfAllRuns(handle: WorkflowHandle): Promise<{ names: string[]; status?: string }[][]> {
-  const runs: { names: string[]; status?: string }[][] = [];
+/** The upserts of every run of the workflow, first run first (continue-as-new included). */
+async function upsertsOfAllRuns(handle: WorkflowHandle): Promise<Upsert[][]> {
+  const runs: Upsert[][] = [];
   let runId: string | undefined = undefined;
   for (;;) {
-    const run: WorkflowHandle = env.client.workflow.getHandle(handle.workflowId, runId);
-    runs.unshift(await upsertFields(run));
-    const first = ((await run.fetchHistory()).events ?? [])[0];
-    const started = first?.workflowExecutionStartedEventAttributes;
-    runId = started?.continuedExecutionRunId ?? undefined;
+    const { events } = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+    runs.unshift(upsertsIn(events));
+    runId = events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
     if (!runId) return runs;
   }
 }
 
-/** How many timers the run started. */
-async function timersStarted(handle: WorkflowHandle): Promise<number> {
-  return ((await handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes).length;
+/** The run's history events. */
+async function eventsOf(handle: WorkflowHandle) {
+  return (await handle.fetchHistory()).events ?? [];
 }
 
 /** The run's markers (a patch's marker comes with a TemporalChangeVersion upsert). */
 async function markers(handle: WorkflowHandle): Promise<number> {
-  return ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+  return (await eventsOf(handle)).filter((e) => e.markerRecordedEventAttributes).length;
 }
 
 describe('FaxWorkflow with quiet statuses', () => {
@@ -198,7 +175,7 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       const result = (await handle.result()) as FaxWorkflowResult;
       expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
       // One visibility write for the whole fax: Queued lasted no time, so it never went out.
-      expect(await upsertFields(handle)).toEqual([
+      expect(await upsertsOf(handle)).toEqual([
         { names: ['FaxMessageId', 'FaxStatus'], status: 'Delivered' },
       ]);
       expect(await markers(handle)).toBe(0);
@@ -217,12 +194,12 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       const handle = await startFaxWorkflow(env, tq, QUIET_QUEUED);
       const result = (await handle.result()) as FaxWorkflowResult;
       expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
-      expect(await upsertFields(handle)).toEqual([
+      expect(await upsertsOf(handle)).toEqual([
         { names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' },
         { names: ['FaxStatus'], status: 'Delivered' },
       ]);
       // The slow-send timer (cancelled), the show timer (fired), the rest of the poll wait (fired).
-      expect(await timersStarted(handle)).toBe(3);
+      expect((await eventsOf(handle)).filter((e) => e.timerStartedEventAttributes)).toHaveLength(3);
       expect(fake.polls()).toBe(1);
       // The poll still came when it was due: 10 minutes after the send (plus the poll's own
       // activities), not 10 minutes after the show, which would be SLOW_SEND_MS later.
@@ -246,7 +223,7 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       const result = (await handle.result()) as FaxWorkflowResult;
       expect(result).toMatchObject({ status: 'Delivered', attempts: 2 });
       // Each Queued shows with its own message's id (the first poll comes after SLOW_SEND_MS).
-      expect(await upsertFields(handle)).toEqual([
+      expect(await upsertsOf(handle)).toEqual([
         { names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' },
         { names: ['FaxStatus'], status: 'WaitingToRedial' },
         { names: ['FaxMessageId', 'FaxStatus'], status: 'Queued' },
@@ -270,11 +247,11 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       await handle.signal(deliveryStatusSignal, { messageId: messageId!, status: 'Delivered' });
       const result = (await handle.result()) as FaxWorkflowResult;
       expect(result).toMatchObject({ status: 'Delivered', attempts: 1 });
-      expect(await upsertFields(handle)).toEqual([
+      expect(await upsertsOf(handle)).toEqual([
         { names: ['FaxMessageId', 'FaxStatus'], status: 'Delivered' },
       ]);
       // The slow-send timer and the show timer, both cancelled: no timer more than without the flag.
-      const events = (await handle.fetchHistory()).events ?? [];
+      const events = await eventsOf(handle);
       expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(2);
       expect(events.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
       expect(fake.polls()).toBe(0);
@@ -292,6 +269,8 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       const described = (await handle.describe()).typedSearchAttributes;
       expect(described.get(FaxStatusKey)).toBe('Delivered');
       expect(described.get(FaxMessageIdKey)).toBe((await handle.query(statusQuery)).messageId);
+      const firstRun = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+      await maybeRecordHistory(firstRun, 'quiet-queued-shown-before-continue-as-new');
     });
   });
 
@@ -307,6 +286,8 @@ describe('FaxWorkflow with quiet statuses and a quiet Queued', () => {
       expect(runs.flat().map((u) => u.status)).toEqual(['Sent', 'Delivered']);
       // The successors follow the message as Sent, not as Queued.
       expect((await handle.query(statusQuery)).timeline.at(-1)?.status).toBe('Delivered');
+      // The latest run: it began as Sent and continued from a run that had.
+      await maybeRecordHistory(handle, 'quiet-queued-sent-continued');
     });
   });
 });
