@@ -42,6 +42,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
 
     const handle = stack.client.workflow.getHandle(workflowId);
     let printed = 0;
+    let lastLine: string | undefined;
     const printNew = (state: FaxWorkflowState): void => {
       for (const entry of state.timeline.slice(printed)) {
         const details = [
@@ -50,7 +51,11 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
           entry.faxErrorCode,
           entry.note,
         ].filter(Boolean);
-        out(`${stamp()}  ${entry.status}${details.length ? `  (${details.join(', ')})` : ''}`);
+        const line = `${entry.status}${details.length ? `  (${details.join(', ')})` : ''}`;
+        // The outcome is a timeline entry of its own: when it only confirms the last status seen
+        // (Sent on an account that reports no delivery), the line would say the same thing twice.
+        if (line !== lastLine) out(`${stamp()}  ${line}`);
+        lastLine = line;
       }
       printed = state.timeline.length;
     };

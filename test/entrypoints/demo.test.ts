@@ -34,6 +34,13 @@ it('faxflow demo provisions temporal into an empty data folder and delivers the 
     expect(demo.output()).toContain(`Starting the Temporal dev server (${provisioned})`);
     // The simulator's default account does not report delivery: Sent is the final success.
     expect(demo.output()).toMatch(/ Sent\.\n/);
+    // Each status change once: the final outcome repeats the last observation in the timeline.
+    const statusLines = demo
+      .output()
+      .split('\n')
+      .map((line) => line.replace(/^\s*\+[\d.]+s\s+/, ''))
+      .filter((line) => /^(Accepted|Sending|Queued|Sent|Delivered)\b/.test(line));
+    expect(statusLines.filter((line, i) => line === statusLines[i - 1])).toEqual([]);
     expect(isExecutable(provisioned)).toBe(true);
   } finally {
     await bare.cleanup();
