@@ -3,7 +3,11 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../db/schema';
 import { ApiError, frameworkErrors, installErrorHandling, MAX_PARAM_LENGTH } from './errors';
-import type { NotificationHandler } from '../webhooks/stored-notification';
+import type {
+  NotificationHandler,
+  StoredNotification,
+  UnstoredNotification,
+} from '../webhooks/stored-notification';
 import { installLingeringClose, type LingerBounds } from './lingering-close';
 import { faxRoutes, type FaxApiClient } from './plugins/faxes';
 import { healthRoutes, type ReadinessCheck } from './plugins/health';
@@ -105,11 +109,21 @@ export async function buildApp(deps: ApiDeps, opts: ApiOptions = {}): Promise<Fa
   if (deps.v1) await app.register(v1Api, { prefix: '/v1', db: deps.db, ...deps.v1 });
   await app.register(ringCentralWebhook, {
     db: deps.db,
-    // Handed on right after it is stored: the lag is RingCentral's timestamp to now.
-    onNotification: (notification) => {
-      observeWebhookLag(notification.body['timestamp']);
-      return deps.onNotification(notification);
-    },
+    // Handed on right after it is stored, or covered by one that was: the lag is RingCentral's
+    // timestamp to now.
+    onNotification: Object.assign(
+      (notification: StoredNotification) => {
+        observeWebhookLag(notification.body['timestamp']);
+        return deps.onNotification(notification);
+      },
+      {
+        absorb: (notification: UnstoredNotification) => {
+          const covered = deps.onNotification.absorb?.(notification) ?? false;
+          if (covered) observeWebhookLag(notification.body['timestamp']);
+          return covered;
+        },
+      },
+    ),
     ...(opts.webhookBodyLimit !== undefined && { bodyLimit: opts.webhookBodyLimit }),
   });
 

@@ -9,7 +9,7 @@ import {
   type ReconcileWorkflowInput,
 } from '../contracts/workflow-types';
 import type { ReconcileWorkflow } from '../workflows/reconcile-workflow';
-import type { NotificationHandler, StoredNotification } from './stored-notification';
+import type { NotificationHandler, StoredNotification, UnstoredNotification } from './stored-notification';
 
 interface Batch {
   taskQueue?: string;
@@ -47,7 +47,7 @@ export function createNotificationProcessor(deps: {
   taskQueue: string;
   coalesceMs?: number;
   batchMs?: number;
-}): NotificationHandler {
+}): NotificationHandler & { absorb: (notification: UnstoredNotification) => boolean } {
   const windowMs = deps.batchMs ?? deps.coalesceMs ?? DEFAULT_RECONCILE_COALESCE_MS;
   const windows = new Map<string, Window>();
 
@@ -77,7 +77,7 @@ export function createNotificationProcessor(deps: {
   };
   const fresh = (): Batch => ({ notificationIds: [], newMessageIds: new Set(), done: Promise.resolve() });
 
-  return async (notification: StoredNotification) => {
+  const handle = async (notification: StoredNotification): Promise<void> => {
     const key = notification.credentialKey;
     const now = Date.now();
     const open = windows.get(key);
@@ -102,6 +102,44 @@ export function createNotificationProcessor(deps: {
     add(open.next, notification);
     return open.next.done;
   };
+
+  /**
+   * A notification that names no new message says only "a fax of this credential changed", and
+   * the reconciler re-reads every fax in flight whenever it is signalled. So while a stored
+   * notification of the same credential waits for its window's signal (which goes out after this
+   * change, or at start-up recovery if this process dies first, since its row stays unprocessed),
+   * this one adds nothing and needs no row: under load, 3 of the 4 notifications RingCentral sends
+   * per fax (issue 13). One that names new messages is always stored: their ids go to the
+   * reconciler, and its arrival proves the subscription alive (webhook-health.ts).
+   */
+  const absorb = ({ credentialKey, taskQueue, body }: UnstoredNotification): boolean => {
+    const waiting = windows.get(credentialKey)?.next;
+    if (!waiting || waiting.notificationIds.length === 0) return false;
+    if (taskQueue !== undefined && waiting.taskQueue !== undefined && taskQueue !== waiting.taskQueue) {
+      return false;
+    }
+    return announcesNothingNew(body);
+  };
+
+  return Object.assign(handle, { absorb });
+}
+
+/**
+ * True only for a message-store notification whose every change is an update: a known shape, no
+ * `newCount` above zero and no `newMessageIds`. Anything else is stored.
+ */
+export function announcesNothingNew(notification: Record<string, unknown>): boolean {
+  const body = notification.body as { changes?: unknown } | undefined;
+  if (!Array.isArray(body?.changes) || body.changes.length === 0) return false;
+  return body.changes.every((c: unknown) => {
+    if (c === null || typeof c !== 'object') return false;
+    const change = c as { newCount?: unknown; newMessageIds?: unknown };
+    const noneNew = change.newCount === undefined || change.newCount === 0;
+    const noIds =
+      change.newMessageIds === undefined ||
+      (Array.isArray(change.newMessageIds) && change.newMessageIds.length === 0);
+    return noneNew && noIds;
+  });
 }
 
 /** `body.changes[].newMessageIds` of a message-store notification, as strings. */

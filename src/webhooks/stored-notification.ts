@@ -16,4 +16,20 @@ export interface StoredNotification {
  * start-up for every row still unprocessed, so it must be idempotent (a notification can arrive twice:
  * RingCentral redelivers, and a crash can come after processing but before `processed_at` was set).
  */
-export type NotificationHandler = (notification: StoredNotification) => Promise<void>;
+export interface NotificationHandler {
+  (notification: StoredNotification): Promise<void>;
+  /**
+   * Asked by the HTTP path before it stores a notification: true when this one adds nothing to what
+   * is already on its way, so it is acknowledged without a row of its own. Optional: a handler
+   * without it has every notification stored.
+   */
+  absorb?: (notification: UnstoredNotification) => boolean;
+}
+
+/** A notification that has been authenticated but not stored. */
+export interface UnstoredNotification {
+  credentialKey: string;
+  taskQueue?: string;
+  /** The whole notification as received, as in StoredNotification. */
+  body: Record<string, unknown>;
+}

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,6 +7,7 @@ import { markSubscriptionStatus } from '../../src/db/subscriptions';
 import { DEFAULT_SUBSCRIPTION_CACHE_MS } from '../../src/api/plugins/ringcentral-webhook';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createLogger } from '../../src/logger';
+import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { testDatabase } from '../support/database';
 import {
   createSubscription,
@@ -153,6 +155,135 @@ describe('notifications', () => {
       expect(rows[0]!.processed_at).toBeNull();
     } finally {
       await failing.app.close();
+    }
+  });
+});
+
+describe('notifications covered by one on its way', () => {
+  /** An app whose handler covers (absorbs) what `covers` says, recording what it was asked. */
+  async function coveringApp(covers: boolean) {
+    const asked: unknown[] = [];
+    const handed: unknown[] = [];
+    const onNotification = Object.assign(
+      async (n: unknown) => {
+        handed.push(n);
+      },
+      {
+        absorb: (n: unknown) => {
+          asked.push(n);
+          return covers;
+        },
+      },
+    );
+    const built = await makeApp(database.db, { onNotification });
+    return { ...built, asked, handed };
+  }
+
+  it('a covered notification is answered 200 without a row or a hand-off', async () => {
+    const covering = await coveringApp(true);
+    try {
+      const payload = notificationFor(sub.id);
+      const res = await covering.app.inject({
+        method: 'POST',
+        url: WEBHOOK,
+        headers: { ...JSON_CT, 'verification-token': sub.token },
+        payload: JSON.stringify(payload),
+      });
+      expect(res.statusCode).toBe(200);
+      await settle();
+      expect(await rowsFor(database.db, sub.id)).toHaveLength(0);
+      expect(covering.handed).toHaveLength(0);
+      // Asked with the subscription's credential and the whole notification.
+      expect(covering.asked).toEqual([{ credentialKey: sub.credentialKey, body: payload }]);
+    } finally {
+      await covering.app.close();
+    }
+  });
+
+  it('one the handler does not cover is stored and handed on', async () => {
+    const covering = await coveringApp(false);
+    try {
+      const res = await covering.app.inject({
+        method: 'POST',
+        url: WEBHOOK,
+        headers: { ...JSON_CT, 'verification-token': sub.token },
+        payload: JSON.stringify(notificationFor(sub.id)),
+      });
+      expect(res.statusCode).toBe(200);
+      await settle();
+      expect(await rowsFor(database.db, sub.id)).toHaveLength(1);
+      expect(covering.handed).toHaveLength(1);
+    } finally {
+      await covering.app.close();
+    }
+  });
+
+  it('with the real processor: a burst keeps one row per signal and every change reaches the reconciler', async () => {
+    const signals: unknown[] = [];
+    const client = {
+      workflow: {
+        signalWithStart: async (_type: string, opts: { signalArgs: unknown[] }) => {
+          signals.push(opts.signalArgs[0]);
+        },
+      },
+    } as unknown as Client;
+    // A window long enough that the burst below always falls within it, however loaded the machine.
+    const processor = createNotificationProcessor({
+      db: database.db,
+      client,
+      taskQueue: 'q',
+      batchMs: 1_500,
+    });
+    const real = await makeApp(database.db, { onNotification: processor });
+    const send = async (payload: unknown) => {
+      const res = await real.app.inject({
+        method: 'POST',
+        url: WEBHOOK,
+        headers: { ...JSON_CT, 'verification-token': sub.token },
+        payload: JSON.stringify(payload),
+      });
+      expect(res.statusCode).toBe(200);
+      await settle();
+    };
+    try {
+      // RingCentral's four notifications of one fax: new (with its id), rendered, Sent, Delivered.
+      await send(
+        notificationFor(sub.id, {
+          body: { changes: [{ type: 'Fax', newCount: 1, newMessageIds: [42] }] },
+        }),
+      );
+      for (let i = 0; i < 3; i++) await send(notificationFor(sub.id));
+      // The first was signalled at once; the second waits for the window and covers the last two.
+      const rows = await rowsFor(database.db, sub.id);
+      expect(rows).toHaveLength(2);
+      await vi.waitFor(() => expect(signals).toHaveLength(2), { timeout: 5_000 });
+      expect(signals).toEqual([{ newMessageIds: ['42'] }, { newMessageIds: [] }]);
+      await vi.waitFor(async () => {
+        const processed = await rowsFor(database.db, sub.id);
+        expect(processed.every((r) => r.processed_at instanceof Date)).toBe(true);
+      });
+      // Once that signal has gone, the next change is stored again.
+      await send(notificationFor(sub.id));
+      expect(await rowsFor(database.db, sub.id)).toHaveLength(3);
+      await vi.waitFor(() => expect(signals).toHaveLength(3), { timeout: 5_000 });
+    } finally {
+      await real.app.close();
+    }
+  });
+
+  it('authentication comes first: a wrong token is refused and nothing is asked', async () => {
+    const covering = await coveringApp(true);
+    try {
+      const res = await covering.app.inject({
+        method: 'POST',
+        url: WEBHOOK,
+        headers: { ...JSON_CT, 'verification-token': `${sub.token}x` },
+        payload: JSON.stringify(notificationFor(sub.id)),
+      });
+      expect(res.statusCode).toBe(401);
+      expect(covering.asked).toHaveLength(0);
+    } finally {
+      await covering.app.close();
     }
   });
 });

@@ -94,6 +94,48 @@ describe('notification processor', () => {
     expect(calls.length).toBeLessThanOrEqual(6);
   });
 
+  it('covers a change that announces no new message while a stored one waits for its window', async () => {
+    const { client, calls } = fakeClient();
+    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 200 });
+    const sub = uniqueJobId('sub');
+    const credentialKey = uniqueJobId('cred');
+    const updated = { body: { changes: [{ type: 'Fax', updatedCount: 1 }] } };
+    const announced = { body: { changes: [{ type: 'Fax', newCount: 1, newMessageIds: [5] }] } };
+    // Nothing waits yet: a change must be stored and signalled on its own.
+    expect(process.absorb({ credentialKey, body: updated })).toBe(false);
+    const first = await store(sub, [4]);
+    await process({ notificationId: first, subscriptionId: sub, credentialKey, body: announced });
+    // The first went out at once: there is no stored notification waiting, so nothing is covered.
+    expect(process.absorb({ credentialKey, body: updated })).toBe(false);
+    const second = await store(sub, []);
+    const waiting = process({ notificationId: second, subscriptionId: sub, credentialKey, body: updated });
+    // The second waits for the window: a change reported now reaches the reconciler with its signal.
+    expect(process.absorb({ credentialKey, body: updated })).toBe(true);
+    expect(
+      process.absorb({ credentialKey, body: { body: { changes: [{ type: 'Fax', updatedCount: 2 }] } } }),
+    ).toBe(true);
+    // Not a notification that names new messages (their ids go to the reconciler), nor one whose shape
+    // is unknown, nor another credential's.
+    expect(process.absorb({ credentialKey, body: announced })).toBe(false);
+    expect(
+      process.absorb({ credentialKey, body: { body: { changes: [{ type: 'Fax', newCount: 1 }] } } }),
+    ).toBe(false);
+    expect(process.absorb({ credentialKey, body: { body: {} } })).toBe(false);
+    expect(process.absorb({ credentialKey: `${credentialKey}-other`, body: updated })).toBe(false);
+    expect(calls).toHaveLength(1);
+    await waiting;
+    // Its signal went out after the covered changes, and the stored row is processed.
+    expect(calls).toHaveLength(2);
+    const row = await database.db
+      .selectFrom('webhook_notifications')
+      .select('processed_at')
+      .where('id', '=', second)
+      .executeTakeFirstOrThrow();
+    expect(row.processed_at).toBeInstanceOf(Date);
+    // Once that signal has gone, nothing waits: the next change is stored again.
+    expect(process.absorb({ credentialKey, body: updated })).toBe(false);
+  });
+
   it('leaves the rows unprocessed when Temporal does not take the signal', async () => {
     const { client } = fakeClient(true);
     const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 10 });

@@ -11,7 +11,10 @@ import { tokensMatch } from '../tokens';
 
 export interface RingCentralWebhookOptions {
   db: Kysely<Database>;
-  /** Called (not awaited) with every notification once it is stored; it marks `processed_at`. */
+  /**
+   * Called (not awaited) with every notification once it is stored; it marks `processed_at`. Its
+   * `absorb`, if any, is asked first: a notification it covers is acknowledged without a row.
+   */
   onNotification: NotificationHandler;
   /** Route path; default `/webhooks/ringcentral`. */
   path?: string;
@@ -221,6 +224,21 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
         'UNAUTHORIZED',
         'The verification token does not match the one given when the subscription was created.',
       );
+    }
+
+    // A change already on its way to the reconciler with a stored notification needs no row.
+    if (
+      onNotification.absorb?.({
+        credentialKey: subscription.credential_key,
+        ...(subscription.task_queue && { taskQueue: subscription.task_queue }),
+        body: json as Record<string, unknown>,
+      })
+    ) {
+      request.log.info(
+        { subscriptionId: subscription.id, uuid: notification.uuid },
+        'webhook notification covered by a stored one awaiting its signal',
+      );
+      return reply.code(200).send({ ok: true });
     }
 
     // Persist before answering: once RingCentral has its 200, the notification must not be lost.
