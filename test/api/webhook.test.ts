@@ -160,6 +160,16 @@ describe('notifications', () => {
 });
 
 describe('notifications covered by one on its way', () => {
+  /** POSTs a notification to `target` with the given verification token. */
+  function postTo(target: FastifyInstance, token: string, payload: unknown) {
+    return target.inject({
+      method: 'POST',
+      url: WEBHOOK,
+      headers: { ...JSON_CT, 'verification-token': token },
+      payload: JSON.stringify(payload),
+    });
+  }
+
   /** An app whose handler covers (absorbs) what `covers` says, recording what it was asked. */
   async function coveringApp(covers: boolean) {
     const asked: unknown[] = [];
@@ -183,12 +193,7 @@ describe('notifications covered by one on its way', () => {
     const covering = await coveringApp(true);
     try {
       const payload = notificationFor(sub.id);
-      const res = await covering.app.inject({
-        method: 'POST',
-        url: WEBHOOK,
-        headers: { ...JSON_CT, 'verification-token': sub.token },
-        payload: JSON.stringify(payload),
-      });
+      const res = await postTo(covering.app, sub.token, payload);
       expect(res.statusCode).toBe(200);
       await settle();
       expect(await rowsFor(database.db, sub.id)).toHaveLength(0);
@@ -203,12 +208,7 @@ describe('notifications covered by one on its way', () => {
   it('one the handler does not cover is stored and handed on', async () => {
     const covering = await coveringApp(false);
     try {
-      const res = await covering.app.inject({
-        method: 'POST',
-        url: WEBHOOK,
-        headers: { ...JSON_CT, 'verification-token': sub.token },
-        payload: JSON.stringify(notificationFor(sub.id)),
-      });
+      const res = await postTo(covering.app, sub.token, notificationFor(sub.id));
       expect(res.statusCode).toBe(200);
       await settle();
       expect(await rowsFor(database.db, sub.id)).toHaveLength(1);
@@ -236,12 +236,7 @@ describe('notifications covered by one on its way', () => {
     });
     const real = await makeApp(database.db, { onNotification: processor });
     const send = async (payload: unknown) => {
-      const res = await real.app.inject({
-        method: 'POST',
-        url: WEBHOOK,
-        headers: { ...JSON_CT, 'verification-token': sub.token },
-        payload: JSON.stringify(payload),
-      });
+      const res = await postTo(real.app, sub.token, payload);
       expect(res.statusCode).toBe(200);
       await settle();
     };
@@ -274,12 +269,7 @@ describe('notifications covered by one on its way', () => {
   it('authentication comes first: a wrong token is refused and nothing is asked', async () => {
     const covering = await coveringApp(true);
     try {
-      const res = await covering.app.inject({
-        method: 'POST',
-        url: WEBHOOK,
-        headers: { ...JSON_CT, 'verification-token': `${sub.token}x` },
-        payload: JSON.stringify(notificationFor(sub.id)),
-      });
+      const res = await postTo(covering.app, `${sub.token}x`, notificationFor(sub.id));
       expect(res.statusCode).toBe(401);
       expect(covering.asked).toHaveLength(0);
     } finally {
