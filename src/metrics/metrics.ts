@@ -49,7 +49,7 @@ export const ringCentralCallDuration = new Histogram({
 
 export const webhookLag = new Histogram({
   name: 'faxflow_webhook_lag_seconds',
-  help: "From a RingCentral notification's timestamp to the moment it is stored.",
+  help: "From a RingCentral notification's timestamp to the moment it is stored (or covered by a stored one).",
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   registers: [metricsRegistry],
 });
@@ -96,7 +96,10 @@ export function observeFinalFaxJob(job: {
   if (seconds >= 0) faxLatency.observe({ status: job.status }, seconds);
 }
 
-/** A stored notification's lag; RingCentral's `timestamp` is ISO 8601. Missing or bad: not observed. */
+/**
+ * A notification's lag once stored (or covered by a stored one); RingCentral's `timestamp` is ISO
+ * 8601. Missing or bad: not observed.
+ */
 export function observeWebhookLag(timestamp: unknown, storedAt = Date.now()): void {
   if (typeof timestamp !== 'string') return;
   const sent = Date.parse(timestamp);

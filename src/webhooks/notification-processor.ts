@@ -114,6 +114,8 @@ export function createNotificationProcessor(deps: {
    */
   const absorb = ({ credentialKey, taskQueue, body }: UnstoredNotification): boolean => {
     const waiting = windows.get(credentialKey)?.next;
+    // A waiting batch always holds the stored notification that opened it; checked all the same,
+    // since covering rests on that row.
     if (!waiting || waiting.notificationIds.length === 0) return false;
     if (taskQueue !== undefined && waiting.taskQueue !== undefined && taskQueue !== waiting.taskQueue) {
       return false;

@@ -14,6 +14,14 @@ export interface SweeperOptions {
   maxIntervalMs?: number;
   /** Later passes take rows received at least this long ago; younger ones are in hand. Default 30 s. */
   graceMs?: number;
+  /**
+   * The start-up pass takes rows received at least this long ago (default 5 s, several notification
+   * windows): a younger row may be another live API process's, held for its window's signal and
+   * covering later changes of its credential (notification-processor.ts). Handed on and marked
+   * processed here first, it would leave nothing to recover those changes should that process's
+   * signal fail. A later pass takes what is left.
+   */
+  firstPassGraceMs?: number;
   /** Processed rows older than this many days are deleted. Default 7. */
   retentionDays?: number;
   /** How often to prune. Default 1 h. */
@@ -29,6 +37,9 @@ export interface NotificationSweeper {
 
 const EMPTY: RecoveryResult = { delivered: 0, failed: 0, skipped: 0 };
 
+/** See SweeperOptions.firstPassGraceMs. */
+export const DEFAULT_FIRST_PASS_GRACE_MS = 5_000;
+
 /**
  * Hands unprocessed notifications on again, for as long as the process runs: at start-up (what a
  * crash left behind), then every `intervalMs` (a hand-off that failed, e.g. Temporal was down), with
@@ -43,6 +54,7 @@ export function startNotificationSweeper(
   const intervalMs = opts.intervalMs ?? 30_000;
   const maxIntervalMs = opts.maxIntervalMs ?? 10 * 60_000;
   const graceMs = opts.graceMs ?? 30_000;
+  const firstPassGraceMs = opts.firstPassGraceMs ?? DEFAULT_FIRST_PASS_GRACE_MS;
   const retentionDays = opts.retentionDays ?? 7;
   const pruneEveryMs = opts.pruneEveryMs ?? 3600_000;
   const abort = new AbortController();
@@ -54,7 +66,12 @@ export function startNotificationSweeper(
       return await recoverUnprocessedNotifications(db, onNotification, {
         signal: abort.signal,
         ...(opts.logger && { logger: opts.logger }),
-        ...(first ? opts.upToId !== undefined && { upToId: opts.upToId } : { receivedBeforeMs: graceMs }),
+        ...(first
+          ? {
+              ...(opts.upToId !== undefined && { upToId: opts.upToId }),
+              ...(firstPassGraceMs > 0 && { receivedBeforeMs: firstPassGraceMs }),
+            }
+          : { receivedBeforeMs: graceMs }),
       });
     } catch (err) {
       opts.logger?.error({ err }, 'handing on unprocessed webhook notifications failed');

@@ -135,6 +135,12 @@ describe('startApiServer', () => {
   it('listens on a free port, recovers stored rows after listening, serves, and closes', async () => {
     const sub = await createSubscription(database.db);
     const ids = await storeUnprocessed(sub.id, 2);
+    // Rows a crashed predecessor left (younger ones wait for a later pass: see below).
+    await database.db
+      .updateTable('webhook_notifications')
+      .set({ received_at: sql<Date>`now() - interval '1 minute'` } as never)
+      .where('id', 'in', ids)
+      .execute();
     const received: StoredNotification[] = [];
     const server = await startApiServer(
       { db: database.db, faxClient: new FakeFaxClient(), onNotification: markingHandler(received) },
@@ -172,6 +178,35 @@ describe('startApiServer', () => {
       await server.close();
     }
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('the start-up pass and rows another process holds', () => {
+  it('leaves a row received moments ago (another live process may still hold it in its window) to a later pass', async () => {
+    // Another API process stores a notification and holds it for its window's signal, covering
+    // later changes of the credential with it (notification-processor.ts). Were this process's
+    // start-up pass to hand that row on and mark it processed at once, a failure of the other's
+    // signal would leave those covered changes with no row to recover them.
+    const sub = await createSubscription(database.db);
+    const [old, fresh] = await storeUnprocessed(sub.id, 2);
+    await database.db
+      .updateTable('webhook_notifications')
+      .set({ received_at: sql<Date>`now() - interval '1 minute'` } as never)
+      .where('id', '=', old!)
+      .execute();
+    const received: StoredNotification[] = [];
+    const server = await startApiServer(
+      { db: database.db, faxClient: new FakeFaxClient(), onNotification: markingHandler(received) },
+      { host: '127.0.0.1', port: 0, sweeper: { intervalMs: 60_000 } },
+    );
+    try {
+      await server.recovery;
+      expect(received.filter((n) => n.subscriptionId === sub.id).map((n) => n.notificationId)).toEqual([old]);
+      const rows = await rowsFor(database.db, sub.id);
+      expect(rows.find((r) => Number(r.id) === fresh)?.processed_at).toBeNull();
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -227,7 +227,7 @@ describe('notifications covered by one on its way', () => {
         },
       },
     } as unknown as Client;
-    // A window long enough that the burst below always falls within it, however loaded the machine.
+    // A window long enough for the burst below to fall within it, even on a loaded machine.
     const processor = createNotificationProcessor({
       db: database.db,
       client,

@@ -96,7 +96,7 @@ describe('notification processor', () => {
 
   it('covers a change that announces no new message while a stored one waits for its window', async () => {
     const { client, calls } = fakeClient();
-    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 200 });
+    const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 1_000 });
     const sub = uniqueJobId('sub');
     const credentialKey = uniqueJobId('cred');
     const updated = { body: { changes: [{ type: 'Fax', updatedCount: 1 }] } };

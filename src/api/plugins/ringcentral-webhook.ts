@@ -90,7 +90,8 @@ function unstorableReason(value: unknown): string | undefined {
 /**
  * `POST /webhooks/ringcentral`: the Validation-Token handshake, and notifications, which are
  * authenticated (known subscription + its verification token, compared in constant time), stored in
- * `webhook_notifications` before the 200, then handed to `onNotification` without waiting for it.
+ * `webhook_notifications` before the 200 (unless `onNotification.absorb` says one already stored
+ * covers it), then handed to `onNotification` without waiting for it.
  *
  * Encapsulated on purpose: its body parser (raw bytes, small limit) applies to this route only.
  */
@@ -181,6 +182,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
       throw new ApiError(400, 'INVALID_NOTIFICATION', describeZodError(parsed.error, json, 'notification'));
     }
     const notification = parsed.data;
+    const body = json as Record<string, unknown>;
 
     const token = presentedToken(request);
     if (token === undefined) {
@@ -231,7 +233,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
       onNotification.absorb?.({
         credentialKey: subscription.credential_key,
         ...(subscription.task_queue && { taskQueue: subscription.task_queue }),
-        body: json as Record<string, unknown>,
+        body,
       })
     ) {
       request.log.info(
@@ -271,7 +273,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
       subscriptionId: subscription.id,
       credentialKey: subscription.credential_key,
       ...(subscription.task_queue && { taskQueue: subscription.task_queue }),
-      body: json as Record<string, unknown>,
+      body,
     });
     return reply.code(200).send({ ok: true });
   });
