@@ -112,14 +112,11 @@ export function createNotificationProcessor(deps: {
    * per fax (issue 13). One that names new messages is always stored: their ids go to the
    * reconciler, and its arrival proves the subscription alive (webhook-health.ts).
    */
-  const absorb = ({ credentialKey, taskQueue, body }: UnstoredNotification): boolean => {
+  const absorb = ({ credentialKey, body }: UnstoredNotification): boolean => {
     const waiting = windows.get(credentialKey)?.next;
     // A waiting batch always holds the stored notification that opened it; checked all the same,
     // since covering rests on that row.
     if (!waiting || waiting.notificationIds.length === 0) return false;
-    if (taskQueue !== undefined && waiting.taskQueue !== undefined && taskQueue !== waiting.taskQueue) {
-      return false;
-    }
     return announcesNothingNew(body);
   };
 

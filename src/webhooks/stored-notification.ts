@@ -28,8 +28,8 @@ export interface NotificationHandler {
 
 /** A notification that has been authenticated but not stored. */
 export interface UnstoredNotification {
+  /** A credential's notifications share one signalling window (and so one reconciler signal). */
   credentialKey: string;
-  taskQueue?: string;
   /** The whole notification as received, as in StoredNotification. */
   body: Record<string, unknown>;
 }

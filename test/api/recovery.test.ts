@@ -131,16 +131,21 @@ describe('recoverUnprocessedNotifications (a crash between storing and processin
   });
 });
 
+/** Backdates rows, as if they had been received a minute ago. */
+async function receivedAMinuteAgo(ids: number[]) {
+  await database.db
+    .updateTable('webhook_notifications')
+    .set({ received_at: sql<Date>`now() - interval '1 minute'` } as never)
+    .where('id', 'in', ids)
+    .execute();
+}
+
 describe('startApiServer', () => {
   it('listens on a free port, recovers stored rows after listening, serves, and closes', async () => {
     const sub = await createSubscription(database.db);
     const ids = await storeUnprocessed(sub.id, 2);
     // Rows a crashed predecessor left (younger ones wait for a later pass: see below).
-    await database.db
-      .updateTable('webhook_notifications')
-      .set({ received_at: sql<Date>`now() - interval '1 minute'` } as never)
-      .where('id', 'in', ids)
-      .execute();
+    await receivedAMinuteAgo(ids);
     const received: StoredNotification[] = [];
     const server = await startApiServer(
       { db: database.db, faxClient: new FakeFaxClient(), onNotification: markingHandler(received) },
@@ -189,11 +194,7 @@ describe('the start-up pass and rows another process holds', () => {
     // signal would leave those covered changes with no row to recover them.
     const sub = await createSubscription(database.db);
     const [old, fresh] = await storeUnprocessed(sub.id, 2);
-    await database.db
-      .updateTable('webhook_notifications')
-      .set({ received_at: sql<Date>`now() - interval '1 minute'` } as never)
-      .where('id', '=', old!)
-      .execute();
+    await receivedAMinuteAgo([old!]);
     const received: StoredNotification[] = [];
     const server = await startApiServer(
       { db: database.db, faxClient: new FakeFaxClient(), onNotification: markingHandler(received) },

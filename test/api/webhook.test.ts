@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +8,7 @@ import type { DatabaseHandle } from '../../src/db/connection';
 import { createLogger } from '../../src/logger';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { testDatabase } from '../support/database';
+import { signalRecordingClient } from '../support/signal-recorder';
 import {
   createSubscription,
   makeApp,
@@ -219,14 +219,8 @@ describe('notifications covered by one on its way', () => {
   });
 
   it('with the real processor: a burst keeps one row per signal and every change reaches the reconciler', async () => {
-    const signals: unknown[] = [];
-    const client = {
-      workflow: {
-        signalWithStart: async (_type: string, opts: { signalArgs: unknown[] }) => {
-          signals.push(opts.signalArgs[0]);
-        },
-      },
-    } as unknown as Client;
+    const { client, calls } = signalRecordingClient();
+    const signals = () => calls.map((c) => c.signalArgs[0]);
     // A window long enough for the burst below to fall within it, even on a loaded machine.
     const processor = createNotificationProcessor({
       db: database.db,
@@ -251,8 +245,8 @@ describe('notifications covered by one on its way', () => {
       // The first was signalled at once; the second waits for the window and covers the last two.
       const rows = await rowsFor(database.db, sub.id);
       expect(rows).toHaveLength(2);
-      await vi.waitFor(() => expect(signals).toHaveLength(2), { timeout: 5_000 });
-      expect(signals).toEqual([{ newMessageIds: ['42'] }, { newMessageIds: [] }]);
+      await vi.waitFor(() => expect(signals()).toHaveLength(2), { timeout: 5_000 });
+      expect(signals()).toEqual([{ newMessageIds: ['42'] }, { newMessageIds: [] }]);
       await vi.waitFor(async () => {
         const processed = await rowsFor(database.db, sub.id);
         expect(processed.every((r) => r.processed_at instanceof Date)).toBe(true);
@@ -260,7 +254,7 @@ describe('notifications covered by one on its way', () => {
       // Once that signal has gone, the next change is stored again.
       await send(notificationFor(sub.id));
       expect(await rowsFor(database.db, sub.id)).toHaveLength(3);
-      await vi.waitFor(() => expect(signals).toHaveLength(3), { timeout: 5_000 });
+      await vi.waitFor(() => expect(signals()).toHaveLength(3), { timeout: 5_000 });
     } finally {
       await real.app.close();
     }

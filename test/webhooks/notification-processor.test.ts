@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/connection';
 import { createNotificationProcessor } from '../../src/webhooks/notification-processor';
 import { testDatabase, uniqueJobId } from '../support/database';
+import { signalRecordingClient } from '../support/signal-recorder';
 
 let database: DatabaseHandle;
 beforeAll(() => {
@@ -11,19 +12,6 @@ beforeAll(() => {
 afterAll(async () => {
   await database.close();
 });
-
-function fakeClient(fail = false) {
-  const calls: { workflowId: string; signalArgs: unknown[] }[] = [];
-  const client = {
-    workflow: {
-      signalWithStart: async (_type: string, opts: { workflowId: string; signalArgs: unknown[] }) => {
-        if (fail) throw new Error('Temporal is down');
-        calls.push({ workflowId: opts.workflowId, signalArgs: opts.signalArgs });
-      },
-    },
-  } as unknown as Client;
-  return { client, calls };
-}
 
 async function store(subscriptionId: string, newIds: number[]): Promise<number> {
   const body = {
@@ -40,7 +28,7 @@ async function store(subscriptionId: string, newIds: number[]): Promise<number> 
 
 describe('notification processor', () => {
   it('signals the first of a burst at once and the rest in one more signal when the window closes, then marks them processed', async () => {
-    const { client, calls } = fakeClient();
+    const { client, calls } = signalRecordingClient();
     const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 200 });
     const sub = uniqueJobId('sub');
     const ids = await Promise.all([store(sub, [1]), store(sub, [2, 3]), store(sub, [])]);
@@ -67,7 +55,7 @@ describe('notification processor', () => {
   });
 
   it('sends one signal per window under a steady stream, however many notifications arrive', async () => {
-    const { client, calls } = fakeClient();
+    const { client, calls } = signalRecordingClient();
     const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 100 });
     const sub = uniqueJobId('sub');
     const handled: Promise<void>[] = [];
@@ -95,7 +83,7 @@ describe('notification processor', () => {
   });
 
   it('covers a change that announces no new message while a stored one waits for its window', async () => {
-    const { client, calls } = fakeClient();
+    const { client, calls } = signalRecordingClient();
     const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 1_000 });
     const sub = uniqueJobId('sub');
     const credentialKey = uniqueJobId('cred');
@@ -137,7 +125,7 @@ describe('notification processor', () => {
   });
 
   it('leaves the rows unprocessed when Temporal does not take the signal', async () => {
-    const { client } = fakeClient(true);
+    const { client } = signalRecordingClient(true);
     const process = createNotificationProcessor({ db: database.db, client, taskQueue: 'q', batchMs: 10 });
     const sub = uniqueJobId('sub');
     const id = await store(sub, [9]);

@@ -229,13 +229,7 @@ export const ringCentralWebhook: FastifyPluginAsync<RingCentralWebhookOptions> =
     }
 
     // A change already on its way to the reconciler with a stored notification needs no row.
-    if (
-      onNotification.absorb?.({
-        credentialKey: subscription.credential_key,
-        ...(subscription.task_queue && { taskQueue: subscription.task_queue }),
-        body,
-      })
-    ) {
+    if (onNotification.absorb?.({ credentialKey: subscription.credential_key, body })) {
       request.log.info(
         { subscriptionId: subscription.id, uuid: notification.uuid },
         'webhook notification covered by a stored one awaiting its signal',
