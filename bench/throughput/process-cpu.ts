@@ -18,6 +18,21 @@ export interface CpuReading {
   simulator: number;
   /** Per backend, so that a backend that started or ended between two readings is counted right. */
   backends?: Map<number, number>;
+  /** This process's CPU by thread (Linux only). */
+  threads?: ThreadCpu;
+}
+
+/**
+ * This process's CPU split by thread, from /proc/self/task: the main thread (activities, client,
+ * webhook receiver, the simulator when it has no process of its own), the SDK's workflow threads,
+ * its Rust core (tokio), and the rest: V8's helper threads (garbage collection, compiling) and
+ * libuv's thread pool (file system, DNS, crypto). Unlike a profile, this is CPU, not sampled time.
+ */
+export interface ThreadCpu {
+  main: number;
+  workflow: number;
+  rust: number;
+  helpers: number;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -61,8 +76,65 @@ async function temporalPids(): Promise<number[]> {
   return out;
 }
 
+type ThreadKind = keyof ThreadCpu;
+
+/**
+ * The SDK runs workflows in Node worker threads, which carry no name of their own ("node", like V8's
+ * and libuv's threads), so they are told apart by when they appeared: see `noteWorkflowThreads`.
+ */
+const workflowTids = new Set<number>();
+
+function kindOf(tid: number, name: string): ThreadKind {
+  if (tid === process.pid) return 'main';
+  if (workflowTids.has(tid)) return 'workflow';
+  // tokio's runtime threads, and the Core SDK's own (workflow-processing, real-time) threads.
+  if (/^(tokio|workflow-proces|temporal-)/.test(name)) return 'rust';
+  return 'helpers';
+}
+
+async function threadNames(): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (process.platform !== 'linux') return out;
+  for (const tid of (await readdir('/proc/self/task').catch(() => [])).map(Number)) {
+    const name = await readFile(`/proc/self/task/${tid}/comm`, 'utf8').catch(() => undefined);
+    if (name !== undefined) out.set(tid, name.trim());
+  }
+  return out;
+}
+
+/**
+ * Runs `create` (something that creates Temporal workers) and counts the unnamed threads that
+ * appeared meanwhile as workflow threads. Call it after the process has used its libuv thread pool
+ * (any file read), so that the pool's threads already exist.
+ */
+export async function noteWorkflowThreads<T>(create: () => Promise<T>): Promise<T> {
+  const before = await threadNames();
+  const created = await create();
+  for (const [tid, name] of await threadNames())
+    if (!before.has(tid) && name === 'node') workflowTids.add(tid);
+  return created;
+}
+
+/** CPU seconds by thread of this process; undefined where /proc is not there. */
+async function threadsOfThisProcess(): Promise<ThreadCpu | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const out: ThreadCpu = { main: 0, workflow: 0, rust: 0, helpers: 0 };
+  const tids = (await readdir('/proc/self/task').catch(() => [])).map(Number);
+  await Promise.all(
+    tids.map(async (tid) => {
+      const text = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => undefined);
+      if (!text) return; // ended since the listing
+      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      out[kindOf(tid, name)] += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    }),
+  );
+  return out;
+}
+
 export async function readCpu(db: Kysely<Database>, simulatorPid?: number): Promise<CpuReading> {
   const u = process.cpuUsage();
+  const threads = await threadsOfThisProcess();
   let temporal = 0;
   for (const pid of await temporalPids()) temporal += (await statOf(pid))?.cpuSeconds ?? 0;
   // The backends alive now: a pool keeps its connections, so a phase's backends are mostly the same.
@@ -73,17 +145,30 @@ export async function readCpu(db: Kysely<Database>, simulatorPid?: number): Prom
   for (const r of rows) backends.set(Number(r.pid), (await statOf(Number(r.pid)))?.cpuSeconds ?? 0);
   const postgres = [...backends.values()].reduce((x, y) => x + y, 0);
   const simulator = simulatorPid === undefined ? 0 : ((await statOf(simulatorPid))?.cpuSeconds ?? 0);
-  return { self: (u.user + u.system) / 1e6, temporal, postgres, simulator, backends };
+  return { self: (u.user + u.system) / 1e6, temporal, postgres, simulator, backends, threads };
 }
 
-/** What each party spent between two readings (a backend gone by `b` is not counted: a lower bound). */
+/**
+ * What each party spent between two readings (a backend gone by `b` is not counted, nor a thread
+ * that ended between them: lower bounds; the SDK's threads live as long as the worker).
+ */
 export function cpuSince(a: CpuReading, b: CpuReading): CpuReading {
   let postgres = 0;
   for (const [pid, s] of b.backends ?? []) postgres += s - (a.backends?.get(pid) ?? 0);
+  const threads =
+    a.threads && b.threads
+      ? {
+          main: b.threads.main - a.threads.main,
+          workflow: b.threads.workflow - a.threads.workflow,
+          rust: b.threads.rust - a.threads.rust,
+          helpers: Math.max(0, b.threads.helpers - a.threads.helpers),
+        }
+      : undefined;
   return {
     self: b.self - a.self,
     temporal: b.temporal - a.temporal,
     postgres,
     simulator: b.simulator - a.simulator,
+    ...(threads && { threads }),
   };
 }

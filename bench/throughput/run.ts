@@ -28,7 +28,7 @@ import {
   sumCounts,
 } from '../support/measure';
 import type { BaselineActivities, BaselineWorkflow } from './baseline-workflow';
-import { cpuSince, readCpu, type CpuReading } from './process-cpu';
+import { cpuSince, noteWorkflowThreads, readCpu, type CpuReading, type ThreadCpu } from './process-cpu';
 import { benchResultsDir } from '../support/results';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -91,12 +91,24 @@ interface FaxRun {
   cpuMsPerItem: CpuReading;
 }
 
-const perItem = (c: CpuReading, n = N): CpuReading => ({
-  self: Math.round((c.self * 1000) / n),
-  temporal: Math.round((c.temporal * 1000) / n),
-  postgres: Math.round((c.postgres * 1000) / n),
-  simulator: Math.round((c.simulator * 1000) / n),
-});
+const perItem = (c: CpuReading, n = N): CpuReading => {
+  const ms = (seconds: number) => Math.round((seconds * 1000) / n);
+  const tenths = (seconds: number) => Math.round((seconds * 10_000) / n) / 10;
+  return {
+    self: ms(c.self),
+    temporal: ms(c.temporal),
+    postgres: ms(c.postgres),
+    simulator: ms(c.simulator),
+    ...(c.threads && {
+      threads: {
+        main: tenths(c.threads.main),
+        workflow: tenths(c.threads.workflow),
+        rust: tenths(c.threads.rust),
+        helpers: tenths(c.threads.helpers),
+      },
+    }),
+  };
+};
 
 async function faxflowRun(base: BenchBase, pipe: Pipeline, run: number, n = N): Promise<FaxRun> {
   const pdf = await makeSamplePdf(1, 'faxflow throughput');
@@ -226,17 +238,19 @@ function topFive(profile: {
 
 async function main(): Promise<void> {
   const base = await startBase(log);
-  const pipe = await startPipeline(base, {
-    label: 'throughput',
-    timeScale: 0.001,
-    rateLimits: false,
-    budgets: { Heavy: 100_000, Medium: 100_000, Light: 100_000 },
-    budgetWindowMs: 1_000,
-    // The production notification window and reconciler coalescing (1 s each).
-    webhooks: {},
-    // RingCentral's side runs elsewhere in production: its CPU is reported apart.
-    simulatorProcess: true,
-  });
+  const pipe = await noteWorkflowThreads(() =>
+    startPipeline(base, {
+      label: 'throughput',
+      timeScale: 0.001,
+      rateLimits: false,
+      budgets: { Heavy: 100_000, Medium: 100_000, Light: 100_000 },
+      budgetWindowMs: 1_000,
+      // The production notification window and reconciler coalescing (1 s each).
+      webhooks: {},
+      // RingCentral's side runs elsewhere in production: its CPU is reported apart.
+      simulatorProcess: true,
+    }),
+  );
   const noop = async () => undefined;
   const baselineActivities: BaselineActivities = {
     noop,
@@ -254,12 +268,14 @@ async function main(): Promise<void> {
     workflowsPath: path.join(HERE, 'baseline-workflow.ts'),
     logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
   });
-  const baselineWorker = await Worker.create({
-    connection: base.nativeConnection,
-    taskQueue: BASELINE_QUEUE,
-    workflowBundle: { code: bundle.code },
-    activities: baselineActivities,
-  });
+  const baselineWorker = await noteWorkflowThreads(() =>
+    Worker.create({
+      connection: base.nativeConnection,
+      taskQueue: BASELINE_QUEUE,
+      workflowBundle: { code: bundle.code },
+      activities: baselineActivities,
+    }),
+  );
   const baselineRunning = baselineWorker.run();
   const session = new Session();
   session.connect();
@@ -381,8 +397,10 @@ async function main(): Promise<void> {
       ],
     ],
   );
-  const cpuMedian = (runs: { cpuMsPerItem: CpuReading }[], k: keyof Omit<CpuReading, 'backends'>) =>
-    median(runs.map((r) => r.cpuMsPerItem[k]));
+  const cpuMedian = (
+    runs: { cpuMsPerItem: CpuReading }[],
+    k: keyof Omit<CpuReading, 'backends' | 'threads'>,
+  ) => median(runs.map((r) => r.cpuMsPerItem[k]));
   printTable(
     'CPU ms per item (median), by party: this process (workers, client, webhook receiver), the Temporal server, PostgreSQL, and the RingCentral simulator (its own process)',
     [
@@ -410,6 +428,20 @@ async function main(): Promise<void> {
       ];
     }),
   );
+  const threadMedian = (runs: { cpuMsPerItem: CpuReading }[], k: keyof ThreadCpu) =>
+    median(runs.map((r) => r.cpuMsPerItem.threads?.[k] ?? 0));
+  if (faxRuns[0]?.cpuMsPerItem.threads)
+    printTable(
+      "this process by thread, CPU ms per item (median): main (activities, client, webhook receiver), the SDK's workflow threads, its Rust core, and V8's and libuv's helper threads (garbage collection, compiling, file system)",
+      ['', 'main', 'workflow threads', 'Rust core', 'helpers'],
+      [faxRuns, baseRuns].map((runs, i) => [
+        i === 0 ? 'faxflow' : 'baseline',
+        threadMedian(runs, 'main'),
+        threadMedian(runs, 'workflow'),
+        threadMedian(runs, 'rust'),
+        threadMedian(runs, 'helpers'),
+      ]),
+    );
   printTable(
     'where the time goes (this process: workers, client, API; the profiled warm-up run)',
     ['function', 'self ms', 'share'],
