@@ -5,7 +5,7 @@
  * with near-instant transmission and no rate limits, webhook, reconcile, record in Postgres) and, in
  * the same run on the same Temporal server, N bare baseline workflows doing the same number of
  * no-op activities, timers and signals. Prints faxes completed per second for both and the ratio,
- * Temporal actions and RingCentral calls per fax, and the worker's five hottest functions (CPU
+ * Temporal actions and RingCentral calls per fax, this process's CPU by thread, and the worker's five hottest functions and packages (CPU
  * profile of this process, where the workers run). Figures are medians over `--runs`.
  */
 import { Session } from 'node:inspector/promises';
@@ -227,7 +227,7 @@ function packageOf(url: string): string {
 }
 
 /**
- * Self time over the profile, summed by `keyOf` (a function, or the package it belongs to), the
+ * Self time over the profile, summed by function or by the package a function belongs to, the
  * five largest outside idle, program and GC. Sampled time: a call that is descheduled (a write that
  * wakes a Postgres backend on the same core) keeps being sampled, so `writev` ranks high.
  */
