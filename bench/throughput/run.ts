@@ -5,8 +5,9 @@
  * with near-instant transmission and no rate limits, webhook, reconcile, record in Postgres) and, in
  * the same run on the same Temporal server, N bare baseline workflows doing the same number of
  * no-op activities, timers and signals. Prints faxes completed per second for both and the ratio,
- * Temporal actions and RingCentral calls per fax, this process's CPU by thread, and the worker's five hottest functions and packages (CPU
- * profile of this process, where the workers run). Figures are medians over `--runs`.
+ * Temporal actions and RingCentral calls per fax, each party's CPU per item (this process's also by
+ * thread), and the five hottest functions and packages of this process, where the workers run (its
+ * CPU profile). Figures are medians over `--runs`.
  */
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
