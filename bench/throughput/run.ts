@@ -1,5 +1,5 @@
 /**
- * `npm run bench:throughput [-- --n 1000 --runs 3]`
+ * `npm run bench:throughput [-- --n 1000 --runs 3 --store file|memory]`
  *
  * N one-page faxes through the whole pipeline (client submission, validation, send to the simulator
  * with near-instant transmission and no rate limits, webhook, reconcile, record in Postgres) and, in
@@ -19,7 +19,13 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DEFAULT_POLICY } from '../../src/contracts/workflow-types';
 import { faxWorkflowId } from '../../src/contracts/workflow-ids';
 import { makeSamplePdf } from '../../src/pdf/sample-document';
-import { startBase, startPipeline, type BenchBase, type Pipeline } from '../support/bench-stack';
+import {
+  startBase,
+  startPipeline,
+  type BenchBase,
+  type Pipeline,
+  type TemporalStore,
+} from '../support/bench-stack';
 import {
   actionTotal,
   countWorkflowRuns,
@@ -36,10 +42,25 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = benchResultsDir();
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } },
+  options: {
+    n: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '3' },
+    store: { type: 'string', default: 'file' },
+  },
 });
 const N = Number(values.n);
 const RUNS = Number(values.runs);
+if (values.store !== 'file' && values.store !== 'memory') {
+  console.error(`--store must be file or memory, not ${JSON.stringify(values.store)}`);
+  process.exit(2);
+}
+/**
+ * Where the Temporal server keeps its state. `file` (the default): on disk, as the production shape
+ * runs it and as any real Temporal deployment does, so the server's durable writes take their time.
+ * `memory`: nothing reaches the disk, and on two shared cores the server then competes with
+ * everything else for CPU (docs/benchmarks.md compares the two).
+ */
+const STORE: TemporalStore = values.store;
 const CONCURRENCY = 16;
 /** Faxes in the profiled warm-up run (at most N). */
 const PROFILE_N = 200;
@@ -256,7 +277,7 @@ function topFive(profile: CpuProfile, by: 'function' | 'package'): Hot[] {
 }
 
 async function main(): Promise<void> {
-  const base = await startBase(log);
+  const base = await startBase(log, { temporalStore: STORE });
   const pipe = await noteWorkflowThreads(() =>
     startPipeline(base, {
       label: 'throughput',
@@ -359,6 +380,7 @@ async function main(): Promise<void> {
   const result = {
     n: N,
     runs: RUNS,
+    temporalStore: STORE,
     faxflowPerSecond: Number(fax.toFixed(2)),
     baselinePerSecond: Number(bare.toFixed(2)),
     ratio: Number((fax / bare).toFixed(2)),
@@ -373,7 +395,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
   };
   printTable(
-    `throughput: ${N} one-page faxes, median of ${RUNS} runs`,
+    `throughput: ${N} one-page faxes, median of ${RUNS} runs, the Temporal server's state ${STORE === 'file' ? 'on disk' : 'in memory'}`,
     ['', 'per second', 'ratio'],
     [
       ['faxflow (whole pipeline)', fmt(fax), fmt(fax / bare)],
