@@ -20,6 +20,8 @@ export interface CpuReading {
   backends?: Map<number, number>;
   /** This process's CPU by thread (Linux only). */
   threads?: ThreadCpu;
+  /** Per thread id, so that a thread that started or ended between two readings is counted right. */
+  tids?: Map<number, { kind: ThreadKind; cpuSeconds: number }>;
 }
 
 /**
@@ -79,8 +81,9 @@ async function temporalPids(): Promise<number[]> {
 type ThreadKind = keyof ThreadCpu;
 
 /**
- * The SDK runs workflows in Node worker threads, which carry no name of their own ("node", like V8's
- * and libuv's threads), so they are told apart by when they appeared: see `noteWorkflowThreads`.
+ * The SDK runs workflows in Node worker threads, which Node 20 leaves unnamed ("node", like V8's and
+ * libuv's threads; later versions call them "WorkerThread"), so they are told apart by when they
+ * appeared: see `noteWorkflowThreads`.
  */
 const workflowTids = new Set<number>();
 
@@ -111,14 +114,14 @@ export async function noteWorkflowThreads<T>(create: () => Promise<T>): Promise<
   const before = await threadNames();
   const created = await create();
   for (const [tid, name] of await threadNames())
-    if (!before.has(tid) && name === 'node') workflowTids.add(tid);
+    if (!before.has(tid) && (name === 'node' || name === 'WorkerThread')) workflowTids.add(tid);
   return created;
 }
 
-/** CPU seconds by thread of this process; undefined where /proc is not there. */
-async function threadsOfThisProcess(): Promise<ThreadCpu | undefined> {
+/** CPU seconds of each thread of this process; undefined where /proc is not there. */
+async function threadsOfThisProcess(): Promise<CpuReading['tids']> {
   if (process.platform !== 'linux') return undefined;
-  const out: ThreadCpu = { main: 0, workflow: 0, rust: 0, helpers: 0 };
+  const out = new Map<number, { kind: ThreadKind; cpuSeconds: number }>();
   const tids = (await readdir('/proc/self/task').catch(() => [])).map(Number);
   await Promise.all(
     tids.map(async (tid) => {
@@ -126,7 +129,8 @@ async function threadsOfThisProcess(): Promise<ThreadCpu | undefined> {
       if (!text) return; // ended since the listing
       const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      out[kindOf(tid, name)] += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      out.set(tid, { kind: kindOf(tid, name), cpuSeconds });
     }),
   );
   return out;
@@ -134,7 +138,7 @@ async function threadsOfThisProcess(): Promise<ThreadCpu | undefined> {
 
 export async function readCpu(db: Kysely<Database>, simulatorPid?: number): Promise<CpuReading> {
   const u = process.cpuUsage();
-  const threads = await threadsOfThisProcess();
+  const tids = await threadsOfThisProcess();
   let temporal = 0;
   for (const pid of await temporalPids()) temporal += (await statOf(pid))?.cpuSeconds ?? 0;
   // The backends alive now: a pool keeps its connections, so a phase's backends are mostly the same.
@@ -145,25 +149,21 @@ export async function readCpu(db: Kysely<Database>, simulatorPid?: number): Prom
   for (const r of rows) backends.set(Number(r.pid), (await statOf(Number(r.pid)))?.cpuSeconds ?? 0);
   const postgres = [...backends.values()].reduce((x, y) => x + y, 0);
   const simulator = simulatorPid === undefined ? 0 : ((await statOf(simulatorPid))?.cpuSeconds ?? 0);
-  return { self: (u.user + u.system) / 1e6, temporal, postgres, simulator, backends, threads };
+  return { self: (u.user + u.system) / 1e6, temporal, postgres, simulator, backends, ...(tids && { tids }) };
 }
 
 /**
- * What each party spent between two readings (a backend gone by `b` is not counted, nor a thread
- * that ended between them: lower bounds; the SDK's threads live as long as the worker).
+ * What each party spent between two readings, backend by backend and thread by thread (one gone by
+ * `b` is not counted: lower bounds; the SDK's threads live as long as the worker).
  */
 export function cpuSince(a: CpuReading, b: CpuReading): CpuReading {
   let postgres = 0;
   for (const [pid, s] of b.backends ?? []) postgres += s - (a.backends?.get(pid) ?? 0);
-  const threads =
-    a.threads && b.threads
-      ? {
-          main: b.threads.main - a.threads.main,
-          workflow: b.threads.workflow - a.threads.workflow,
-          rust: b.threads.rust - a.threads.rust,
-          helpers: Math.max(0, b.threads.helpers - a.threads.helpers),
-        }
-      : undefined;
+  let threads: ThreadCpu | undefined;
+  if (a.tids && b.tids) {
+    threads = { main: 0, workflow: 0, rust: 0, helpers: 0 };
+    for (const [tid, t] of b.tids) threads[t.kind] += t.cpuSeconds - (a.tids.get(tid)?.cpuSeconds ?? 0);
+  }
   return {
     self: b.self - a.self,
     temporal: b.temporal - a.temporal,

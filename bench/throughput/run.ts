@@ -278,19 +278,27 @@ function topFive(profile: CpuProfile, by: 'function' | 'package'): Hot[] {
 
 async function main(): Promise<void> {
   const base = await startBase(log, { temporalStore: STORE });
-  const pipe = await noteWorkflowThreads(() =>
-    startPipeline(base, {
-      label: 'throughput',
-      timeScale: 0.001,
-      rateLimits: false,
-      budgets: { Heavy: 100_000, Medium: 100_000, Light: 100_000 },
-      budgetWindowMs: 1_000,
-      // The production notification window and reconciler coalescing (1 s each).
-      webhooks: {},
-      // RingCentral's side runs elsewhere in production: its CPU is reported apart.
-      simulatorProcess: true,
-    }),
-  );
+  // Until the timed part's try/finally below owns them, a failure here must still stop the dev
+  // server (and remove its state file) and the pipeline.
+  let pipe: Pipeline;
+  try {
+    pipe = await noteWorkflowThreads(() =>
+      startPipeline(base, {
+        label: 'throughput',
+        timeScale: 0.001,
+        rateLimits: false,
+        budgets: { Heavy: 100_000, Medium: 100_000, Light: 100_000 },
+        budgetWindowMs: 1_000,
+        // The production notification window and reconciler coalescing (1 s each).
+        webhooks: {},
+        // RingCentral's side runs elsewhere in production: its CPU is reported apart.
+        simulatorProcess: true,
+      }),
+    );
+  } catch (err) {
+    await base.close();
+    throw err;
+  }
   const noop = async () => undefined;
   const baselineActivities: BaselineActivities = {
     noop,
@@ -304,18 +312,25 @@ async function main(): Promise<void> {
       }, SIGNAL_AFTER_MS);
     },
   };
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(HERE, 'baseline-workflow.ts'),
-    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
-  });
-  const baselineWorker = await noteWorkflowThreads(() =>
-    Worker.create({
-      connection: base.nativeConnection,
-      taskQueue: BASELINE_QUEUE,
-      workflowBundle: { code: bundle.code },
-      activities: baselineActivities,
-    }),
-  );
+  let baselineWorker: Worker;
+  try {
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: path.join(HERE, 'baseline-workflow.ts'),
+      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
+    });
+    baselineWorker = await noteWorkflowThreads(() =>
+      Worker.create({
+        connection: base.nativeConnection,
+        taskQueue: BASELINE_QUEUE,
+        workflowBundle: { code: bundle.code },
+        activities: baselineActivities,
+      }),
+    );
+  } catch (err) {
+    await pipe.stop();
+    await base.close();
+    throw err;
+  }
   const baselineRunning = baselineWorker.run();
   const session = new Session();
   session.connect();
@@ -443,7 +458,7 @@ async function main(): Promise<void> {
   );
   const cpuMedian = (
     runs: { cpuMsPerItem: CpuReading }[],
-    k: keyof Omit<CpuReading, 'backends' | 'threads'>,
+    k: keyof Omit<CpuReading, 'backends' | 'threads' | 'tids'>,
   ) => median(runs.map((r) => r.cpuMsPerItem[k]));
   printTable(
     'CPU ms per item (median), by party: this process (workers, client, webhook receiver), the Temporal server, PostgreSQL, and the RingCentral simulator (its own process)',
