@@ -18,9 +18,12 @@ export interface CpuReading {
   simulator: number;
   /** Per backend, so that a backend that started or ended between two readings is counted right. */
   backends?: Map<number, number>;
-  /** This process's CPU by thread (Linux only). */
+  /** This process's CPU by kind of thread, in a difference of two readings (cpuSince; Linux only). */
   threads?: ThreadCpu;
-  /** Per thread id, so that a thread that started or ended between two readings is counted right. */
+  /**
+   * Per thread id, in a reading: what cpuSince sums by kind, so that a thread that started or ended
+   * between two readings is counted right.
+   */
   tids?: Map<number, { kind: ThreadKind; cpuSeconds: number }>;
 }
 
@@ -39,17 +42,26 @@ export interface ThreadCpu {
 
 const TICKS_PER_SECOND = 100;
 
-async function statOf(pid: number): Promise<{ ppid: number; cpuSeconds: number } | undefined> {
+/** A process's (`/proc/<pid>`) or one of this process's threads' (`/proc/self/task/<tid>`) stat. */
+async function statOf(
+  pid: number | `self/task/${number}`,
+): Promise<{ name: string; ppid: number; cpuSeconds: number } | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces; the rest follows its closing parenthesis.
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const ppid = Number(fields[1]);
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { ppid, cpuSeconds: ticks / TICKS_PER_SECOND };
+    return { name, ppid, cpuSeconds: ticks / TICKS_PER_SECOND };
   } catch {
-    return undefined;
+    return undefined; // gone since it was listed
   }
+}
+
+async function threadIds(): Promise<number[]> {
+  if (process.platform !== 'linux') return [];
+  return (await readdir('/proc/self/task').catch(() => [])).map(Number);
 }
 
 /** Every process descended from this one whose command line names the Temporal CLI. */
@@ -95,26 +107,19 @@ function kindOf(tid: number, name: string): ThreadKind {
   return 'helpers';
 }
 
-async function threadNames(): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  if (process.platform !== 'linux') return out;
-  for (const tid of (await readdir('/proc/self/task').catch(() => [])).map(Number)) {
-    const name = await readFile(`/proc/self/task/${tid}/comm`, 'utf8').catch(() => undefined);
-    if (name !== undefined) out.set(tid, name.trim());
-  }
-  return out;
-}
-
 /**
  * Runs `create` (something that creates Temporal workers) and counts the unnamed threads that
  * appeared meanwhile as workflow threads. Call it after the process has used its libuv thread pool
  * (any file read), so that the pool's threads already exist.
  */
 export async function noteWorkflowThreads<T>(create: () => Promise<T>): Promise<T> {
-  const before = await threadNames();
+  const before = new Set(await threadIds());
   const created = await create();
-  for (const [tid, name] of await threadNames())
-    if (!before.has(tid) && (name === 'node' || name === 'WorkerThread')) workflowTids.add(tid);
+  for (const tid of await threadIds()) {
+    if (before.has(tid)) continue;
+    const name = (await statOf(`self/task/${tid}`))?.name;
+    if (name === 'node' || name === 'WorkerThread') workflowTids.add(tid);
+  }
   return created;
 }
 
@@ -122,15 +127,10 @@ export async function noteWorkflowThreads<T>(create: () => Promise<T>): Promise<
 async function threadsOfThisProcess(): Promise<CpuReading['tids']> {
   if (process.platform !== 'linux') return undefined;
   const out = new Map<number, { kind: ThreadKind; cpuSeconds: number }>();
-  const tids = (await readdir('/proc/self/task').catch(() => [])).map(Number);
   await Promise.all(
-    tids.map(async (tid) => {
-      const text = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => undefined);
-      if (!text) return; // ended since the listing
-      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-      out.set(tid, { kind: kindOf(tid, name), cpuSeconds });
+    (await threadIds()).map(async (tid) => {
+      const stat = await statOf(`self/task/${tid}`);
+      if (stat) out.set(tid, { kind: kindOf(tid, stat.name), cpuSeconds: stat.cpuSeconds });
     }),
   );
   return out;
