@@ -276,11 +276,41 @@ function topFive(profile: CpuProfile, by: 'function' | 'package'): Hot[] {
     .map(([fn, ms]) => ({ fn, selfMs: Math.round(ms), share: `${((ms / total) * 100).toFixed(1)} %` }));
 }
 
+/** The baseline's worker: no-op activities, and a signal from outside a moment after the last one. */
+async function startBaselineWorker(base: BenchBase): Promise<Worker> {
+  const noop = async () => undefined;
+  const baselineActivities: BaselineActivities = {
+    noop,
+    // The signal comes from outside once the activity has ended, as a fax's status webhook comes
+    // (through the reconciler, after RingCentral's notification) once its send has answered.
+    async signalSoon(workflowId, count) {
+      setTimeout(() => {
+        void (async () => {
+          for (let i = 0; i < count; i++) await base.client.workflow.getHandle(workflowId).signal('poke');
+        })().catch((err: unknown) => console.error(`[throughput] baseline signal failed: ${String(err)}`));
+      }, SIGNAL_AFTER_MS);
+    },
+  };
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(HERE, 'baseline-workflow.ts'),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
+  });
+  return await noteWorkflowThreads(() =>
+    Worker.create({
+      connection: base.nativeConnection,
+      taskQueue: BASELINE_QUEUE,
+      workflowBundle: { code: bundle.code },
+      activities: baselineActivities,
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const base = await startBase(log, { temporalStore: STORE });
   // Until the timed part's try/finally below owns them, a failure here must still stop the dev
   // server (and remove its state file) and the pipeline.
-  let pipe: Pipeline;
+  let pipe: Pipeline | undefined;
+  let baselineWorker: Worker;
   try {
     pipe = await noteWorkflowThreads(() =>
       startPipeline(base, {
@@ -295,39 +325,9 @@ async function main(): Promise<void> {
         simulatorProcess: true,
       }),
     );
+    baselineWorker = await startBaselineWorker(base);
   } catch (err) {
-    await base.close();
-    throw err;
-  }
-  const noop = async () => undefined;
-  const baselineActivities: BaselineActivities = {
-    noop,
-    // The signal comes from outside once the activity has ended, as a fax's status webhook comes
-    // (through the reconciler, after RingCentral's notification) once its send has answered.
-    async signalSoon(workflowId, count) {
-      setTimeout(() => {
-        void (async () => {
-          for (let i = 0; i < count; i++) await base.client.workflow.getHandle(workflowId).signal('poke');
-        })().catch((err: unknown) => console.error(`[throughput] baseline signal failed: ${String(err)}`));
-      }, SIGNAL_AFTER_MS);
-    },
-  };
-  let baselineWorker: Worker;
-  try {
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: path.join(HERE, 'baseline-workflow.ts'),
-      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
-    });
-    baselineWorker = await noteWorkflowThreads(() =>
-      Worker.create({
-        connection: base.nativeConnection,
-        taskQueue: BASELINE_QUEUE,
-        workflowBundle: { code: bundle.code },
-        activities: baselineActivities,
-      }),
-    );
-  } catch (err) {
-    await pipe.stop();
+    await pipe?.stop();
     await base.close();
     throw err;
   }
